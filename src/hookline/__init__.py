@@ -1,0 +1,1 @@
+"""hookline: durable, signed, retrying webhooks for a host platform's domain events."""

@@ -1,0 +1,76 @@
+"""Typed settings read once from HOOKLINE_* environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from hookline.domain.catalog import DEFAULT_ENTITIES
+from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A HOOKLINE_* variable that cannot be used; the message names it."""
+
+
+def _networks(text: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///./hookline.db"
+    admin_key: str | None = None
+    secret_key: str | None = None
+    secret_key_file: Path = Path(".hookline/secret.key")
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy.parse)
+    delivery_timeout: timedelta = timedelta(seconds=10)
+    allowed_target_networks: tuple[Network, ...] = ()
+    entities: tuple[str, ...] = DEFAULT_ENTITIES
+    max_event_data_bytes: int = 256 * 1024
+    worker_concurrency: int = 128
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        readers = {
+            "HOOKLINE_DATABASE_URL": ("database_url", str),
+            "HOOKLINE_ADMIN_KEY": ("admin_key", str),
+            "HOOKLINE_SECRET_KEY": ("secret_key", str),
+            "HOOKLINE_SECRET_KEY_FILE": ("secret_key_file", Path),
+            "HOOKLINE_RETRY_SCHEDULE": ("retry_policy", RetryPolicy.parse),
+            "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
+            "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
+            "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
+            "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
+            "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
+        }
+        for variable, (name, read) in readers.items():
+            raw = env.get(variable)
+            if raw is None or raw == "":
+                continue
+            try:
+                values[name] = read(raw)  # type: ignore[operator]
+            except ValueError as error:
+                raise ConfigError(f"{variable}={raw!r}: {error}") from None
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if not self.entities:
+            raise ConfigError("HOOKLINE_ENTITIES must name at least one entity")
+        if self.delivery_timeout <= timedelta(0):
+            raise ConfigError("HOOKLINE_DELIVERY_TIMEOUT must be positive")
+        if self.worker_concurrency < 1:
+            raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
+
+
+__all__ = ["DEFAULT_SCHEDULE", "ConfigError", "Network", "Settings"]

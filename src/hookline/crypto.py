@@ -1,0 +1,59 @@
+"""Secrets at rest: Basic passwords and signing secrets are stored only encrypted (Fernet)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+log = logging.getLogger(__name__)
+
+
+class SecretBox:
+    """Encrypts and decrypts short secrets with one key; decryption is memoized for the hot path."""
+
+    def __init__(self, key_material: str) -> None:
+        digest = hashlib.sha256(key_material.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self.decrypt = lru_cache(maxsize=4096)(self._decrypt)
+
+    def encrypt(self, plaintext: str) -> bytes:
+        return self._fernet.encrypt(plaintext.encode())
+
+    def _decrypt(self, token: bytes) -> str:
+        try:
+            return self._fernet.decrypt(token).decode()
+        except InvalidToken:
+            raise ValueError("a stored secret cannot be decrypted: is HOOKLINE_SECRET_KEY right?") from None
+
+    @classmethod
+    def from_key_or_file(cls, key: str | None, key_file: Path) -> SecretBox:
+        """Use `key`, else the key in `key_file`, generating one readable only by its owner."""
+        if key:
+            return cls(key)
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(32))
+            log.warning("HOOKLINE_SECRET_KEY is not set: generated %s (keep it with the database)", key_file)
+        return cls(key_file.read_text().strip())
+
+
+def hash_api_key(key: str) -> str:
+    """API keys carry 256 random bits, so one SHA-256 is enough and keeps look-ups O(1)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_api_key() -> str:
+    return f"hl_{secrets.token_urlsafe(32)}"
+
+
+def new_signing_secret() -> str:
+    return f"whsec_{base64.b64encode(secrets.token_bytes(32)).decode()}"

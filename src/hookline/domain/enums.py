@@ -1,0 +1,71 @@
+"""The contract's enumerations, with exactly the numeric ids of ../shared/API.md."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Self
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").replace(" ", "").lower()
+
+
+class ContractEnum(IntEnum):
+    """Serialized as the numeric id; parsed from the id or the case-insensitive name."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self:
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return cls(value)
+            except ValueError:
+                pass
+        elif isinstance(value, str):
+            text = value.strip()
+            if text.isdigit():
+                return cls.parse(int(text))
+            for member in cls:
+                if _squash(member.name) == _squash(text):
+                    return member
+        raise ValueError(f"must be one of {cls.describe()}")
+
+    @classmethod
+    def describe(cls) -> str:
+        return ", ".join(f"{m.value} ({m.label})" for m in cls)
+
+    @property
+    def label(self) -> str:
+        """The contract's name, e.g. `AddToRelation`."""
+        return self.name.title().replace("_", "")
+
+
+class WebhookEventType(ContractEnum):
+    CREATED = 1
+    UPDATED = 2
+    DELETED = 3
+    REPLACE_RELATION = 4
+    ADD_TO_RELATION = 5
+    REMOVE_FROM_RELATION = 6
+
+
+class WebhookState(ContractEnum):
+    CREATED = 1
+    RETRYING = 2
+    SUCCESSFUL = 3
+    FAILED = 4
+    ABORTED = 5
+    PENDING = 6
+    RESOLVED = 7
+
+
+class AuthorizationType(ContractEnum):
+    NONE = 0
+    BASIC = 1
+
+
+class Role(ContractEnum):
+    """API key roles; serialized by name in the API, stored by id."""
+
+    ADMIN = 1
+    PUBLISHER = 2
+    SUBSCRIBER = 3

@@ -1,0 +1,47 @@
+"""Target URL rules: what may be registered, and the form duplicates are compared in."""
+
+from __future__ import annotations
+
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+MAX_URL_LENGTH = 2048
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _split(url: str) -> SplitResult:
+    if not url or len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"must be 1 to {MAX_URL_LENGTH} characters")
+    if any(ch.isspace() or ord(ch) < 0x20 for ch in url):
+        raise ValueError("must not contain whitespace or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise ValueError(f"is not a valid URL: {error}") from None
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials; use targetAuthorization instead")
+    if port == 0:
+        raise ValueError("must not use port 0")
+    return parts
+
+
+def validate_target_url(url: str) -> str:
+    """The URL unchanged if it may be registered; ValueError saying why otherwise."""
+    _split(url)
+    return url
+
+
+def normalize_target_url(url: str) -> str:
+    """Scheme and host lower-cased, default port and fragment dropped, empty path as `/`."""
+    parts = _split(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))

@@ -1,0 +1,1 @@
+"""Persistence: the tables, every SQL statement (one module per aggregate) and the migrations."""

@@ -1,0 +1,75 @@
+"""Domain events and the Webhooks they fan out to, written in the caller's one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.domain.enums import WebhookEventType
+from hookline.store.registrations import live_registration_clause
+from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One enabled WebhookEvent of a live registration that matches a domain event."""
+
+    webhook_event_id: str
+    registration_id: str
+    should_group: bool
+    continue_after_fail: bool
+
+
+async def find_by_idempotency_id(
+    conn: AsyncConnection, organization_id: str, idempotency_id: str
+) -> tuple[str, list[str]] | None:
+    """The event id and Webhook ids first recorded for this client-supplied event id."""
+    event_id = (
+        await conn.execute(
+            select(domain_events.c.id).where(
+                domain_events.c.organization_id == organization_id,
+                domain_events.c.idempotency_id == idempotency_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if event_id is None:
+        return None
+    ids = (
+        await conn.execute(
+            select(webhooks.c.id).where(webhooks.c.domain_event_id == event_id).order_by(webhooks.c.seq)
+        )
+    ).scalars()
+    return event_id, list(ids)
+
+
+async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(domain_events.insert().values(**values))
+
+
+async def matching_subscriptions(
+    conn: AsyncConnection, organization_id: str, entity_name: str, type_: WebhookEventType, now: datetime
+) -> list[Subscription]:
+    """Uses ix_webhook_events_match, then the registrations by primary key."""
+    e, r = webhook_events, webhook_registrations
+    rows = await conn.execute(
+        select(e.c.id, e.c.registration_id, r.c.should_group, r.c.should_group_continue_after_fail)
+        .join(r, r.c.id == e.c.registration_id)
+        .where(
+            e.c.organization_id == organization_id,
+            e.c.entity_name == entity_name,
+            e.c.type == type_.value,
+            e.c.enabled.is_(True),
+            live_registration_clause(now),
+        )
+        .order_by(r.c.created_at, r.c.id)
+    )
+    return [Subscription(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def insert_webhooks(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(webhooks.insert(), rows)

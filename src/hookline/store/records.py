@@ -1,0 +1,92 @@
+"""What the store hands out: plain, immutable records, decoupled from SQLAlchemy rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    organization_id: str
+    role: Role
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnabledEvent:
+    id: str
+    entity_name: str
+    type: WebhookEventType
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    id: str
+    organization_id: str
+    target_url: str
+    normalized_target_url: str
+    description: str | None
+    enabled_events: tuple[EnabledEvent, ...]
+    should_group: bool
+    should_group_continue_after_fail: bool
+    authorization_type: AuthorizationType
+    username: str | None
+    is_active: bool
+    disabled_reason: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    id: str
+    organization_id: str
+    registration_id: str
+    webhook_event_id: str
+    event_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str
+    state: WebhookState
+    attempt_count: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    id: str
+    webhook_id: str
+    attempt_number: int
+    started_at: datetime
+    duration_ms: int
+    response_status: int | None
+    response_body: str | None
+    error: str | None
+    succeeded: bool
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    page_number: int
+    page_size: int
+    total_count: int
+
+    @property
+    def total_pages(self) -> int:
+        return -(-self.total_count // self.page_size)

@@ -1,0 +1,221 @@
+"""Webhook registrations with their enabled events and target authorization."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.ids import new_id
+from hookline.store.records import EnabledEvent, Page, Registration
+from hookline.store.sql import count_of
+from hookline.store.tables import webhook_events, webhook_registrations, webhook_target_authorizations
+
+r = webhook_registrations
+a = webhook_target_authorizations
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFilter:
+    organization_id: str | None = None
+    normalized_target_url: str | None = None
+    entity_name: str | None = None
+    type: WebhookEventType | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    authorization_type: AuthorizationType
+    username: str | None
+    encrypted_password: bytes | None
+
+
+def _base_query() -> Select[Any]:
+    return (
+        select(r, a.c.authorization_type, a.c.username)
+        .outerjoin(a, a.c.registration_id == r.c.id)
+        .where(r.c.deleted_at.is_(None))
+    )
+
+
+async def _events_of(conn: AsyncConnection, ids: list[str]) -> dict[str, list[EnabledEvent]]:
+    found: dict[str, list[EnabledEvent]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = await conn.execute(
+        select(webhook_events)
+        .where(webhook_events.c.registration_id.in_(ids), webhook_events.c.enabled.is_(True))
+        .order_by(webhook_events.c.entity_name, webhook_events.c.type)
+    )
+    for row in rows:
+        found[row.registration_id].append(
+            EnabledEvent(row.id, row.entity_name, WebhookEventType(row.type))
+        )
+    return found
+
+
+async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]:
+    events = await _events_of(conn, [row.id for row in rows])
+    return [
+        Registration(
+            id=row.id,
+            organization_id=row.organization_id,
+            target_url=row.target_url,
+            normalized_target_url=row.normalized_target_url,
+            description=row.description,
+            enabled_events=tuple(events[row.id]),
+            should_group=row.should_group,
+            should_group_continue_after_fail=row.should_group_continue_after_fail,
+            authorization_type=AuthorizationType(row.authorization_type or 0),
+            username=row.username,
+            is_active=row.is_active,
+            disabled_reason=row.disabled_reason,
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+        for row in rows
+    ]
+
+
+async def get_registration(
+    conn: AsyncConnection, registration_id: str, organization_id: str | None
+) -> Registration | None:
+    """The live registration, if it belongs to `organization_id` (None: any organization)."""
+    query = _base_query().where(r.c.id == registration_id)
+    if organization_id is not None:
+        query = query.where(r.c.organization_id == organization_id)
+    row = (await conn.execute(query)).first()
+    return (await _records(conn, [row]))[0] if row else None
+
+
+async def search_registrations(
+    conn: AsyncConnection, where: RegistrationFilter, page_number: int, page_size: int
+) -> Page[Registration]:
+    query = _base_query()
+    if where.organization_id is not None:
+        query = query.where(r.c.organization_id == where.organization_id)
+    if where.normalized_target_url is not None:
+        query = query.where(r.c.normalized_target_url == where.normalized_target_url)
+    if where.is_active is not None:
+        query = query.where(r.c.is_active == where.is_active)
+    if where.entity_name is not None or where.type is not None:
+        match = [webhook_events.c.registration_id == r.c.id, webhook_events.c.enabled.is_(True)]
+        if where.entity_name is not None:
+            match.append(webhook_events.c.entity_name == where.entity_name)
+        if where.type is not None:
+            match.append(webhook_events.c.type == where.type.value)
+        query = query.where(exists().where(and_(*match)))
+    query = query.order_by(r.c.created_at, r.c.id)
+    total = await count_of(conn, query)
+    rows = list(await conn.execute(query.limit(page_size).offset((page_number - 1) * page_size)))
+    return Page(await _records(conn, rows), page_number, page_size, total)
+
+
+async def find_live_duplicate(
+    conn: AsyncConnection, organization_id: str, fingerprint: str, exclude_id: str | None = None
+) -> str | None:
+    query = select(r.c.id).where(
+        r.c.organization_id == organization_id,
+        r.c.fingerprint == fingerprint,
+        r.c.is_active.is_(True),
+        r.c.deleted_at.is_(None),
+    )
+    if exclude_id is not None:
+        query = query.where(r.c.id != exclude_id)
+    return (await conn.execute(query.limit(1))).scalar_one_or_none()
+
+
+async def insert_registration(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(r.insert().values(**values))
+
+
+async def update_registration(conn: AsyncConnection, registration_id: str, values: dict[str, Any]) -> None:
+    await conn.execute(update(r).where(r.c.id == registration_id).values(**values))
+
+
+async def replace_enabled_events(
+    conn: AsyncConnection,
+    registration_id: str,
+    organization_id: str,
+    events: list[tuple[str, WebhookEventType]],
+) -> None:
+    """Enable exactly `events`; rows are kept when disabled because past Webhooks refer to them."""
+    e = webhook_events
+    rows = await conn.execute(select(e.c.id, e.c.entity_name, e.c.type).where(e.c.registration_id == registration_id))
+    existing = {(row.entity_name, WebhookEventType(row.type)): row.id for row in rows}
+    wanted = set(events)
+    await conn.execute(
+        update(e)
+        .where(e.c.registration_id == registration_id)
+        .values(enabled=e.c.id.in_([existing[key] for key in wanted if key in existing]))
+    )
+    added = [
+        {
+            "id": new_id("whe"),
+            "registration_id": registration_id,
+            "organization_id": organization_id,
+            "entity_name": name,
+            "type": kind.value,
+            "enabled": True,
+        }
+        for name, kind in sorted(wanted - existing.keys())
+    ]
+    if added:
+        await conn.execute(e.insert(), added)
+
+
+async def set_authorization(conn: AsyncConnection, registration_id: str, auth: Authorization) -> None:
+    await conn.execute(delete(a).where(a.c.registration_id == registration_id))
+    await conn.execute(
+        a.insert().values(
+            id=new_id("wta"),
+            registration_id=registration_id,
+            authorization_type=auth.authorization_type.value,
+            username=auth.username,
+            encrypted_password=auth.encrypted_password,
+        )
+    )
+
+
+async def get_authorization(conn: AsyncConnection, registration_id: str) -> Authorization:
+    row = (await conn.execute(select(a).where(a.c.registration_id == registration_id))).first()
+    if row is None:
+        return Authorization(AuthorizationType.NONE, None, None)
+    return Authorization(AuthorizationType(row.authorization_type), row.username, row.encrypted_password)
+
+
+async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tuple[bytes, bytes | None, datetime | None]:
+    row = (
+        await conn.execute(
+            select(r.c.signing_secret, r.c.previous_signing_secret, r.c.previous_secret_expires_at).where(
+                r.c.id == registration_id
+            )
+        )
+    ).one()
+    return row.signing_secret, row.previous_signing_secret, row.previous_secret_expires_at
+
+
+async def deactivate_registrations(
+    conn: AsyncConnection, registration_ids: list[str], reason: str, now: datetime
+) -> None:
+    await conn.execute(
+        update(r)
+        .where(r.c.id.in_(registration_ids), r.c.is_active.is_(True))
+        .values(is_active=False, disabled_reason=reason, updated_at=now)
+    )
+
+
+def live_registration_clause(now: datetime) -> Any:
+    """Registrations that receive new Webhooks: active, not deleted, not expired."""
+    return and_(
+        r.c.is_active.is_(True),
+        r.c.deleted_at.is_(None),
+        or_(r.c.expires_at.is_(None), r.c.expires_at > now),
+    )

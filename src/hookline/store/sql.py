@@ -1,0 +1,23 @@
+"""Small SQL helpers that differ between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, Table, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def insert_ignoring_conflict(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> bool:
+    """Insert unless a unique key already holds the row; True if this call inserted it."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values).on_conflict_do_nothing()
+    result = await conn.execute(statement)
+    return bool(result.rowcount)
+
+
+async def count_of(conn: AsyncConnection, query: Select[Any]) -> int:
+    """Rows `query` would return, ignoring its ordering and paging."""
+    counted = select(func.count()).select_from(query.order_by(None).limit(None).offset(None).subquery())
+    return int((await conn.execute(counted)).scalar_one())

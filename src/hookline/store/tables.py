@@ -1,0 +1,171 @@
+"""Every table of hookline; indexes follow the queries that use them (see each module)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from hookline.domain.enums import WebhookState
+from hookline.store.types import BigId, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = 40  # our ids are prefixed, URL-safe random strings well under this
+_DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("role", SmallInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+webhook_registrations = Table(
+    "webhook_registrations",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("target_url", String(2048), nullable=False),
+    Column("normalized_target_url", String(2100), nullable=False),
+    Column("description", String(1000)),
+    Column("should_group", Boolean, nullable=False),
+    Column("should_group_continue_after_fail", Boolean, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("disabled_reason", String(500)),
+    Column("expires_at", UtcDateTime),
+    Column("fingerprint", String(64), nullable=False),
+    Column("signing_secret", LargeBinary, nullable=False),
+    Column("previous_signing_secret", LargeBinary),
+    Column("previous_secret_expires_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("deleted_at", UtcDateTime),
+    Index("ix_webhook_registrations_org_created", "organization_id", "created_at"),
+    Index("ix_webhook_registrations_org_target", "organization_id", "normalized_target_url"),
+    # Two identical live registrations cannot exist, even when created concurrently.
+    Index(
+        "uq_webhook_registrations_live_fingerprint",
+        "organization_id",
+        "fingerprint",
+        unique=True,
+        sqlite_where=text("is_active AND deleted_at IS NULL"),
+        postgresql_where=text("is_active AND deleted_at IS NULL"),
+    ),
+)
+
+webhook_target_authorizations = Table(
+    "webhook_target_authorizations",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False, unique=True),
+    Column("authorization_type", SmallInteger, nullable=False),
+    Column("username", String(500)),
+    Column("encrypted_password", LargeBinary),
+)
+
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False),
+    Column("organization_id", String(200), nullable=False),
+    Column("entity_name", String(200), nullable=False),
+    Column("type", SmallInteger, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    UniqueConstraint("registration_id", "entity_name", "type"),
+    Index("ix_webhook_events_match", "organization_id", "entity_name", "type"),
+)
+
+domain_events = Table(
+    "domain_events",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", ForeignKey("organizations.id"), nullable=False),
+    Column("idempotency_id", String(200)),
+    Column("entity_name", String(200), nullable=False),
+    Column("type", SmallInteger, nullable=False),
+    Column("entity_id", String(200), nullable=False),
+    Column("group_key", String(400)),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("organization_id", "idempotency_id"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    # `seq` orders a group: assigned by the database, so concurrent publishers cannot misorder it.
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("id", String(ID), nullable=False, unique=True),
+    Column("organization_id", String(200), nullable=False),
+    Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False),
+    Column("webhook_event_id", ForeignKey("webhook_events.id"), nullable=False),
+    Column("domain_event_id", ForeignKey("domain_events.id"), nullable=False),
+    Column("group_key", String(400), nullable=False),
+    Column("state", SmallInteger, nullable=False),
+    Column("attempt_count", Integer, nullable=False),
+    Column("attempt_limit", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("lease_expires_at", UtcDateTime),
+    Column("lease_token", String(ID)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("domain_event_id", "webhook_event_id"),
+    Index(
+        "ix_webhooks_due",
+        "next_attempt_at",
+        sqlite_where=text(_DUE_STATES),
+        postgresql_where=text(_DUE_STATES),
+    ),
+    Index("ix_webhooks_group", "registration_id", "group_key", "seq"),
+    Index("ix_webhooks_org_seq", "organization_id", "seq"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("webhook_id", ForeignKey("webhooks.id"), nullable=False),
+    Column("attempt_number", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("error", String(500)),
+    Column("succeeded", Boolean, nullable=False),
+    UniqueConstraint("webhook_id", "attempt_number"),
+)

@@ -1,0 +1,314 @@
+"""Webhooks: listing, guarded state changes, group release, and the worker's claim.
+
+Every state change names the states it may leave (from the domain's transition table), so a
+change that lost a race touches no row instead of overwriting a newer state.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, exists, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.states import UNFINISHED, blocking_states
+from hookline.store.records import Page, Webhook
+from hookline.store.sql import count_of
+from hookline.store.tables import (
+    domain_events,
+    webhook_registrations,
+    webhook_target_authorizations,
+    webhooks,
+)
+
+w, d, r = webhooks, domain_events, webhook_registrations
+S = WebhookState
+
+# Literal, so SQLite's planner can prove the partial index ix_webhooks_due applies.
+_DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFilter:
+    organization_id: str | None = None
+    registration_id: str | None = None
+    state: WebhookState | None = None
+    entity_name: str | None = None
+    entity_id: str | None = None
+
+
+def _listing() -> Select[Any]:
+    return select(
+        w.c.id, w.c.organization_id, w.c.registration_id, w.c.webhook_event_id, w.c.domain_event_id,
+        d.c.entity_name, d.c.type, d.c.entity_id, w.c.group_key, w.c.state, w.c.attempt_count,
+        w.c.next_attempt_at, w.c.created_at, w.c.updated_at,
+    ).join(d, d.c.id == w.c.domain_event_id)  # fmt: skip
+
+
+def _record(row: Any) -> Webhook:
+    return Webhook(
+        id=row.id,
+        organization_id=row.organization_id,
+        registration_id=row.registration_id,
+        webhook_event_id=row.webhook_event_id,
+        event_id=row.domain_event_id,
+        entity_name=row.entity_name,
+        type=WebhookEventType(row.type),
+        entity_id=row.entity_id,
+        group_key=row.group_key,
+        state=WebhookState(row.state),
+        attempt_count=row.attempt_count,
+        next_attempt_at=row.next_attempt_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def get_webhook(conn: AsyncConnection, webhook_id: str, organization_id: str | None) -> Webhook | None:
+    query = _listing().where(w.c.id == webhook_id)
+    if organization_id is not None:
+        query = query.where(w.c.organization_id == organization_id)
+    row = (await conn.execute(query)).first()
+    return _record(row) if row else None
+
+
+async def list_webhooks(
+    conn: AsyncConnection, where: WebhookFilter, page_number: int, page_size: int
+) -> Page[Webhook]:
+    """Newest first, so an overview opens on what just happened."""
+    query = _listing()
+    if where.organization_id is not None:
+        query = query.where(w.c.organization_id == where.organization_id)
+    if where.registration_id is not None:
+        query = query.where(w.c.registration_id == where.registration_id)
+    if where.state is not None:
+        query = query.where(w.c.state == where.state.value)
+    if where.entity_name is not None:
+        query = query.where(d.c.entity_name == where.entity_name)
+    if where.entity_id is not None:
+        query = query.where(d.c.entity_id == where.entity_id)
+    total = await count_of(conn, query)
+    rows = await conn.execute(
+        query.order_by(w.c.seq.desc()).limit(page_size).offset((page_number - 1) * page_size)
+    )
+    return Page([_record(row) for row in rows], page_number, page_size, total)
+
+
+async def lock_group(conn: AsyncConnection, registration_id: str, group_key: str) -> None:
+    """Serialize publishing into and releasing from one group (PostgreSQL; SQLite has one writer)."""
+    if conn.dialect.name == "postgresql":
+        lock_id = zlib.crc32(f"{registration_id}\0{group_key}".encode())
+        await conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
+async def group_is_blocked(
+    conn: AsyncConnection, registration_id: str, group_key: str, *, continue_after_fail: bool
+) -> bool:
+    """Whether a new Webhook of this group must wait in Pending behind an earlier one."""
+    states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+    query = select(
+        exists().where(w.c.registration_id == registration_id, w.c.group_key == group_key, w.c.state.in_(states))
+    )
+    return bool((await conn.execute(query)).scalar())
+
+
+async def release_group(
+    conn: AsyncConnection, registration_id: str, group_key: str, *, continue_after_fail: bool, now: datetime
+) -> str | None:
+    """Make the oldest Pending Webhook of the group due if nothing earlier blocks it any more."""
+    await lock_group(conn, registration_id, group_key)
+    in_group = and_(w.c.registration_id == registration_id, w.c.group_key == group_key)
+    oldest_pending = (
+        await conn.execute(
+            select(w.c.seq, w.c.id).where(in_group, w.c.state == S.PENDING.value).order_by(w.c.seq).limit(1)
+        )
+    ).first()
+    if oldest_pending is None:
+        return None
+    states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+    blocked = (
+        await conn.execute(
+            select(exists().where(in_group, w.c.seq < oldest_pending.seq, w.c.state.in_(states)))
+        )
+    ).scalar()
+    if blocked:
+        return None
+    await conn.execute(
+        update(w)
+        .where(w.c.seq == oldest_pending.seq, w.c.state == S.PENDING.value)
+        .values(state=S.CREATED.value, next_attempt_at=now, updated_at=now)
+    )
+    return str(oldest_pending.id)
+
+
+async def change_state(
+    conn: AsyncConnection,
+    webhook_id: str,
+    *,
+    sources: Iterable[WebhookState],
+    target: WebhookState,
+    now: datetime,
+    next_attempt_at: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Move one Webhook into `target` if it is still in one of `sources`; True if it moved."""
+    result = await conn.execute(
+        update(w)
+        .where(w.c.id == webhook_id, w.c.state.in_([s.value for s in sources]))
+        .values(state=target.value, next_attempt_at=next_attempt_at, updated_at=now, **(extra or {}))
+    )
+    return bool(result.rowcount)
+
+
+async def abort_unfinished(conn: AsyncConnection, registration_id: str, now: datetime) -> int:
+    """Abort every Webhook of the registration that still expects an attempt."""
+    result = await conn.execute(
+        update(w)
+        .where(w.c.registration_id == registration_id, w.c.state.in_([s.value for s in UNFINISHED]))
+        .values(state=S.ABORTED.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedWebhook:
+    """Everything a worker needs to send one attempt, read in the claim's batch."""
+
+    id: str
+    lease_token: str
+    attempt_number: int
+    attempt_limit: int
+    organization_id: str
+    registration_id: str
+    group_key: str
+    should_group: bool
+    continue_after_fail: bool
+    target_url: str
+    signing_secret: bytes
+    previous_signing_secret: bytes | None
+    previous_secret_expires_at: datetime | None
+    authorization_type: AuthorizationType
+    username: str | None
+    encrypted_password: bytes | None
+    event_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    occurred_at: datetime
+    payload: str
+
+
+async def claim_due(
+    conn: AsyncConnection, *, now: datetime, limit: int, lease_until: datetime, lease_token: str
+) -> list[ClaimedWebhook]:
+    """Lease up to `limit` due Webhooks, oldest due first, and read what sending them needs.
+
+    A Webhook is due when it is Created or Retrying, its `next_attempt_at` has passed, and no
+    live lease holds it; an expired lease (a crashed worker) makes it claimable again. On
+    PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers take disjoint batches.
+    """
+    due = (
+        select(w.c.seq)
+        .where(_DUE, w.c.next_attempt_at <= now)
+        .where((w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= now))
+        .order_by(w.c.next_attempt_at)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = (
+        await conn.execute(
+            update(w)
+            .where(w.c.seq.in_(due.scalar_subquery()))
+            .values(lease_expires_at=lease_until, lease_token=lease_token)
+            .returning(w.c.seq)
+        )
+    ).scalars()
+    seqs = list(claimed)
+    if not seqs:
+        return []
+    a = webhook_target_authorizations
+    rows = await conn.execute(
+        select(
+            w.c.id, w.c.attempt_count, w.c.attempt_limit, w.c.organization_id, w.c.registration_id,
+            w.c.group_key, r.c.should_group, r.c.should_group_continue_after_fail, r.c.target_url,
+            r.c.signing_secret, r.c.previous_signing_secret, r.c.previous_secret_expires_at,
+            a.c.authorization_type, a.c.username, a.c.encrypted_password, d.c.id.label("event_id"),
+            d.c.entity_name, d.c.type, d.c.entity_id, d.c.occurred_at, d.c.payload,
+        )  # fmt: skip
+        .join(r, r.c.id == w.c.registration_id)
+        .join(d, d.c.id == w.c.domain_event_id)
+        .outerjoin(a, a.c.registration_id == w.c.registration_id)
+        .where(w.c.seq.in_(seqs))
+        .order_by(w.c.seq)
+    )
+    return [
+        ClaimedWebhook(
+            id=row.id,
+            lease_token=lease_token,
+            attempt_number=row.attempt_count + 1,
+            attempt_limit=row.attempt_limit,
+            organization_id=row.organization_id,
+            registration_id=row.registration_id,
+            group_key=row.group_key,
+            should_group=row.should_group,
+            continue_after_fail=row.should_group_continue_after_fail,
+            target_url=row.target_url,
+            signing_secret=row.signing_secret,
+            previous_signing_secret=row.previous_signing_secret,
+            previous_secret_expires_at=row.previous_secret_expires_at,
+            authorization_type=AuthorizationType(row.authorization_type or 0),
+            username=row.username,
+            encrypted_password=row.encrypted_password,
+            event_id=row.event_id,
+            entity_name=row.entity_name,
+            type=WebhookEventType(row.type),
+            entity_id=row.entity_id,
+            occurred_at=row.occurred_at,
+            payload=row.payload,
+        )
+        for row in rows
+    ]
+
+
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
+    """When the earliest waiting Webhook becomes due (ix_webhooks_due); None if none waits."""
+    value = (await conn.execute(select(func.min(w.c.next_attempt_at)).where(_DUE))).scalar()
+    if value is None:
+        return None
+    return w.c.next_attempt_at.type.process_result_value(value, conn.dialect)  # type: ignore[no-any-return]
+
+
+async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str, WebhookState]:
+    """The current state of each Webhook whose lease `leases` (id → token) still holds."""
+    query = select(w.c.id, w.c.state, w.c.lease_token).where(w.c.id.in_(list(leases)))
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    rows = await conn.execute(query)
+    return {row.id: WebhookState(row.state) for row in rows if leases.get(row.id) == row.lease_token}
+
+
+async def store_results(conn: AsyncConnection, results: list[dict[str, Any]]) -> None:
+    """Write each attempted Webhook's new state and release its lease (one executemany).
+
+    Each dict holds `b_id`, `state`, `attempt_count`, `next_attempt_at` and `updated_at`.
+    """
+    if results:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"))
+            .values(
+                state=bindparam("state"),
+                attempt_count=bindparam("attempt_count"),
+                next_attempt_at=bindparam("next_attempt_at"),
+                updated_at=bindparam("updated_at"),
+                lease_expires_at=None,
+                lease_token=None,
+            ),
+            results,
+        )
