@@ -11,6 +11,7 @@ DEFAULT_ENTITIES = (
     "UnitType", "UserTask", "VotingGroup", "WorkOrder",
 )  # fmt: skip
 
+
 class Catalog:
     """Case-insensitive look-up that answers the catalog's own spelling."""
 

@@ -22,7 +22,8 @@ class ContractEnum(IntEnum):
                 pass
         elif isinstance(value, str):
             text = value.strip()
-            if text.isdigit():
+            # ASCII only: str.isdigit() also takes "²" and "٣"; int() refuses over 4300 digits
+            if text.isascii() and text.isdigit() and len(text) <= 18:
                 return cls.parse(int(text))
             for member in cls:
                 if _squash(member.name) == _squash(text):

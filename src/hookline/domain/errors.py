@@ -1,11 +1,11 @@
 """The errors of hookline's use cases; the API maps each kind to one HTTP status.
 
-    HooklineError
-    ├── InvalidInput       422, with one message per field
-    ├── NotFound           404, also for another organization's ids
-    ├── Conflict           409, e.g. a duplicate registration or a forbidden transition
-    ├── PayloadTooLarge    413
-    └── Forbidden          403, a role that may not do this
+HooklineError
+├── InvalidInput       422, with one message per field
+├── NotFound           404, also for another organization's ids
+├── Conflict           409, e.g. a duplicate registration or a forbidden transition
+├── PayloadTooLarge    413
+└── Forbidden          403, a role that may not do this
 """
 
 from __future__ import annotations

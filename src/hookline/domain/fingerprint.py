@@ -16,5 +16,5 @@ def registration_fingerprint(
 ) -> str:
     """Same normalized URL, same set of events, same authorization type and username."""
     parts = [normalized_target_url, str(authorization_type.value), username or ""]
-    parts += sorted(f"{name.casefold()}:{kind.value}" for name, kind in events)
+    parts += sorted({f"{name.casefold()}:{kind.value}" for name, kind in events})
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -20,6 +20,7 @@ _UNITS = {
 }
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+_MAX_WAIT_S = timedelta.max // timedelta(seconds=1)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -41,11 +42,14 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
+    if text.isascii() and text.isdigit():  # str.isdigit() alone also takes "²", which int() refuses
+        digits = text.lstrip("0") or "0"
+        # a timedelta holds no more (and int() refuses over 4300 digits): as good as never
+        seconds = int(digits) if len(digits) <= len(str(_MAX_WAIT_S)) else _MAX_WAIT_S
+        return timedelta(seconds=min(seconds, _MAX_WAIT_S))
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         return None
@@ -93,4 +97,8 @@ class RetryPolicy:
         delay = self.delay_after(attempt_number)
         if status in _RETRY_AFTER_STATUSES and retry_after is not None:
             delay = max(delay, retry_after)
-        return Decision(WebhookState.RETRYING, now + delay)
+        try:
+            next_attempt_at = now + delay
+        except OverflowError:  # a Retry-After past year 9999: the latest instant a datetime holds
+            next_attempt_at = datetime.max.replace(tzinfo=now.tzinfo)
+        return Decision(WebhookState.RETRYING, next_attempt_at)

@@ -61,7 +61,9 @@ async def touch_api_key(conn: AsyncConnection, key_id: str, now: datetime) -> No
 
 
 async def list_api_keys(conn: AsyncConnection, page_number: int, page_size: int) -> Page[ApiKey]:
-    query = select(api_keys).where(api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.created_at, api_keys.c.id)
+    query = (
+        select(api_keys).where(api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.created_at, api_keys.c.id)
+    )
     total = await count_of(conn, query)
     rows = await conn.execute(query.limit(page_size).offset((page_number - 1) * page_size))
     return Page([_record(r) for r in rows], page_number, page_size, total)

@@ -14,7 +14,11 @@ from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.ids import new_id
 from hookline.store.records import EnabledEvent, Page, Registration
 from hookline.store.sql import count_of
-from hookline.store.tables import webhook_events, webhook_registrations, webhook_target_authorizations
+from hookline.store.tables import (
+    webhook_events,
+    webhook_registrations,
+    webhook_target_authorizations,
+)
 
 r = webhook_registrations
 a = webhook_target_authorizations
@@ -54,9 +58,7 @@ async def _events_of(conn: AsyncConnection, ids: list[str]) -> dict[str, list[En
         .order_by(webhook_events.c.entity_name, webhook_events.c.type)
     )
     for row in rows:
-        found[row.registration_id].append(
-            EnabledEvent(row.id, row.entity_name, WebhookEventType(row.type))
-        )
+        found[row.registration_id].append(EnabledEvent(row.id, row.entity_name, WebhookEventType(row.type)))
     return found
 
 
@@ -148,7 +150,9 @@ async def replace_enabled_events(
 ) -> None:
     """Enable exactly `events`; rows are kept when disabled because past Webhooks refer to them."""
     e = webhook_events
-    rows = await conn.execute(select(e.c.id, e.c.entity_name, e.c.type).where(e.c.registration_id == registration_id))
+    rows = await conn.execute(
+        select(e.c.id, e.c.entity_name, e.c.type).where(e.c.registration_id == registration_id)
+    )
     existing = {(row.entity_name, WebhookEventType(row.type)): row.id for row in rows}
     wanted = set(events)
     await conn.execute(
@@ -191,7 +195,9 @@ async def get_authorization(conn: AsyncConnection, registration_id: str) -> Auth
     return Authorization(AuthorizationType(row.authorization_type), row.username, row.encrypted_password)
 
 
-async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tuple[bytes, bytes | None, datetime | None]:
+async def get_signing_secrets(
+    conn: AsyncConnection, registration_id: str
+) -> tuple[bytes, bytes | None, datetime | None]:
     row = (
         await conn.execute(
             select(r.c.signing_secret, r.c.previous_signing_secret, r.c.previous_secret_expires_at).where(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
@@ -112,7 +112,9 @@ async def group_is_blocked(
     """Whether a new Webhook of this group must wait in Pending behind an earlier one."""
     states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
     query = select(
-        exists().where(w.c.registration_id == registration_id, w.c.group_key == group_key, w.c.state.in_(states))
+        exists().where(
+            w.c.registration_id == registration_id, w.c.group_key == group_key, w.c.state.in_(states)
+        )
     )
     return bool((await conn.execute(query)).scalar())
 
@@ -175,6 +177,40 @@ async def abort_unfinished(conn: AsyncConnection, registration_id: str, now: dat
     return int(result.rowcount)
 
 
+async def grant_attempt(conn: AsyncConnection, webhook_id: str, now: datetime) -> None:
+    """Make the Webhook due now as Retrying, with room for at least one more attempt."""
+    await conn.execute(
+        update(w)
+        .where(w.c.id == webhook_id)
+        .values(
+            state=S.RETRYING.value,
+            next_attempt_at=now,
+            updated_at=now,
+            attempt_limit=case(
+                (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
+            ),
+        )
+    )
+
+
+async def ids_created_between(
+    conn: AsyncConnection,
+    registration_id: str,
+    since: datetime,
+    until: datetime | None,
+    states: Iterable[WebhookState],
+) -> list[str]:
+    """Ids of the registration's Webhooks in `states` created in [since, until), oldest first."""
+    query = select(w.c.id).where(
+        w.c.registration_id == registration_id,
+        w.c.created_at >= since,
+        w.c.state.in_([s.value for s in states]),
+    )
+    if until is not None:
+        query = query.where(w.c.created_at < until)
+    return list((await conn.execute(query.order_by(w.c.seq))).scalars())
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedWebhook:
     """Everything a worker needs to send one attempt, read in the claim's batch."""
@@ -235,12 +271,28 @@ async def claim_due(
     a = webhook_target_authorizations
     rows = await conn.execute(
         select(
-            w.c.id, w.c.attempt_count, w.c.attempt_limit, w.c.organization_id, w.c.registration_id,
-            w.c.group_key, r.c.should_group, r.c.should_group_continue_after_fail, r.c.target_url,
-            r.c.signing_secret, r.c.previous_signing_secret, r.c.previous_secret_expires_at,
-            a.c.authorization_type, a.c.username, a.c.encrypted_password, d.c.id.label("event_id"),
-            d.c.entity_name, d.c.type, d.c.entity_id, d.c.occurred_at, d.c.payload,
-        )  # fmt: skip
+            w.c.id,
+            w.c.attempt_count,
+            w.c.attempt_limit,
+            w.c.organization_id,
+            w.c.registration_id,
+            w.c.group_key,
+            r.c.should_group,
+            r.c.should_group_continue_after_fail,
+            r.c.target_url,
+            r.c.signing_secret,
+            r.c.previous_signing_secret,
+            r.c.previous_secret_expires_at,
+            a.c.authorization_type,
+            a.c.username,
+            a.c.encrypted_password,
+            d.c.id.label("event_id"),
+            d.c.entity_name,
+            d.c.type,
+            d.c.entity_id,
+            d.c.occurred_at,
+            d.c.payload,
+        )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
         .outerjoin(a, a.c.registration_id == w.c.registration_id)
@@ -278,10 +330,8 @@ async def claim_due(
 
 async def next_due_at(conn: AsyncConnection) -> datetime | None:
     """When the earliest waiting Webhook becomes due (ix_webhooks_due); None if none waits."""
-    value = (await conn.execute(select(func.min(w.c.next_attempt_at)).where(_DUE))).scalar()
-    if value is None:
-        return None
-    return w.c.next_attempt_at.type.process_result_value(value, conn.dialect)  # type: ignore[no-any-return]
+    due: datetime | None = (await conn.execute(select(func.min(w.c.next_attempt_at)).where(_DUE))).scalar()
+    return due
 
 
 async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str, WebhookState]:

@@ -1,0 +1,43 @@
+"""The FastAPI app factory: API routers, the overview UI, problem+json errors, lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from hookline import __version__
+from hookline.api.limits import BodyLimit
+from hookline.api.problems import install_problem_handlers
+from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
+from hookline.runtime import Runtime
+from hookline.ui.pages import router as ui_router
+
+BODY_OVERHEAD_BYTES = 64 * 1024
+"""Room for an event's envelope on top of its largest allowed `data`."""
+
+
+def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start(run_worker=run_worker)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="hookline",
+        version=__version__,
+        summary="Durable, signed, retrying webhooks for a host platform's domain events.",
+        lifespan=lifespan,
+    )
+    app.state.hookline = runtime.hookline
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
+    for module in (api_keys, registrations, events, webhooks, entities, health):
+        app.include_router(module.router)
+    app.include_router(ui_router)
+    return app

@@ -1,0 +1,70 @@
+"""Bearer API keys and the roles allowed on each endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hookline.api.problems import Unauthorized
+from hookline.domain.enums import Role
+from hookline.domain.errors import Forbidden, InvalidInput
+from hookline.service import Hookline, Principal
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer hl_...`")
+
+
+def hookline_of(request: Request) -> Hookline:
+    service: Hookline = request.app.state.hookline
+    return service
+
+
+async def principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
+    found = await hookline_of(request).authenticate(credentials.credentials)
+    if found is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return found
+
+
+def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only `roles` (admin is always admitted)."""
+    admitted = {Role.ADMIN, *roles}
+
+    async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+        if caller.role not in admitted:
+            names = ", ".join(sorted(role.name.lower() for role in admitted))
+            raise Forbidden(f"this needs one of the roles: {names}")
+        return caller
+
+    return check
+
+
+Service = Annotated[Hookline, Depends(hookline_of)]
+Admin = Annotated[Principal, Depends(allow())]
+Publisher = Annotated[Principal, Depends(allow(Role.PUBLISHER))]
+Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER))]
+AnyRole = Annotated[Principal, Depends(allow(Role.PUBLISHER, Role.SUBSCRIBER))]
+
+
+def acting_organization(caller: Principal, requested: str | None) -> str:
+    """The organization a write acts for: the key's own, or any one an admin names."""
+    if caller.organization_id is None:
+        if not requested:
+            raise InvalidInput.one("organizationId", "is required for admin keys")
+        return requested
+    if requested and requested != caller.organization_id:
+        raise Forbidden("this key acts only for its own organization")
+    return caller.organization_id
+
+
+def reading_scope(caller: Principal, requested: str | None) -> str | None:
+    """The organization a read is confined to; admins may narrow to one with `organizationId`."""
+    if caller.organization_id is None:
+        return requested or None
+    return caller.organization_id

@@ -1,0 +1,23 @@
+"""Paging parameters shared by every list endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Query
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page_number: int
+    page_size: int
+
+
+def page_params(
+    page_number: Annotated[int, Query(alias="pageNumber", ge=1)] = 1,
+    page_size: Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> PageParams:
+    return PageParams(page_number, page_size)

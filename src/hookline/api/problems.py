@@ -1,0 +1,119 @@
+"""RFC 9457 problem details for EVERY error the service answers, unknown routes included."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
+
+from hookline.domain.errors import (
+    Conflict,
+    Forbidden,
+    HooklineError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
+
+log = logging.getLogger(__name__)
+
+MEDIA_TYPE = "application/problem+json"
+_STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, PayloadTooLarge: 413, Forbidden: 403}
+
+
+class Unauthorized(HooklineError):
+    title = "Unauthorized"
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    body |= {key: value for key, value in extra.items() if value is not None}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_of(location: tuple[Any, ...]) -> str:
+    """`("body", "enabledEvents", 0, "type")` → `enabledEvents[0].type`."""
+    parts = list(location[1:] if location and location[0] in ("body", "query", "path") else location)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "body"
+
+
+async def _on_validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    if any(item.get("type") == "json_invalid" for item in error.errors()):
+        errors = [{"field": "body", "message": "is not valid JSON"}]
+        return problem(422, "the request body is not valid JSON", title="Invalid input", errors=errors)
+    errors = [
+        {"field": _field_of(tuple(item.get("loc", ()))), "message": str(item.get("msg", "is invalid"))}
+        for item in error.errors()
+    ]
+    detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return problem(422, detail, title="Invalid input", errors=errors)
+
+
+async def _on_hookline_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HooklineError)
+    status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
+    headers = None
+    if isinstance(error, Unauthorized):
+        status, headers = 401, {"WWW-Authenticate": "Bearer"}
+    errors = None
+    if isinstance(error, InvalidInput):
+        errors = [{"field": e.field, "message": e.message} for e in error.errors]
+    return problem(status, error.detail, title=error.title, headers=headers, errors=errors, **error.extra)
+
+
+async def _on_http_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
+    if error.status_code == 404 and detail == "Not Found":
+        detail = "no such resource"
+    return problem(error.status_code, detail, headers=getattr(error, "headers", None))
+
+
+async def _on_database_down(_: Request, error: Exception) -> JSONResponse:
+    log.warning("database unavailable: %s", error)
+    return problem(503, "the database is unavailable; try again shortly", headers={"Retry-After": "2"})
+
+
+async def _on_unexpected(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    return problem(500, "an unexpected error occurred; it has been logged")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(HooklineError, _on_hookline_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    for kind in (OperationalError, PoolTimeout, ConnectionError, OSError):
+        app.add_exception_handler(kind, _on_database_down)
+    app.add_exception_handler(DBAPIError, _on_database_or_bug)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+async def _on_database_or_bug(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DBAPIError)
+    if error.connection_invalidated:
+        return await _on_database_down(request, error)
+    return await _on_unexpected(request, error)

@@ -1,0 +1,27 @@
+"""Liveness, readiness and Prometheus metrics; no authentication."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hookline.api.auth import Service
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(service: Service) -> dict[str, str]:
+    """Ready when the database answers; a failure becomes 503 problem+json."""
+    await service.db.ping()
+    return {"status": "ready"}
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

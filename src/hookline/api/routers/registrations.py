@@ -1,0 +1,181 @@
+"""/api/webhook-registrations: register, inspect, change, search, test and recover."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from hookline.api.auth import Service, Subscriber, acting_organization, reading_scope
+from hookline.api.paging import PageParams, page_params
+from hookline.api.schemas import (
+    AttemptOut,
+    CountOut,
+    CreatedRegistrationOut,
+    Paged,
+    RecoverIn,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationPatch,
+    RegistrationSearch,
+    SigningSecretOut,
+    TargetAuthorizationIn,
+    WebhookOut,
+    paged,
+)
+from hookline.domain.errors import InvalidInput
+from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
+from hookline.store.records import Attempt
+from hookline.store.webhooks import WebhookFilter
+
+router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
+
+
+def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:
+    if body is None:
+        return None
+    return TargetAuthorization(body.authorization_type, body.username, body.password)
+
+
+@router.post("", status_code=201, response_model=CreatedRegistrationOut)
+async def create_registration(
+    body: RegistrationIn, caller: Subscriber, service: Service
+) -> CreatedRegistrationOut:
+    draft = RegistrationDraft(
+        organization_id=acting_organization(caller, body.organization_id),
+        target_url=body.target_url,
+        enabled_events=[(e.entity_name, e.type) for e in body.enabled_events],
+        should_group=body.should_group,
+        should_group_continue_after_fail=body.should_group_continue_after_fail,
+        target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
+        description=body.description,
+        expires_at=body.expires_at,
+    )
+    registration, secret = await service.register(draft)
+    return CreatedRegistrationOut(**RegistrationOut.of(registration).model_dump(), signing_secret=secret)
+
+
+@router.get("", response_model=Paged[RegistrationOut])
+async def list_registrations(
+    caller: Subscriber,
+    service: Service,
+    page: Annotated[PageParams, Depends(page_params)],
+    organization_id: Annotated[str | None, Query(alias="organizationId")] = None,
+) -> dict[str, Any]:
+    found = await service.search_registrations(
+        reading_scope(caller, organization_id), RegistrationFilter(), page.page_number, page.page_size
+    )
+    return paged(found, RegistrationOut.of)
+
+
+@router.post("/search", response_model=Paged[RegistrationOut])
+async def search_registrations(
+    body: RegistrationSearch, caller: Subscriber, service: Service
+) -> dict[str, Any]:
+    where = RegistrationFilter(
+        target_url=body.target_url, entity_name=body.entity_name, type=body.type, is_active=body.is_active
+    )
+    found = await service.search_registrations(
+        reading_scope(caller, body.organization_id), where, body.page_number, body.page_size
+    )
+    return paged(found, RegistrationOut.of)
+
+
+@router.get("/{registration_id}", response_model=RegistrationOut)
+async def get_registration(registration_id: str, caller: Subscriber, service: Service) -> RegistrationOut:
+    return RegistrationOut.of(await service.get_registration(registration_id, caller.organization_id))
+
+
+@router.patch("/{registration_id}", response_model=RegistrationOut)
+async def update_registration(
+    registration_id: str, body: RegistrationPatch, caller: Subscriber, service: Service
+) -> RegistrationOut:
+    sent = body.model_fields_set
+    for name in (
+        "target_url",
+        "enabled_events",
+        "should_group",
+        "should_group_continue_after_fail",
+        "is_active",
+    ):
+        if name in sent and getattr(body, name) is None:
+            raise InvalidInput.one(_camel(name), "must not be null")
+    changes = RegistrationChanges(
+        target_url=body.target_url,
+        enabled_events=None
+        if body.enabled_events is None
+        else [(e.entity_name, e.type) for e in body.enabled_events],
+        should_group=body.should_group,
+        should_group_continue_after_fail=body.should_group_continue_after_fail,
+        target_authorization=_authorization(body.target_authorization),
+        description=body.description,
+        clear_description="description" in sent and body.description is None,
+        is_active=body.is_active,
+        expires_at=body.expires_at,
+        clear_expires_at="expires_at" in sent and body.expires_at is None,
+    )
+    updated = await service.update_registration(registration_id, caller.organization_id, changes)
+    return RegistrationOut.of(updated)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@router.delete("/{registration_id}", status_code=204)
+async def delete_registration(registration_id: str, caller: Subscriber, service: Service) -> Response:
+    await service.delete_registration(registration_id, caller.organization_id)
+    return Response(status_code=204)
+
+
+@router.post("/{registration_id}/rotate-secret", response_model=SigningSecretOut)
+async def rotate_secret(registration_id: str, caller: Subscriber, service: Service) -> SigningSecretOut:
+    return SigningSecretOut(
+        signing_secret=await service.rotate_secret(registration_id, caller.organization_id)
+    )
+
+
+@router.get("/{registration_id}/webhooks", response_model=Paged[WebhookOut])
+async def list_registration_webhooks(
+    registration_id: str,
+    caller: Subscriber,
+    service: Service,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> dict[str, Any]:
+    await service.get_registration(registration_id, caller.organization_id)
+    where = WebhookFilter(organization_id=caller.organization_id, registration_id=registration_id)
+    return paged(await service.list_webhooks(where, page.page_number, page.page_size), WebhookOut.of)
+
+
+@router.post("/{registration_id}/test", response_model=AttemptOut)
+async def test_registration(registration_id: str, caller: Subscriber, service: Service) -> AttemptOut:
+    """Send a signed test webhook now; answers what the target did with it (nothing is stored)."""
+    done = await service.test_registration(registration_id, caller.organization_id)
+    result = done.sent.result
+    return AttemptOut.of(
+        Attempt(
+            id=done.webhook.id,
+            webhook_id=done.webhook.id,
+            attempt_number=1,
+            started_at=done.started_at,
+            duration_ms=done.sent.duration_ms,
+            response_status=result.status,
+            response_body=done.sent.response_body,
+            error=result.error,
+            succeeded=result.succeeded,
+        )
+    )
+
+
+@router.post("/{registration_id}/recover", response_model=CountOut)
+async def recover(registration_id: str, body: RecoverIn, caller: Subscriber, service: Service) -> CountOut:
+    count = await service.recover(
+        registration_id,
+        caller.organization_id,
+        since=body.since,
+        until=body.until,
+        states=body.states,
+        dry_run=body.dry_run,
+    )
+    return CountOut(count=count)

@@ -1,0 +1,311 @@
+"""Request and response bodies: camelCase on the wire, enums as ids out, ids or names in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.urls import MAX_URL_LENGTH
+from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive timestamps are taken as UTC; aware ones are converted to it."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Instant = Annotated[datetime, AfterValidator(_as_utc)]
+EventType = Annotated[WebhookEventType, BeforeValidator(WebhookEventType.parse)]
+State = Annotated[WebhookState, BeforeValidator(WebhookState.parse)]
+AuthType = Annotated[AuthorizationType, BeforeValidator(AuthorizationType.parse)]
+RoleName = Annotated[
+    Role,
+    BeforeValidator(Role.parse),
+    PlainSerializer(lambda role: role.name.lower(), return_type=str),
+]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=False
+    )
+
+
+T = TypeVar("T")
+
+
+class Paged(Schema, Generic[T]):
+    items: list[T]
+    page_number: int
+    page_size: int
+    total_pages: int
+    total_count: int
+    has_previous_page: bool
+    has_next_page: bool
+
+
+def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
+    return {
+        "items": [convert(item) for item in page.items],
+        "pageNumber": page.page_number,
+        "pageSize": page.page_size,
+        "totalPages": page.total_pages,
+        "totalCount": page.total_count,
+        "hasPreviousPage": page.page_number > 1,
+        "hasNextPage": page.page_number < page.total_pages,
+    }
+
+
+# API keys -------------------------------------------------------------------------------------
+
+
+class ApiKeyIn(Schema):
+    organization_id: Name
+    role: RoleName
+    name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ApiKeyOut(Schema):
+    id: str
+    organization_id: str
+    role: RoleName
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> ApiKeyOut:
+        return cls(
+            id=key.id,
+            organization_id=key.organization_id,
+            role=key.role,
+            name=key.name,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+        )
+
+
+class CreatedApiKeyOut(ApiKeyOut):
+    key: str
+
+
+# Registrations --------------------------------------------------------------------------------
+
+
+class EnabledEventIn(Schema):
+    entity_name: Name
+    type: EventType
+
+
+class EnabledEventOut(Schema):
+    id: str
+    entity_name: str
+    type: WebhookEventType
+
+
+class TargetAuthorizationIn(Schema):
+    authorization_type: AuthType = AuthorizationType.NONE
+    username: Annotated[str, Field(max_length=500)] | None = None
+    password: Annotated[str, Field(max_length=500)] | None = None
+
+
+class TargetAuthorizationOut(Schema):
+    authorization_type: AuthorizationType
+    username: str | None
+
+
+TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
+Description = Annotated[str, Field(max_length=1000)]
+Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
+
+
+class RegistrationIn(Schema):
+    target_url: TargetUrl
+    enabled_events: Events
+    should_group: bool = False
+    should_group_continue_after_fail: bool = False
+    target_authorization: TargetAuthorizationIn | None = None
+    description: Description | None = None
+    expires_at: Instant | None = None
+    organization_id: Name | None = None
+
+
+class RegistrationPatch(Schema):
+    target_url: TargetUrl | None = None
+    enabled_events: Events | None = None
+    should_group: bool | None = None
+    should_group_continue_after_fail: bool | None = None
+    target_authorization: TargetAuthorizationIn | None = None
+    description: Description | None = None
+    is_active: bool | None = None
+    expires_at: Instant | None = None
+
+
+class RegistrationOut(Schema):
+    id: str
+    organization_id: str
+    target_url: str
+    description: str | None
+    enabled_events: list[EnabledEventOut]
+    should_group: bool
+    should_group_continue_after_fail: bool
+    target_authorization: TargetAuthorizationOut
+    is_active: bool
+    disabled_reason: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, r: Registration) -> RegistrationOut:
+        return cls(
+            id=r.id,
+            organization_id=r.organization_id,
+            target_url=r.target_url,
+            description=r.description,
+            enabled_events=[
+                EnabledEventOut(id=e.id, entity_name=e.entity_name, type=e.type) for e in r.enabled_events
+            ],
+            should_group=r.should_group,
+            should_group_continue_after_fail=r.should_group_continue_after_fail,
+            target_authorization=TargetAuthorizationOut(
+                authorization_type=r.authorization_type, username=r.username
+            ),
+            is_active=r.is_active,
+            disabled_reason=r.disabled_reason,
+            expires_at=r.expires_at,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+
+
+class CreatedRegistrationOut(RegistrationOut):
+    signing_secret: str
+
+
+class RegistrationSearch(Schema):
+    target_url: TargetUrl | None = None
+    entity_name: Name | None = None
+    type: EventType | None = None
+    is_active: bool | None = None
+    organization_id: Name | None = None
+    page_number: Annotated[int, Field(ge=1)] = 1
+    page_size: Annotated[int, Field(ge=1, le=500)] = 50
+
+
+class SigningSecretOut(Schema):
+    signing_secret: str
+
+
+class RecoverIn(Schema):
+    since: Instant
+    until: Instant | None = None
+    states: Annotated[list[State], Field(min_length=1, max_length=7)] = [WebhookState.FAILED]
+    dry_run: bool = False
+
+
+class CountOut(Schema):
+    count: int
+
+
+# Events ---------------------------------------------------------------------------------------
+
+
+def _number_as_text(value: object) -> object:
+    """Entity ids are strings, but hosts often have integer ids: accept `42` as `"42"`."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class EventIn(Schema):
+    id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    entity_name: Name
+    type: EventType
+    entity_id: Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200)]
+    group_key: Annotated[str, Field(min_length=1, max_length=400)] | None = None
+    occurred_at: Instant | None = None
+    data: Any = None
+    organization_id: Name | None = None
+
+
+class PublishedOut(Schema):
+    event_id: str
+    webhook_ids: list[str]
+
+
+# Webhooks and attempts ------------------------------------------------------------------------
+
+
+class WebhookOut(Schema):
+    id: str
+    organization_id: str
+    registration_id: str
+    webhook_event_id: str
+    event_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str
+    state: WebhookState
+    attempt_count: int
+    next_attempt_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, w: Webhook) -> WebhookOut:
+        return cls(
+            id=w.id,
+            organization_id=w.organization_id,
+            registration_id=w.registration_id,
+            webhook_event_id=w.webhook_event_id,
+            event_id=w.event_id,
+            entity_name=w.entity_name,
+            type=w.type,
+            entity_id=w.entity_id,
+            group_key=w.group_key,
+            state=w.state,
+            attempt_count=w.attempt_count,
+            next_attempt_at=w.next_attempt_at,
+            created_at=w.created_at,
+            updated_at=w.updated_at,
+        )
+
+
+class AttemptOut(Schema):
+    id: str
+    webhook_id: str
+    attempt_number: int
+    started_at: datetime
+    duration_ms: int
+    response_status: int | None
+    response_body: str | None
+    error: str | None
+    succeeded: bool
+
+    @classmethod
+    def of(cls, a: Attempt) -> AttemptOut:
+        return cls(
+            id=a.id,
+            webhook_id=a.webhook_id,
+            attempt_number=a.attempt_number,
+            started_at=a.started_at,
+            duration_ms=a.duration_ms,
+            response_status=a.response_status,
+            response_body=a.response_body,
+            error=a.error,
+            succeeded=a.succeeded,
+        )
+
+
+class EntityOut(Schema):
+    entity_name: str
+    types: list[WebhookEventType]
+
+
+class EntitiesOut(Schema):
+    items: list[EntityOut]

@@ -1,0 +1,65 @@
+"""Turn one claimed Webhook into one signed HTTP attempt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hookline.clock import Clock
+from hookline.crypto import SecretBox
+from hookline.delivery.payload import render_body
+from hookline.delivery.request import webhook_headers
+from hookline.delivery.sender import Sender, Sent
+from hookline.domain.enums import AuthorizationType
+from hookline.store.webhooks import ClaimedWebhook
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatched:
+    webhook: ClaimedWebhook
+    sent: Sent
+    started_at: datetime
+
+
+class Dispatcher:
+    def __init__(self, *, sender: Sender, box: SecretBox, clock: Clock) -> None:
+        self._sender = sender
+        self._box = box
+        self._clock = clock
+
+    async def dispatch(self, webhook: ClaimedWebhook) -> Dispatched:
+        started_at = self._clock.now()
+        body = render_body(
+            webhook_id=webhook.id,
+            registration_id=webhook.registration_id,
+            organization_id=webhook.organization_id,
+            event_id=webhook.event_id,
+            entity_name=webhook.entity_name,
+            type_=webhook.type.value,
+            entity_id=webhook.entity_id,
+            occurred_at=webhook.occurred_at,
+            data_json=webhook.payload,
+        )
+        headers = webhook_headers(
+            webhook_id=webhook.id,
+            body=body,
+            now=started_at,
+            signing_secrets=self._signing_secrets(webhook, started_at),
+            basic_credentials=self._credentials(webhook),
+        )
+        sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+        return Dispatched(webhook, sent, started_at)
+
+    def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
+        """The current secret, plus the previous one while its grace period after rotation lasts."""
+        secrets = [self._box.decrypt(webhook.signing_secret)]
+        expires = webhook.previous_secret_expires_at
+        if webhook.previous_signing_secret and expires is not None and expires > now:
+            secrets.append(self._box.decrypt(webhook.previous_signing_secret))
+        return secrets
+
+    def _credentials(self, webhook: ClaimedWebhook) -> tuple[str, str] | None:
+        if webhook.authorization_type is not AuthorizationType.BASIC:
+            return None
+        password = self._box.decrypt(webhook.encrypted_password) if webhook.encrypted_password else ""
+        return webhook.username or "", password

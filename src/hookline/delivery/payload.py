@@ -1,0 +1,45 @@
+"""The request body: rendered the same way on every attempt, so its bytes never change."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+
+def format_instant(instant: datetime) -> str:
+    """ISO-8601 UTC with a `Z`, milliseconds only when present: `2026-11-29T12:00:00Z`."""
+    instant = instant.astimezone(UTC)
+    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    if instant.microsecond:
+        text += f".{instant.microsecond // 1000:03d}"
+    return text + "Z"
+
+
+def render_body(
+    *,
+    webhook_id: str,
+    registration_id: str,
+    organization_id: str,
+    event_id: str,
+    entity_name: str,
+    type_: int,
+    entity_id: str,
+    occurred_at: datetime,
+    data_json: str,
+) -> bytes:
+    """`data_json` is the stored, already-serialized event data, spliced in without re-parsing."""
+    head = json.dumps(
+        {
+            "id": webhook_id,
+            "registrationId": registration_id,
+            "organizationId": organization_id,
+            "eventId": event_id,
+            "entityName": entity_name,
+            "type": type_,
+            "entityId": entity_id,
+            "occurredAt": format_instant(occurred_at),
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return f'{head[:-1]},"data":{data_json}}}'.encode()

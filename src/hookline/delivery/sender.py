@@ -1,0 +1,113 @@
+"""The one seam to the network: POST a body, observe what came back, name what went wrong.
+
+aiohttp's exceptions stop here; callers see an `AttemptResult` with an `error` that names
+the failure (timeout, connection refused, TLS, DNS, blocked target, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+from yarl import URL
+
+from hookline.delivery.guard import BlockedTarget, GuardedResolver, TargetGuard, literal_address
+from hookline.domain.outcome import AttemptResult
+from hookline.domain.retry import parse_retry_after
+
+RESPONSE_EXCERPT_BYTES = 4096
+USER_AGENT = "hookline/0.1 (+https://github.com/hookline/hookline)"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    result: AttemptResult
+    response_body: str | None
+    duration_ms: int
+
+
+class Sender:
+    """A pooled aiohttp client: no redirects, a total timeout per attempt, the SSRF guard."""
+
+    def __init__(self, *, timeout: timedelta, guard: TargetGuard, max_connections: int = 256) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout.total_seconds())
+        self._guard = guard
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Sender:
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            limit_per_host=0,
+            resolver=GuardedResolver(self._guard),
+            ttl_dns_cache=None,  # every attempt re-checks what the name resolves to now
+            use_dns_cache=False,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=self._timeout,
+            auto_decompress=True,
+            headers={"User-Agent": USER_AGENT},
+            skip_auto_headers=("Accept-Encoding",),
+        )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes, *, now: datetime) -> Sent:
+        """Send once; `now` dates a `Retry-After` given as an HTTP date."""
+        if self._session is None:
+            raise RuntimeError("use `async with Sender(...)` before sending")
+        started = time.perf_counter()
+        try:
+            self._check_literal_host(url)
+            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+                excerpt = await response.content.read(RESPONSE_EXCERPT_BYTES)
+                result = AttemptResult(
+                    status=response.status,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
+                )
+                return Sent(result, excerpt.decode("utf-8", "replace"), _elapsed_ms(started))
+        except BlockedTarget as error:
+            failure = AttemptResult(None, f"blocked target: {error}", blocked=True)
+        except Exception as error:
+            failure = AttemptResult(None, describe_failure(error))
+        return Sent(failure, None, _elapsed_ms(started))
+
+    def _check_literal_host(self, url: str) -> None:
+        host = URL(url).raw_host or ""
+        address = literal_address(host)
+        if address is not None:
+            self._guard.check(str(address))
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def describe_failure(error: BaseException) -> str:
+    """A short, stable name for why no HTTP response arrived, for the attempt's `error`."""
+    if isinstance(error, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return "timeout"
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"DNS: cannot resolve {error.host}"
+    if isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
+        return f"TLS: {error}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        if isinstance(error.os_error, ConnectionRefusedError):
+            return "connection refused"
+        return f"connection failed: {error.os_error.strerror or error.os_error}"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "connection closed before a response"
+    if isinstance(error, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return f"bad response: {error}"
+    if isinstance(error, aiohttp.InvalidURL):
+        return f"invalid URL: {error}"
+    return f"{type(error).__name__}: {error}"

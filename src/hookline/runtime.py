@@ -1,0 +1,78 @@
+"""Builds and owns the concrete parts of one hookline process: the only place they are wired."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hookline.clock import Clock, SystemClock
+from hookline.config import Settings
+from hookline.crypto import SecretBox
+from hookline.delivery.dispatch import Dispatcher
+from hookline.delivery.guard import TargetGuard
+from hookline.delivery.sender import Sender
+from hookline.delivery.wakeup import PostgresListener, Wakeup
+from hookline.delivery.worker import Worker, WorkerOptions
+from hookline.domain.catalog import Catalog
+from hookline.service import Hookline
+from hookline.store.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
+        self.wakeup = Wakeup()
+        self.sender = Sender(
+            timeout=settings.delivery_timeout,
+            guard=TargetGuard(settings.allowed_target_networks),
+            max_connections=settings.worker_concurrency,
+        )
+        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.hookline = Hookline(
+            db=self.db,
+            clock=self.clock,
+            box=self.box,
+            catalog=Catalog(settings.entities),
+            guard=TargetGuard(settings.allowed_target_networks),
+            wakeup=self.wakeup,
+            dispatcher=dispatcher,
+            attempt_limit=settings.retry_policy.max_attempts,
+            max_event_data_bytes=settings.max_event_data_bytes,
+            admin_key=settings.admin_key,
+        )
+        self.worker = Worker(
+            db=self.db,
+            clock=self.clock,
+            policy=settings.retry_policy,
+            dispatcher=dispatcher,
+            wakeup=self.wakeup,
+            lease=settings.delivery_timeout,
+            options=WorkerOptions(concurrency=settings.worker_concurrency),
+        )
+        self._listener: PostgresListener | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    async def start(self, *, run_worker: bool) -> None:
+        """Migrate, open the HTTP client pool and, if asked, start delivering."""
+        await self.db.migrate()
+        await self.sender.__aenter__()
+        if run_worker:
+            if not self.db.is_sqlite:
+                self._listener = PostgresListener(self.settings.database_url, self.wakeup)
+                self._listener.start()
+            self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight attempts finish and be recorded, then close everything."""
+        if self._worker_task is not None:
+            self.worker.stop()
+            await self._worker_task
+        if self._listener is not None:
+            await self._listener.stop()
+        await self.sender.__aexit__()
+        await self.db.close()

@@ -1,0 +1,661 @@
+"""hookline's use cases, shared by the API, the UI and the CLI.
+
+Each method is one transaction. `organization_id=None` means "any organization" and is only
+passed for admin keys; every other caller is confined to its own organization, and ids of
+other organizations answer NotFound, exactly like ids that do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.clock import Clock
+from hookline.crypto import SecretBox, hash_api_key, new_api_key, new_signing_secret
+from hookline.delivery.dispatch import Dispatched, Dispatcher
+from hookline.delivery.guard import BlockedTarget, TargetGuard
+from hookline.delivery.wakeup import Wakeup, notify_due
+from hookline.domain.catalog import Catalog
+from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
+from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.grouping import group_key_of
+from hookline.domain.states import can_transition, sources_of
+from hookline.domain.urls import normalize_target_url
+from hookline.ids import new_id
+from hookline.store import api_keys as keys_store
+from hookline.store import attempts as attempts_store
+from hookline.store import events as events_store
+from hookline.store import registrations as reg_store
+from hookline.store import webhooks as webhooks_store
+from hookline.store.db import Database
+from hookline.store.organizations import ensure_organization
+from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
+from hookline.store.webhooks import ClaimedWebhook
+
+SECRET_GRACE = timedelta(hours=24)
+TEST_ENTITY = "WebhookRegistration"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a role, and the organization it is confined to (None: admin, any)."""
+
+    role: Role
+    organization_id: str | None
+    key_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAuthorization:
+    authorization_type: AuthorizationType = AuthorizationType.NONE
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationDraft:
+    organization_id: str
+    target_url: str
+    enabled_events: list[tuple[str, WebhookEventType]]
+    should_group: bool = False
+    should_group_continue_after_fail: bool = False
+    target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
+    description: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChanges:
+    """A PATCH: only the fields that are set change."""
+
+    target_url: str | None = None
+    enabled_events: list[tuple[str, WebhookEventType]] | None = None
+    should_group: bool | None = None
+    should_group_continue_after_fail: bool | None = None
+    target_authorization: TargetAuthorization | None = None
+    description: str | None = None
+    clear_description: bool = False
+    is_active: bool | None = None
+    expires_at: datetime | None = None
+    clear_expires_at: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFilter:
+    target_url: str | None = None
+    entity_name: str | None = None
+    type: WebhookEventType | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    organization_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    idempotency_id: str | None = None
+    group_key: str | None = None
+    occurred_at: datetime | None = None
+    data: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    event_id: str
+    webhook_ids: list[str]
+    replayed: bool = False
+
+
+class Hookline:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        box: SecretBox,
+        catalog: Catalog,
+        guard: TargetGuard,
+        wakeup: Wakeup,
+        dispatcher: Dispatcher,
+        attempt_limit: int,
+        max_event_data_bytes: int,
+        admin_key: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.box = box
+        self.catalog = catalog
+        self.guard = guard
+        self.wakeup = wakeup
+        self.dispatcher = dispatcher
+        self.attempt_limit = attempt_limit
+        self.max_event_data_bytes = max_event_data_bytes
+        self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
+
+    # API keys ---------------------------------------------------------------------------------
+
+    async def create_api_key(self, organization_id: str, role: Role, name: str | None) -> tuple[ApiKey, str]:
+        """A new key; the plain key is returned here once and never stored."""
+        now = self.clock.now()
+        key = new_api_key()
+        record = ApiKey(new_id("key"), organization_id, role, name or "", now, None, None)
+        async with self.db.write() as conn:
+            await ensure_organization(conn, organization_id, now)
+            await keys_store.insert_api_key(conn, record, hash_api_key(key))
+        return record, key
+
+    async def authenticate(self, key: str) -> Principal | None:
+        key_hash = hash_api_key(key)
+        if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
+            return Principal(Role.ADMIN, None)
+        async with self.db.read() as conn:
+            record = await keys_store.find_live_key(conn, key_hash)
+        if record is None:
+            return None
+        now = self.clock.now()
+        if record.last_used_at is None or now - record.last_used_at > keys_store.LAST_USED_PRECISION:
+            async with self.db.write() as conn:
+                await keys_store.touch_api_key(conn, record.id, now)
+        scope = None if record.role is Role.ADMIN else record.organization_id
+        return Principal(record.role, scope, record.id)
+
+    async def list_api_keys(self, page_number: int, page_size: int) -> Page[ApiKey]:
+        async with self.db.read() as conn:
+            return await keys_store.list_api_keys(conn, page_number, page_size)
+
+    async def revoke_api_key(self, key_id: str) -> None:
+        async with self.db.write() as conn:
+            if not await keys_store.revoke_api_key(conn, key_id, self.clock.now()):
+                raise NotFound(f"no API key {key_id!r}")
+
+    # Registrations ----------------------------------------------------------------------------
+
+    async def register(self, draft: RegistrationDraft) -> tuple[Registration, str]:
+        """Create a registration; answers its signing secret, the only time it is shown."""
+        now = self.clock.now()
+        errors = ErrorCollector()
+        normalized = await self._check_target(draft.target_url, "targetUrl", errors)
+        events = self._check_events(draft.enabled_events, errors)
+        self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
+        if draft.expires_at is not None and draft.expires_at <= now:
+            errors.add("expiresAt", "must be in the future")
+        errors.raise_if_any()
+        auth = draft.target_authorization
+        fingerprint = registration_fingerprint(normalized, events, auth.authorization_type, auth.username)
+        secret = new_signing_secret()
+        registration_id = new_id("reg")
+        try:
+            async with self.db.write() as conn:
+                await self._refuse_duplicate(conn, draft.organization_id, fingerprint)
+                await ensure_organization(conn, draft.organization_id, now)
+                await reg_store.insert_registration(
+                    conn,
+                    {
+                        "id": registration_id,
+                        "organization_id": draft.organization_id,
+                        "target_url": draft.target_url,
+                        "normalized_target_url": normalized,
+                        "description": draft.description,
+                        "should_group": draft.should_group,
+                        "should_group_continue_after_fail": draft.should_group_continue_after_fail,
+                        "is_active": True,
+                        "expires_at": draft.expires_at,
+                        "fingerprint": fingerprint,
+                        "signing_secret": self.box.encrypt(secret),
+                        "created_at": now,
+                        "updated_at": now,
+                    },
+                )
+                await reg_store.replace_enabled_events(conn, registration_id, draft.organization_id, events)
+                await reg_store.set_authorization(conn, registration_id, self._sealed(auth))
+                created = await reg_store.get_registration(conn, registration_id, None)
+        except IntegrityError:
+            await self._raise_duplicate_after_race(draft.organization_id, fingerprint)
+            raise
+        assert created is not None
+        return created, secret
+
+    async def get_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        async with self.db.read() as conn:
+            return await self._registration(conn, registration_id, organization_id)
+
+    async def search_registrations(
+        self, organization_id: str | None, where: RegistrationFilter, page_number: int, page_size: int
+    ) -> Page[Registration]:
+        normalized = None
+        if where.target_url is not None:
+            try:
+                normalized = normalize_target_url(where.target_url)
+            except ValueError as error:
+                raise InvalidInput.one("targetUrl", str(error)) from None
+        entity_name = None
+        if where.entity_name is not None:
+            entity_name = self._canonical_entity(where.entity_name, "entityName")
+        async with self.db.read() as conn:
+            return await reg_store.search_registrations(
+                conn,
+                reg_store.RegistrationFilter(
+                    organization_id=organization_id,
+                    normalized_target_url=normalized,
+                    entity_name=entity_name,
+                    type=where.type,
+                    is_active=where.is_active,
+                ),
+                page_number,
+                page_size,
+            )
+
+    async def update_registration(
+        self, registration_id: str, organization_id: str | None, changes: RegistrationChanges
+    ) -> Registration:
+        now = self.clock.now()
+        errors = ErrorCollector()
+        normalized = None
+        if changes.target_url is not None:
+            normalized = await self._check_target(changes.target_url, "targetUrl", errors)
+        events = None
+        if changes.enabled_events is not None:
+            events = self._check_events(changes.enabled_events, errors)
+        if changes.expires_at is not None and changes.expires_at <= now:
+            errors.add("expiresAt", "must be in the future")
+        errors.raise_if_any()
+        async with self.db.write() as conn:
+            current = await self._registration(conn, registration_id, organization_id)
+            stored_auth = await reg_store.get_authorization(conn, registration_id)
+            auth = self._merged_authorization(changes.target_authorization, stored_auth)
+            new_events = (
+                events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
+            )
+            new_normalized = normalized or current.normalized_target_url
+            fingerprint = registration_fingerprint(
+                new_normalized, new_events, auth.authorization_type, auth.username
+            )
+            is_active = current.is_active if changes.is_active is None else changes.is_active
+            if is_active:
+                await self._refuse_duplicate(conn, current.organization_id, fingerprint, registration_id)
+            values: dict[str, object] = {
+                "fingerprint": fingerprint,
+                "updated_at": now,
+                "is_active": is_active,
+            }
+            if changes.target_url is not None:
+                values |= {"target_url": changes.target_url, "normalized_target_url": new_normalized}
+            if changes.should_group is not None:
+                values["should_group"] = changes.should_group
+            if changes.should_group_continue_after_fail is not None:
+                values["should_group_continue_after_fail"] = changes.should_group_continue_after_fail
+            if changes.description is not None or changes.clear_description:
+                values["description"] = changes.description
+            if changes.expires_at is not None or changes.clear_expires_at:
+                values["expires_at"] = changes.expires_at
+            if is_active and not current.is_active:
+                values["disabled_reason"] = None
+            if not is_active and current.is_active:
+                values["disabled_reason"] = "deactivated through the API"
+                await webhooks_store.abort_unfinished(conn, registration_id, now)
+            await reg_store.update_registration(conn, registration_id, values)
+            if events is not None:
+                await reg_store.replace_enabled_events(conn, registration_id, current.organization_id, events)
+            if changes.target_authorization is not None:
+                await reg_store.set_authorization(conn, registration_id, auth)
+            return await self._registration(conn, registration_id, None)
+
+    async def delete_registration(self, registration_id: str, organization_id: str | None) -> None:
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            await self._registration(conn, registration_id, organization_id)
+            await webhooks_store.abort_unfinished(conn, registration_id, now)
+            await reg_store.update_registration(
+                conn,
+                registration_id,
+                {"deleted_at": now, "is_active": False, "disabled_reason": "deleted", "updated_at": now},
+            )
+
+    async def rotate_secret(self, registration_id: str, organization_id: str | None) -> str:
+        """A new signing secret; the old one keeps signing alongside for 24 hours."""
+        now = self.clock.now()
+        secret = new_signing_secret()
+        async with self.db.write() as conn:
+            await self._registration(conn, registration_id, organization_id)
+            current, _, _ = await reg_store.get_signing_secrets(conn, registration_id)
+            await reg_store.update_registration(
+                conn,
+                registration_id,
+                {
+                    "signing_secret": self.box.encrypt(secret),
+                    "previous_signing_secret": current,
+                    "previous_secret_expires_at": now + SECRET_GRACE,
+                    "updated_at": now,
+                },
+            )
+        return secret
+
+    async def test_registration(self, registration_id: str, organization_id: str | None) -> Dispatched:
+        """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""
+        now = self.clock.now()
+        async with self.db.read() as conn:
+            registration = await self._registration(conn, registration_id, organization_id)
+            auth = await reg_store.get_authorization(conn, registration_id)
+            current, previous, previous_expires = await reg_store.get_signing_secrets(conn, registration_id)
+        probe = ClaimedWebhook(
+            id=new_id("test"),
+            lease_token="",
+            attempt_number=1,
+            attempt_limit=1,
+            organization_id=registration.organization_id,
+            registration_id=registration.id,
+            group_key="",
+            should_group=False,
+            continue_after_fail=False,
+            target_url=registration.target_url,
+            signing_secret=current,
+            previous_signing_secret=previous,
+            previous_secret_expires_at=previous_expires,
+            authorization_type=auth.authorization_type,
+            username=auth.username,
+            encrypted_password=auth.encrypted_password,
+            event_id=new_id("evt"),
+            entity_name=TEST_ENTITY,
+            type=WebhookEventType.UPDATED,
+            entity_id=registration.id,
+            occurred_at=now,
+            payload=json.dumps({"test": True}),
+        )
+        return await self.dispatcher.dispatch(probe)
+
+    async def recover(
+        self,
+        registration_id: str,
+        organization_id: str | None,
+        *,
+        since: datetime,
+        until: datetime | None,
+        states: Sequence[WebhookState],
+        dry_run: bool,
+    ) -> int:
+        """Give each matching Webhook of the registration one more attempt; answers how many."""
+        if until is not None and until <= since:
+            raise InvalidInput.one("until", "must be after since")
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            await self._registration(conn, registration_id, organization_id)
+            ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
+            if not dry_run:
+                for webhook_id in ids:
+                    await webhooks_store.grant_attempt(conn, webhook_id, now)
+                await notify_due(conn)
+        if ids and not dry_run:
+            self.wakeup.ring()
+        return len(ids)
+
+    # Events -----------------------------------------------------------------------------------
+
+    async def publish(self, draft: EventDraft) -> Published:
+        """Record the event and one Webhook per matching subscription in ONE transaction."""
+        now = self.clock.now()
+        entity_name = self._canonical_entity(draft.entity_name, "entityName")
+        payload = json.dumps(
+            draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
+        )
+        if len(payload.encode()) > self.max_event_data_bytes:
+            raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
+        group_key = group_key_of(entity_name, draft.entity_id, draft.group_key)
+        try:
+            published = await self._publish(draft, entity_name, payload, group_key, now)
+        except IntegrityError:
+            if draft.idempotency_id is None:
+                raise
+            async with self.db.read() as conn:  # a concurrent request with the same id won
+                found = await events_store.find_by_idempotency_id(
+                    conn, draft.organization_id, draft.idempotency_id
+                )
+            if found is None:
+                raise
+            return Published(found[0], found[1], replayed=True)
+        if published.webhook_ids and not published.replayed:
+            self.wakeup.ring()
+        return published
+
+    async def _publish(
+        self, draft: EventDraft, entity_name: str, payload: str, group_key: str, now: datetime
+    ) -> Published:
+        async with self.db.write() as conn:
+            if draft.idempotency_id is not None:
+                found = await events_store.find_by_idempotency_id(
+                    conn, draft.organization_id, draft.idempotency_id
+                )
+                if found is not None:
+                    return Published(found[0], found[1], replayed=True)
+            await ensure_organization(conn, draft.organization_id, now)
+            event_id = new_id("evt")
+            await events_store.insert_event(
+                conn,
+                {
+                    "id": event_id,
+                    "organization_id": draft.organization_id,
+                    "idempotency_id": draft.idempotency_id,
+                    "entity_name": entity_name,
+                    "type": draft.type.value,
+                    "entity_id": draft.entity_id,
+                    "group_key": draft.group_key,
+                    "occurred_at": draft.occurred_at or now,
+                    "payload": payload,
+                    "created_at": now,
+                },
+            )
+            subscriptions = await events_store.matching_subscriptions(
+                conn, draft.organization_id, entity_name, draft.type, now
+            )
+            rows: list[dict[str, object]] = []
+            for subscription in subscriptions:
+                state = WebhookState.CREATED
+                if subscription.should_group:
+                    await webhooks_store.lock_group(conn, subscription.registration_id, group_key)
+                    if await webhooks_store.group_is_blocked(
+                        conn,
+                        subscription.registration_id,
+                        group_key,
+                        continue_after_fail=subscription.continue_after_fail,
+                    ):
+                        state = WebhookState.PENDING
+                rows.append(
+                    {
+                        "id": new_id("wh"),
+                        "organization_id": draft.organization_id,
+                        "registration_id": subscription.registration_id,
+                        "webhook_event_id": subscription.webhook_event_id,
+                        "domain_event_id": event_id,
+                        "group_key": group_key,
+                        "state": state.value,
+                        "attempt_count": 0,
+                        "attempt_limit": self.attempt_limit,
+                        "next_attempt_at": now if state is WebhookState.CREATED else None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+            await events_store.insert_webhooks(conn, rows)
+            if rows:
+                await notify_due(conn)
+        return Published(event_id, [str(row["id"]) for row in rows])
+
+    # Webhooks ---------------------------------------------------------------------------------
+
+    async def list_webhooks(
+        self, where: webhooks_store.WebhookFilter, page_number: int, page_size: int
+    ) -> Page[Webhook]:
+        if where.entity_name is not None:
+            where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
+        async with self.db.read() as conn:
+            return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
+
+    async def get_webhook(self, webhook_id: str, organization_id: str | None) -> Webhook:
+        async with self.db.read() as conn:
+            return await self._webhook(conn, webhook_id, organization_id)
+
+    async def list_attempts(
+        self, webhook_id: str, organization_id: str | None, page_number: int, page_size: int
+    ) -> Page[Attempt]:
+        async with self.db.read() as conn:
+            await self._webhook(conn, webhook_id, organization_id)
+            return await attempts_store.list_attempts(conn, webhook_id, page_number, page_size)
+
+    async def abort(self, webhook_id: str, organization_id: str | None) -> Webhook:
+        return await self._settle(webhook_id, organization_id, WebhookState.ABORTED)
+
+    async def resolve(self, webhook_id: str, organization_id: str | None) -> Webhook:
+        return await self._settle(webhook_id, organization_id, WebhookState.RESOLVED)
+
+    async def retry(self, webhook_id: str, organization_id: str | None) -> Webhook:
+        """One more attempt now, whatever the state; Retrying until that attempt ends."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            await self._webhook(conn, webhook_id, organization_id)
+            await webhooks_store.grant_attempt(conn, webhook_id, now)
+            await notify_due(conn)
+            updated = await self._webhook(conn, webhook_id, None)
+        self.wakeup.ring()
+        return updated
+
+    async def _settle(self, webhook_id: str, organization_id: str | None, target: WebhookState) -> Webhook:
+        """Abort or resolve by hand; releases the next Webhook of its group if that was waiting."""
+        now = self.clock.now()
+        async with self.db.write() as conn:
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            if webhook.state is target:
+                return webhook
+            if not can_transition(webhook.state, target):
+                raise Conflict(
+                    f"a {webhook.state.label} webhook cannot become {target.label}", state=webhook.state.value
+                )
+            moved = await webhooks_store.change_state(
+                conn, webhook_id, sources=sources_of(target), target=target, now=now
+            )
+            if not moved:
+                raise Conflict("the webhook changed meanwhile; read it again")
+            registration = await reg_store.get_registration(conn, webhook.registration_id, None)
+            released = None
+            if registration is not None and registration.should_group:
+                released = await webhooks_store.release_group(
+                    conn,
+                    webhook.registration_id,
+                    webhook.group_key,
+                    continue_after_fail=registration.should_group_continue_after_fail,
+                    now=now,
+                )
+                if released:
+                    await notify_due(conn)
+            updated = await self._webhook(conn, webhook_id, None)
+        if released:
+            self.wakeup.ring()
+        return updated
+
+    # Helpers ----------------------------------------------------------------------------------
+
+    async def _registration(
+        self, conn: AsyncConnection, registration_id: str, organization_id: str | None
+    ) -> Registration:
+        found = await reg_store.get_registration(conn, registration_id, organization_id)
+        if found is None:
+            raise NotFound(f"no webhook registration {registration_id!r}")
+        return found
+
+    async def _webhook(self, conn: AsyncConnection, webhook_id: str, organization_id: str | None) -> Webhook:
+        found = await webhooks_store.get_webhook(conn, webhook_id, organization_id)
+        if found is None:
+            raise NotFound(f"no webhook {webhook_id!r}")
+        return found
+
+    def _canonical_entity(self, name: str, field_name: str) -> str:
+        try:
+            return self.catalog.canonical(name)
+        except ValueError as error:
+            raise InvalidInput.one(field_name, str(error)) from None
+
+    async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> str:
+        """Normalized URL if it may be registered; resolves the host like delivery will."""
+        try:
+            normalized = normalize_target_url(url)
+        except ValueError as error:
+            errors.add(field_name, str(error))
+            return ""
+        parts = urlsplit(normalized)
+        try:
+            await self.guard.check_host(parts.hostname or "", parts.port or 0)
+        except BlockedTarget as error:
+            errors.add(field_name, f"is not allowed: {error}")
+        except OSError as error:
+            errors.add(field_name, f"host cannot be resolved: {error.strerror or error}")
+        return normalized
+
+    def _check_events(
+        self, events: list[tuple[str, WebhookEventType]], errors: ErrorCollector
+    ) -> list[tuple[str, WebhookEventType]]:
+        if not events:
+            errors.add("enabledEvents", "must name at least one event")
+        checked: list[tuple[str, WebhookEventType]] = []
+        for index, (name, kind) in enumerate(events):
+            try:
+                pair = (self.catalog.canonical(name), kind)
+            except ValueError as error:
+                errors.add(f"enabledEvents[{index}].entityName", str(error))
+                continue
+            if pair in checked:
+                errors.add(f"enabledEvents[{index}]", f"duplicates {pair[0]} {kind.label}")
+            checked.append(pair)
+        return checked
+
+    def _check_authorization(self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str) -> None:
+        if auth.authorization_type is AuthorizationType.BASIC:
+            if not auth.username:
+                errors.add(f"{prefix}.username", "is required for Basic authorization")
+            elif ":" in auth.username:
+                errors.add(f"{prefix}.username", "must not contain ':' (Basic authorization)")
+            if not auth.password:
+                errors.add(f"{prefix}.password", "is required for Basic authorization")
+        elif auth.username or auth.password:
+            errors.add(prefix, "username and password are only for Basic authorization")
+
+    def _merged_authorization(
+        self, change: TargetAuthorization | None, stored: reg_store.Authorization
+    ) -> reg_store.Authorization:
+        """The authorization after a PATCH; a Basic password may be omitted to keep the stored one."""
+        if change is None:
+            return stored
+        keeps_password = (
+            change.authorization_type is AuthorizationType.BASIC
+            and not change.password
+            and stored.authorization_type is AuthorizationType.BASIC
+            and stored.username == change.username
+        )
+        if keeps_password:
+            return reg_store.Authorization(
+                AuthorizationType.BASIC, change.username, stored.encrypted_password
+            )
+        errors = ErrorCollector()
+        self._check_authorization(change, errors, "targetAuthorization")
+        errors.raise_if_any()
+        return self._sealed(change)
+
+    def _sealed(self, auth: TargetAuthorization) -> reg_store.Authorization:
+        password = self.box.encrypt(auth.password) if auth.password else None
+        return reg_store.Authorization(auth.authorization_type, auth.username, password)
+
+    async def _refuse_duplicate(
+        self, conn: AsyncConnection, organization_id: str, fingerprint: str, exclude_id: str | None = None
+    ) -> None:
+        existing = await reg_store.find_live_duplicate(conn, organization_id, fingerprint, exclude_id)
+        if existing is not None:
+            raise Conflict("an identical active registration exists", existingId=existing)
+
+    async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
+        async with self.db.read() as conn:
+            await self._refuse_duplicate(conn, organization_id, fingerprint)

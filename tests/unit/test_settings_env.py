@@ -1,0 +1,99 @@
+"""Settings from HOOKLINE_* variables: API.md defaults, overrides, and refusals naming the variable."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from hookline.config import ConfigError, Settings
+from hookline.domain.catalog import DEFAULT_ENTITIES
+from hookline.domain.retry import RetryPolicy
+
+
+def test_defaults_match_the_contract():
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///./hookline.db"
+    assert settings.admin_key is None
+    assert settings.retry_policy == RetryPolicy.parse("5m,15m,1h,6h,12h,24h")
+    assert settings.retry_policy.max_attempts == 7
+    assert settings.delivery_timeout == timedelta(seconds=10)
+    assert settings.allowed_target_networks == ()
+    assert settings.entities == DEFAULT_ENTITIES
+    assert len(settings.entities) == 24
+    assert settings.max_event_data_bytes == 256 * 1024
+    assert settings == Settings()
+
+
+def test_empty_values_and_unrelated_variables_are_ignored():
+    env = {
+        "HOOKLINE_DATABASE_URL": "",
+        "HOOKLINE_RETRY_SCHEDULE": "",
+        "HOOKLINE_ENTITIES": "",
+        "HOOKLINE_UNKNOWN": "x",
+        "PATH": "/usr/bin",
+    }
+    assert Settings.from_env(env) == Settings()
+
+
+def test_overrides():
+    settings = Settings.from_env(
+        {
+            "HOOKLINE_DATABASE_URL": "postgresql://hookline@db/hookline",
+            "HOOKLINE_ADMIN_KEY": "bootstrap",
+            "HOOKLINE_SECRET_KEY_FILE": "/etc/hookline/secret.key",
+            "HOOKLINE_RETRY_SCHEDULE": "1s, 2s",
+            "HOOKLINE_DELIVERY_TIMEOUT": "500ms",
+            "HOOKLINE_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8, ::1/128,10.1.2.3/8",
+            "HOOKLINE_ENTITIES": " Invoice , Order ,,",
+            "HOOKLINE_MAX_EVENT_DATA_BYTES": "1024",
+            "HOOKLINE_WORKER_CONCURRENCY": "8",
+        }
+    )
+    assert settings.database_url == "postgresql://hookline@db/hookline"
+    assert settings.admin_key == "bootstrap"
+    assert settings.secret_key_file == Path("/etc/hookline/secret.key")
+    assert settings.retry_policy.delays == (timedelta(seconds=1), timedelta(seconds=2))
+    assert settings.retry_policy.max_attempts == 3
+    assert settings.delivery_timeout == timedelta(milliseconds=500)
+    assert settings.allowed_target_networks == (
+        ipaddress.ip_network("127.0.0.0/8"),
+        ipaddress.ip_network("::1/128"),
+        ipaddress.ip_network("10.0.0.0/8"),  # host bits allowed, dropped
+    )
+    assert settings.entities == ("Invoice", "Order")
+    assert settings.max_event_data_bytes == 1024
+    assert settings.worker_concurrency == 8
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("HOOKLINE_RETRY_SCHEDULE", "5x"),
+        ("HOOKLINE_RETRY_SCHEDULE", "5m,soon"),
+        ("HOOKLINE_DELIVERY_TIMEOUT", "10"),
+        ("HOOKLINE_DELIVERY_TIMEOUT", "ten seconds"),
+        ("HOOKLINE_DELIVERY_TIMEOUT", "0s"),
+        ("HOOKLINE_ALLOWED_TARGET_NETWORKS", "localhost"),
+        ("HOOKLINE_ALLOWED_TARGET_NETWORKS", "10.0.0.0/33"),
+        ("HOOKLINE_ENTITIES", " , ,"),
+        ("HOOKLINE_MAX_EVENT_DATA_BYTES", "lots"),
+        ("HOOKLINE_WORKER_CONCURRENCY", "many"),
+        ("HOOKLINE_WORKER_CONCURRENCY", "0"),
+        ("HOOKLINE_WORKER_CONCURRENCY", "-1"),
+    ],
+)
+def test_invalid_values_raise_config_error_naming_the_variable(variable, value):
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_config_error_is_a_value_error():
+    assert issubclass(ConfigError, ValueError)
+
+
+def test_reads_the_process_environment_by_default(monkeypatch):
+    monkeypatch.setenv("HOOKLINE_DELIVERY_TIMEOUT", "3s")
+    assert Settings.from_env().delivery_timeout == timedelta(seconds=3)
