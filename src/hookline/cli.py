@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 import logging
 import signal
 import sys
+from dataclasses import replace
 
 import click
 import uvicorn

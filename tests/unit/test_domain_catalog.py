@@ -15,7 +15,7 @@ DESIGNED = (
 
 
 def test_default_catalog_is_the_designed_one():
-    assert DEFAULT_ENTITIES == tuple(DESIGNED.split(", "))
+    assert tuple(DESIGNED.split(", ")) == DEFAULT_ENTITIES
     assert len(DEFAULT_ENTITIES) == 24
     assert Catalog(DEFAULT_ENTITIES).names == DEFAULT_ENTITIES
 

@@ -27,9 +27,7 @@ def test_2xx_succeeds(status):
 @pytest.mark.parametrize("status", [100, 199, 300, 301, 302, 303, 304, 307, 308, 400, 404, 500, None])
 def test_anything_else_is_a_failure_redirects_included(status):
     assert not AttemptResult(status).succeeded
-    assert judge_attempt(AttemptResult(status)) == Verdict(
-        WebhookState.RETRYING, NOW + timedelta(minutes=5)
-    )
+    assert judge_attempt(AttemptResult(status)) == Verdict(WebhookState.RETRYING, NOW + timedelta(minutes=5))
 
 
 def test_success_on_the_last_attempt_is_still_success():

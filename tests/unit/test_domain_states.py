@@ -111,8 +111,8 @@ def test_sources_of_agrees_with_can_transition(current, target):
 
 
 def test_due_and_unfinished():
-    assert DUE == {S.CREATED, S.RETRYING}
-    assert UNFINISHED == {S.CREATED, S.RETRYING, S.PENDING}
+    assert {S.CREATED, S.RETRYING} == DUE
+    assert {S.CREATED, S.RETRYING, S.PENDING} == UNFINISHED
 
 
 @pytest.mark.parametrize(

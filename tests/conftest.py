@@ -1,0 +1,210 @@
+"""Shared fixtures: a real database per test (SQLite file or PostgreSQL clone), a frozen clock,
+the API over ASGI, and a real HTTP receiver on 127.0.0.1.
+
+PostgreSQL tests run against HOOKLINE_TEST_POSTGRES_URL (default: the local server). They are
+skipped when it is unreachable, unless HOOKLINE_REQUIRE_POSTGRES=1 (as in CI): then they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from hookline.api.app import create_app
+from hookline.clock import FrozenClock
+from hookline.config import Settings
+from hookline.domain.enums import Role
+from hookline.runtime import Runtime
+from hookline.store.db import Database
+
+POSTGRES_URL = os.environ.get("HOOKLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("HOOKLINE_REQUIRE_POSTGRES") == "1"
+ADMIN_KEY = "hl_admin_key_for_tests_only"
+START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin_dsn() -> str:
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(_admin_dsn(), timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(worker_id: str) -> str:
+    """A migrated template database; each test clones it (fast) instead of migrating."""
+    name = f"hookline_template_{worker_id}"
+    try:
+        asyncio.run(_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {error}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+    async def build() -> None:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await _admin(f'CREATE DATABASE "{name}"')
+        db = Database(_with_database(POSTGRES_URL, name))
+        try:
+            await db.migrate()
+        finally:
+            await db.close()
+
+    asyncio.run(build())
+    return name
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A fresh, migrated-or-empty database for one test, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hookline.db'}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"hookline_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Any) -> Settings:
+    return Settings(
+        database_url=database_url,
+        admin_key=ADMIN_KEY,
+        secret_key="test-secret-key",
+        secret_key_file=tmp_path / "secret.key",
+        allowed_target_networks=(ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
+    )
+
+
+@pytest.fixture
+async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runtime]:
+    """Everything wired as in `hookline serve`, with the worker driven by the test."""
+    built = Runtime(settings, clock)
+    await built.start(run_worker=False)
+    try:
+        yield built
+    finally:
+        await built.stop()
+
+
+@pytest.fixture
+async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API in-process, unauthenticated; see `admin`, `subscriber`, `publisher`."""
+    transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
+        yield client
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return bearer(ADMIN_KEY)
+
+
+async def make_key(runtime: Runtime, organization: str, role: str) -> dict[str, str]:
+    _, key = await runtime.hookline.create_api_key(
+        organization, Role.parse(role), f"{role} of {organization}"
+    )
+    return bearer(key)
+
+
+@pytest.fixture
+async def subscriber(runtime: Runtime) -> dict[str, str]:
+    return await make_key(runtime, "acme", "subscriber")
+
+
+@pytest.fixture
+async def publisher(runtime: Runtime) -> dict[str, str]:
+    return await make_key(runtime, "acme", "publisher")
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: str = "ok"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records requests and answers as scripted."""
+
+    def __init__(self) -> None:
+        self.requests: list[Received] = []
+        self.replies: list[Reply] = []
+        self.default = Reply()
+        self.base_url = ""
+
+    def url(self, path: str = "/hook") -> str:
+        return f"{self.base_url}{path}"
+
+    def reply(self, *replies: Reply) -> None:
+        """Answer the next requests with `replies`, in order, then with `default`."""
+        self.replies.extend(replies)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        self.requests.append(Received(request.method, request.path_qs, dict(request.headers), body))
+        reply = self.replies.pop(0) if self.replies else self.default
+        if reply.delay_s:
+            await asyncio.sleep(reply.delay_s)  # a slow target, to provoke the client timeout
+        return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    target = Receiver()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", target.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    target.base_url = f"http://127.0.0.1:{port}"
+    try:
+        yield target
+    finally:
+        await runner.cleanup()
