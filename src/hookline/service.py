@@ -29,6 +29,7 @@ from hookline.domain.grouping import group_key_of
 from hookline.domain.states import can_transition, sources_of
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
+from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED
 from hookline.store import api_keys as keys_store
 from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
@@ -420,8 +421,11 @@ class Hookline:
             if found is None:
                 raise
             return Published(found[0], found[1], replayed=True)
-        if published.webhook_ids and not published.replayed:
-            self.wakeup.ring()
+        if not published.replayed:
+            EVENTS_PUBLISHED.inc()
+            WEBHOOKS_CREATED.inc(len(published.webhook_ids))
+            if published.webhook_ids:
+                self.wakeup.ring()
         return published
 
     async def _publish(

@@ -49,5 +49,5 @@ def test_custom_catalog_strips_drops_blanks_and_keeps_first_order():
     catalog = Catalog([" Invoice ", "", "  ", "Order", "Invoice"])
     assert catalog.names == ("Invoice", "Order")
     assert catalog.canonical("invoice") == "Invoice"
-    with pytest.raises(ValueError, match="valid: Invoice, Order$"):
+    with pytest.raises(ValueError, match=r"valid: Invoice, Order$"):
         catalog.canonical("Process")

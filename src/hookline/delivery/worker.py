@@ -15,11 +15,14 @@ from datetime import timedelta
 
 from hookline.clock import Clock
 from hookline.delivery.dispatch import Dispatched, Dispatcher
+from hookline.delivery.sender import Sent
 from hookline.delivery.wakeup import Wakeup
+from hookline.domain.enums import WebhookState
 from hookline.domain.outcome import judge
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
 from hookline.ids import new_id
+from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
 from hookline.store.attempts import insert_attempts
 from hookline.store.db import Database
 from hookline.store.records import Attempt
@@ -192,6 +195,7 @@ class Worker:
                         "updated_at": now,
                     }
                 )
+                _observe(sent, state)
                 if verdict.target_gone:
                     gone.add(claimed.registration_id)
                 if claimed.should_group and not blocks_group(
@@ -207,3 +211,11 @@ class Worker:
                 await release_group(
                     conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
                 )
+
+
+def _observe(sent: Sent, state: WebhookState) -> None:
+    outcome = "success" if sent.result.succeeded else "blocked" if sent.result.blocked else "failure"
+    ATTEMPTS.labels(outcome).inc()
+    ATTEMPT_SECONDS.observe(sent.duration_ms / 1000)
+    if state not in DUE:
+        WEBHOOKS_FINISHED.labels(state.label).inc()

@@ -10,13 +10,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE_OPTION = "hookline_write"
+MIGRATION_LOCK = 0x686F6F6B  # "hook": one migrating process at a time on PostgreSQL
 
 
 def async_url(url: str) -> str:
@@ -30,7 +31,9 @@ def async_url(url: str) -> str:
     return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    """WAL so reads run beside the writer; hookline, not the driver, says when to BEGIN."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
@@ -42,11 +45,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+def _sqlite_begin(conn: Connection) -> None:
+    """Writers take the write lock up front (IMMEDIATE), so a transaction never fails halfway
+    on upgrading a read lock; this also serializes writers of different processes."""
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 class Database:
     """One engine plus the transaction discipline both dialects need.
 
-    SQLite allows one writer: writes queue on an in-process lock instead of failing with
-    `database is locked`, and reads run beside them in WAL mode.
+    SQLite allows one writer: writes queue on an in-process lock (and across processes on
+    `BEGIN IMMEDIATE` with a busy timeout) instead of failing with `database is locked`, and
+    reads run beside them in WAL mode.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
@@ -58,13 +69,16 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that may write; committed on success, rolled back on error."""
-        async with self._write_lock or nullcontext(), self.engine.begin() as conn:
-            yield conn
+        async with self._write_lock or nullcontext(), self.engine.connect() as conn:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -72,13 +86,11 @@ class Database:
             yield conn
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
+        """Bring the schema to the newest revision; safe when several processes start at once."""
         async with self.write() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             await conn.run_sync(_upgrade)
-
-    async def needs_migration(self) -> bool:
-        async with self.read() as conn:
-            return bool(await conn.run_sync(_pending))
 
     async def ping(self) -> None:
         async with self.read() as conn:
@@ -97,10 +109,3 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def _upgrade(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
-
-
-def _pending(connection: Connection) -> bool:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return MigrationContext.configure(connection).get_current_revision() != head
