@@ -28,6 +28,7 @@ from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.grouping import group_key_of
 from hookline.domain.states import can_transition, sources_of
 from hookline.domain.urls import normalize_target_url
+from hookline.fanout import EventRecord, FanOut, Published
 from hookline.ids import new_id
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED
 from hookline.store import api_keys as keys_store
@@ -108,13 +109,6 @@ class EventDraft:
     data: object = None
 
 
-@dataclass(frozen=True, slots=True)
-class Published:
-    event_id: str
-    webhook_ids: list[str]
-    replayed: bool = False
-
-
 class Hookline:
     def __init__(
         self,
@@ -140,6 +134,7 @@ class Hookline:
         self.attempt_limit = attempt_limit
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
+        self._fanout = FanOut(db, attempt_limit=attempt_limit)
 
     # API keys ---------------------------------------------------------------------------------
 
@@ -408,9 +403,20 @@ class Hookline:
         )
         if len(payload.encode()) > self.max_event_data_bytes:
             raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
-        group_key = group_key_of(entity_name, draft.entity_id, draft.group_key)
+        record = EventRecord(
+            organization_id=draft.organization_id,
+            idempotency_id=draft.idempotency_id,
+            entity_name=entity_name,
+            type=draft.type,
+            entity_id=draft.entity_id,
+            group_key=draft.group_key,
+            effective_group_key=group_key_of(entity_name, draft.entity_id, draft.group_key),
+            occurred_at=draft.occurred_at or now,
+            payload=payload,
+            now=now,
+        )
         try:
-            published = await self._publish(draft, entity_name, payload, group_key, now)
+            published = await self._fanout.publish(record)
         except IntegrityError:
             if draft.idempotency_id is None:
                 raise
@@ -427,69 +433,6 @@ class Hookline:
             if published.webhook_ids:
                 self.wakeup.ring()
         return published
-
-    async def _publish(
-        self, draft: EventDraft, entity_name: str, payload: str, group_key: str, now: datetime
-    ) -> Published:
-        async with self.db.write() as conn:
-            if draft.idempotency_id is not None:
-                found = await events_store.find_by_idempotency_id(
-                    conn, draft.organization_id, draft.idempotency_id
-                )
-                if found is not None:
-                    return Published(found[0], found[1], replayed=True)
-            await ensure_organization(conn, draft.organization_id, now)
-            event_id = new_id("evt")
-            await events_store.insert_event(
-                conn,
-                {
-                    "id": event_id,
-                    "organization_id": draft.organization_id,
-                    "idempotency_id": draft.idempotency_id,
-                    "entity_name": entity_name,
-                    "type": draft.type.value,
-                    "entity_id": draft.entity_id,
-                    "group_key": draft.group_key,
-                    "occurred_at": draft.occurred_at or now,
-                    "payload": payload,
-                    "created_at": now,
-                },
-            )
-            subscriptions = await events_store.matching_subscriptions(
-                conn, draft.organization_id, entity_name, draft.type, now
-            )
-            rows: list[dict[str, object]] = []
-            for subscription in subscriptions:
-                state = WebhookState.CREATED
-                if subscription.should_group:
-                    await webhooks_store.lock_group(conn, subscription.registration_id, group_key)
-                    if await webhooks_store.group_is_blocked(
-                        conn,
-                        subscription.registration_id,
-                        group_key,
-                        continue_after_fail=subscription.continue_after_fail,
-                    ):
-                        state = WebhookState.PENDING
-                rows.append(
-                    {
-                        "id": new_id("wh"),
-                        "organization_id": draft.organization_id,
-                        "registration_id": subscription.registration_id,
-                        "webhook_event_id": subscription.webhook_event_id,
-                        "domain_event_id": event_id,
-                        "group_key": group_key,
-                        "state": state.value,
-                        "attempt_count": 0,
-                        "attempt_limit": self.attempt_limit,
-                        "next_attempt_at": now if state is WebhookState.CREATED else None,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-            await events_store.insert_webhooks(conn, rows)
-            if rows:
-                await notify_due(conn)
-        return Published(event_id, [str(row["id"]) for row in rows])
 
     # Webhooks ---------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from hookline.clock import Clock
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.sender import Sent
@@ -108,17 +110,23 @@ class Worker:
         return made
 
     async def _claim(self, limit: int, *, spawn: bool = True) -> list[ClaimedWebhook]:
-        now = self._clock.now()
         async with self._db.write() as conn:
-            claimed = await claim_due(
-                conn, now=now, limit=limit, lease_until=now + self._lease, lease_token=new_id("lease")
-            )
+            claimed = await self._claim_in(conn, limit)
         if spawn:
-            for webhook in claimed:
-                task = asyncio.create_task(self._send_and_queue(webhook))
-                self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+            self._spawn(claimed)
         return claimed
+
+    async def _claim_in(self, conn: AsyncConnection, limit: int) -> list[ClaimedWebhook]:
+        now = self._clock.now()
+        return await claim_due(
+            conn, now=now, limit=limit, lease_until=now + self._lease, lease_token=new_id("lease")
+        )
+
+    def _spawn(self, claimed: list[ClaimedWebhook]) -> None:
+        for webhook in claimed:
+            task = asyncio.create_task(self._send_and_queue(webhook))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _idle_timeout_s(self, claimed_some: bool) -> float:
         """Sleep until the next Webhook falls due, but never longer than the safety-net poll."""
@@ -138,17 +146,20 @@ class Worker:
             batch = [await self._finished.get()]
             while not self._finished.empty():
                 batch.append(self._finished.get_nowait())
+            # Refill the freed slots in the same transaction: one write per cycle, not two.
+            refill = 0 if self._stopping.is_set() else self._options.concurrency - len(self._in_flight)
             try:
-                await asyncio.shield(self._record(batch))
+                self._spawn(await asyncio.shield(self._record(batch, refill=refill)))
             except Exception:
                 log.exception("recording %d attempts failed; their leases will expire and retry", len(batch))
+                self._wakeup.ring()
             finally:
                 for _ in batch:
                     self._finished.task_done()
-            self._wakeup.ring()
 
-    async def _record(self, batch: list[Dispatched]) -> None:
-        """One transaction: every attempt of the batch with its Webhook's next state."""
+    async def _record(self, batch: list[Dispatched], *, refill: int = 0) -> list[ClaimedWebhook]:
+        """One transaction: every attempt of the batch with its Webhook's next state, then a
+        claim of up to `refill` due Webhooks (what the state changes released included)."""
         now = self._clock.now()
         async with self._db.write() as conn:
             held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
@@ -211,6 +222,7 @@ class Worker:
                 await release_group(
                     conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
                 )
+            return await self._claim_in(conn, refill) if refill > 0 else []
 
 
 def _observe(sent: Sent, state: WebhookState) -> None:

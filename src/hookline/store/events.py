@@ -46,8 +46,9 @@ async def find_by_idempotency_id(
     return event_id, list(ids)
 
 
-async def insert_event(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(domain_events.insert().values(**values))
+async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(domain_events.insert(), rows)
 
 
 async def matching_subscriptions(
