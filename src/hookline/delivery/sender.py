@@ -38,6 +38,7 @@ class Sender:
         self._guard = guard
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._literal_refusals: dict[str, str | None] = {}
 
     async def __aenter__(self) -> Sender:
         connector = aiohttp.TCPConnector(
@@ -82,10 +83,25 @@ class Sender:
         return Sent(failure, None, _elapsed_ms(started))
 
     def _check_literal_host(self, url: str) -> None:
-        host = URL(url).raw_host or ""
-        address = literal_address(host)
-        if address is not None:
-            self._guard.check(str(address))
+        """aiohttp skips the resolver for IP literals, so they are checked here (memoized)."""
+        if url not in self._literal_refusals:
+            if len(self._literal_refusals) > 10_000:
+                self._literal_refusals.clear()
+            self._literal_refusals[url] = _refusal(self._guard, url)
+        refusal = self._literal_refusals[url]
+        if refusal is not None:
+            raise BlockedTarget(refusal)
+
+
+def _refusal(guard: TargetGuard, url: str) -> str | None:
+    address = literal_address(URL(url).raw_host or "")
+    if address is None:
+        return None
+    try:
+        guard.check(str(address))
+    except BlockedTarget as error:
+        return str(error)
+    return None
 
 
 def _elapsed_ms(started: float) -> int:
