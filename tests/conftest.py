@@ -176,6 +176,7 @@ class Receiver:
         self.replies: list[Reply] = []
         self.default = Reply()
         self.base_url = ""
+        self._arrived = asyncio.Condition()
 
     def url(self, path: str = "/hook") -> str:
         return f"{self.base_url}{path}"
@@ -184,9 +185,17 @@ class Receiver:
         """Answer the next requests with `replies`, in order, then with `default`."""
         self.replies.extend(replies)
 
+    async def wait_for_requests(self, count: int, timeout_s: float = 30) -> list[Received]:
+        """Wait (in real time, for real processes) until `count` requests have arrived."""
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.requests) >= count), timeout_s)
+        return self.requests
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(Received(request.method, request.path_qs, dict(request.headers), body))
+        async with self._arrived:
+            self._arrived.notify_all()
         reply = self.replies.pop(0) if self.replies else self.default
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)  # a slow target, to provoke the client timeout

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from dataclasses import replace
 
 import click
 import uvicorn
+import uvloop
 
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
@@ -55,7 +55,7 @@ def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> No
 @database_option
 def worker(database_url: str | None) -> None:
     """Deliver webhooks only; run as many as you like against PostgreSQL."""
-    asyncio.run(_work(_settings(database_url)))
+    uvloop.run(_work(_settings(database_url)))
 
 
 async def _work(settings: Settings) -> None:
@@ -112,7 +112,3 @@ async def _create_key(settings: Settings, organization: str, role: Role, name: s
     finally:
         await runtime.db.close()
     return key
-
-
-if __name__ == "__main__":
-    sys.exit(main())
