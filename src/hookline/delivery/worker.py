@@ -72,6 +72,7 @@ class Worker:
         self._lease = lease + LEASE_MARGIN
         self._options = options or WorkerOptions()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending = 0  # attempts not yet handed to the recorder; their slots are taken
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
 
@@ -81,11 +82,17 @@ class Worker:
         try:
             while not self._stopping.is_set():
                 self._wakeup.clear()
-                free = self._options.concurrency - len(self._in_flight)
-                claimed = await self._claim(free) if free > 0 else []
-                if free > 0 and len(claimed) == free:
-                    continue  # more may be due right now
-                await self._wakeup.wait(await self._idle_timeout_s(bool(claimed)))
+                try:
+                    free = self._free_slots()
+                    claimed = await self._claim(free) if free > 0 else []
+                    if free > 0 and len(claimed) == free:
+                        continue  # more may be due right now
+                    idle_s = await self._idle_timeout_s(bool(claimed))
+                except Exception:
+                    # A database hiccup must not end delivery for good: wait, then claim again.
+                    idle_s = self._options.max_poll_s
+                    log.exception("claiming due webhooks failed; trying again within %.1fs", idle_s)
+                await self._wakeup.wait(idle_s)
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
@@ -123,6 +130,7 @@ class Worker:
         )
 
     def _spawn(self, claimed: list[ClaimedWebhook]) -> None:
+        self._sending += len(claimed)
         for webhook in claimed:
             task = asyncio.create_task(self._send_and_queue(webhook))
             self._in_flight.add(task)
@@ -138,8 +146,14 @@ class Worker:
         wait = (due - self._clock.now()).total_seconds() if due else longest
         return min(wait, longest) if wait > 0 else longest
 
+    def _free_slots(self) -> int:
+        return self._options.concurrency - self._sending
+
     async def _send_and_queue(self, webhook: ClaimedWebhook) -> None:
-        self._finished.put_nowait(await self._dispatcher.dispatch(webhook))
+        try:
+            self._finished.put_nowait(await self._dispatcher.dispatch(webhook))
+        finally:
+            self._sending -= 1
 
     async def _record_forever(self) -> None:
         while True:
@@ -147,7 +161,7 @@ class Worker:
             while not self._finished.empty():
                 batch.append(self._finished.get_nowait())
             # Refill the freed slots in the same transaction: one write per cycle, not two.
-            refill = 0 if self._stopping.is_set() else self._options.concurrency - len(self._in_flight)
+            refill = 0 if self._stopping.is_set() else self._free_slots()
             try:
                 self._spawn(await asyncio.shield(self._record(batch, refill=refill)))
             except Exception:
