@@ -52,9 +52,9 @@ async def _admin(sql: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(worker_id: str) -> str:
+def postgres_template(worker_id: str) -> Iterator[str]:
     """A migrated template database; each test clones it (fast) instead of migrating."""
-    name = f"hookline_template_{worker_id}"
+    name = f"hookline_template_{worker_id}_{uuid.uuid4().hex[:8]}"  # concurrent runs must not share
     try:
         asyncio.run(_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
@@ -73,7 +73,8 @@ def postgres_template(worker_id: str) -> str:
             await db.close()
 
     asyncio.run(build())
-    return name
+    yield name
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -69,10 +69,12 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight attempts finish and be recorded, then close everything."""
-        if self._worker_task is not None:
-            self.worker.stop()
-            await self._worker_task
-        if self._listener is not None:
-            await self._listener.stop()
-        await self.sender.__aexit__()
-        await self.db.close()
+        try:
+            if self._worker_task is not None:
+                self.worker.stop()
+                await self._worker_task
+        finally:
+            if self._listener is not None:
+                await self._listener.stop()
+            await self.sender.__aexit__()
+            await self.db.close()

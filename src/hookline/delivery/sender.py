@@ -7,6 +7,7 @@ the failure (timeout, connection refused, TLS, DNS, blocked target, ...).
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ssl
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from hookline.domain.outcome import AttemptResult
 from hookline.domain.retry import parse_retry_after
 
 RESPONSE_EXCERPT_BYTES = 4096
+ERROR_MAX_CHARS = 500
+"""The length of `webhook_attempts.error`; PostgreSQL refuses longer values."""
 USER_AGENT = "hookline/0.1 (+https://github.com/hookline/hookline)"
 
 
@@ -70,16 +73,17 @@ class Sender:
         try:
             self._check_literal_host(url)
             async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
-                excerpt = await response.content.read(RESPONSE_EXCERPT_BYTES)
+                excerpt = await read_excerpt(response.content)
                 result = AttemptResult(
                     status=response.status,
+                    error=_redirect_error(response),
                     retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
                 )
-                return Sent(result, excerpt.decode("utf-8", "replace"), _elapsed_ms(started))
+                return Sent(result, decode_excerpt(excerpt), _elapsed_ms(started))
         except BlockedTarget as error:
-            failure = AttemptResult(None, f"blocked target: {error}", blocked=True)
+            failure = AttemptResult(None, fit_error(f"blocked target: {error}"), blocked=True)
         except Exception as error:
-            failure = AttemptResult(None, describe_failure(error))
+            failure = AttemptResult(None, fit_error(describe_failure(error)))
         return Sent(failure, None, _elapsed_ms(started))
 
     def _check_literal_host(self, url: str) -> None:
@@ -106,6 +110,49 @@ def _refusal(guard: TargetGuard, url: str) -> str | None:
 
 def _elapsed_ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
+
+
+async def read_excerpt(content: aiohttp.StreamReader) -> bytes:
+    """Up to RESPONSE_EXCERPT_BYTES of the body; `read(n)` alone stops at the first chunk.
+
+    A body that stalls or breaks off after the status line keeps what arrived: the status
+    decides the attempt, the excerpt only documents it.
+    """
+    excerpt = bytearray()
+    try:
+        while len(excerpt) < RESPONSE_EXCERPT_BYTES:
+            chunk = await content.read(RESPONSE_EXCERPT_BYTES - len(excerpt))
+            if not chunk:
+                break
+            excerpt += chunk
+    except (TimeoutError, aiohttp.ClientPayloadError):
+        pass
+    return bytes(excerpt)
+
+
+def decode_excerpt(excerpt: bytes) -> str:
+    """UTF-8 text for the attempt's `responseBody`, storable in PostgreSQL `text`.
+
+    Bad bytes become U+FFFD, so does NUL (which PostgreSQL refuses), and a character cut in
+    two by the excerpt's end is dropped rather than stored as a replacement character.
+    """
+    cut = len(excerpt) >= RESPONSE_EXCERPT_BYTES
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(excerpt, final=not cut)
+    return text.replace("\x00", "\ufffd")
+
+
+def fit_error(text: str) -> str:
+    """An `error` that fits its column (ERROR_MAX_CHARS); some aiohttp errors quote the whole URL."""
+    text = text.replace("\x00", "\ufffd")
+    return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 1] + "…"
+
+
+def _redirect_error(response: aiohttp.ClientResponse) -> str | None:
+    """Redirects are not followed (a receiver must answer itself); say where it pointed."""
+    if not 300 <= response.status < 400:
+        return None
+    location = response.headers.get("Location")
+    return fit_error(f"redirect not followed (Location: {location})" if location else "redirect not followed")
 
 
 def describe_failure(error: BaseException) -> str:

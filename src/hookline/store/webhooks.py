@@ -148,6 +148,25 @@ async def release_group(
     return str(oldest_pending.id)
 
 
+async def release_all_pending(conn: AsyncConnection, registration_id: str, now: datetime) -> int:
+    """Make every Pending Webhook of the registration due (its grouping was switched off)."""
+    result = await conn.execute(
+        update(w)
+        .where(w.c.registration_id == registration_id, w.c.state == S.PENDING.value)
+        .values(state=S.CREATED.value, next_attempt_at=now, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
+async def pending_group_keys(conn: AsyncConnection, registration_id: str) -> list[str]:
+    query = (
+        select(w.c.group_key)
+        .where(w.c.registration_id == registration_id, w.c.state == S.PENDING.value)
+        .distinct()
+    )
+    return list((await conn.execute(query)).scalars())
+
+
 async def change_state(
     conn: AsyncConnection,
     webhook_id: str,
