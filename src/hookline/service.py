@@ -302,7 +302,36 @@ class Hookline:
                 await reg_store.replace_enabled_events(conn, registration_id, current.organization_id, events)
             if changes.target_authorization is not None:
                 await reg_store.set_authorization(conn, registration_id, auth)
-            return await self._registration(conn, registration_id, None)
+            updated = await self._registration(conn, registration_id, None)
+            released = await self._release_after_grouping_change(conn, current, updated, now)
+        if released:
+            self.wakeup.ring()
+        return updated
+
+    async def _release_after_grouping_change(
+        self, conn: AsyncConnection, before: Registration, after: Registration, now: datetime
+    ) -> int:
+        """Waiting Webhooks must not be stranded when the grouping rules get looser."""
+        if not after.is_active:
+            return 0
+        if before.should_group and not after.should_group:
+            released = await webhooks_store.release_all_pending(conn, after.id, now)
+        elif (
+            after.should_group
+            and after.should_group_continue_after_fail
+            and not before.should_group_continue_after_fail
+        ):
+            released = 0
+            for group_key in await webhooks_store.pending_group_keys(conn, after.id):
+                if await webhooks_store.release_group(
+                    conn, after.id, group_key, continue_after_fail=True, now=now
+                ):
+                    released += 1
+        else:
+            return 0
+        if released:
+            await notify_due(conn)
+        return released
 
     async def delete_registration(self, registration_id: str, organization_id: str | None) -> None:
         now = self.clock.now()
@@ -541,6 +570,8 @@ class Hookline:
             errors.add(field_name, f"is not allowed: {error}")
         except OSError as error:
             errors.add(field_name, f"host cannot be resolved: {error.strerror or error}")
+        except ValueError as error:  # e.g. UnicodeError from IDNA: an empty or 64+ character label
+            errors.add(field_name, f"host name is invalid: {error}")
         return normalized
 
     def _check_events(
