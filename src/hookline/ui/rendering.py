@@ -1,0 +1,70 @@
+"""The Jinja2 environment of the overview pages: autoescaped templates and display filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.templating import Jinja2Templates
+
+from hookline.domain.enums import WebhookState
+
+STATE_ORDER = (
+    WebhookState.CREATED,
+    WebhookState.RETRYING,
+    WebhookState.SUCCESSFUL,
+    WebhookState.FAILED,
+    WebhookState.ABORTED,
+    WebhookState.PENDING,
+    WebhookState.RESOLVED,
+)
+"""The order of the contract's list, which is also the order of the overview's counters."""
+
+
+def iso(instant: datetime | None) -> str:
+    """ISO-8601 UTC to the second, like the API: `2026-01-05T12:00:00Z`."""
+    if instant is None:
+        return "—"
+    if instant.tzinfo is None:  # the store hands out UTC; SQLite may drop the zone
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def duration(milliseconds: int | None) -> str:
+    if milliseconds is None:
+        return "—"
+    if milliseconds < 1000:
+        return f"{milliseconds} ms"
+    return f"{milliseconds / 1000:.2f} s"
+
+
+def excerpt(text: str | None, limit: int = 140) -> str:
+    """The start of a response body on one line; the template shows the rest on demand."""
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def link(path: str, params: dict[str, object], **changes: object) -> str:
+    """`path` with the non-empty `params`, some changed: keeps filters across pages."""
+    merged = {**params, **changes}
+    query = urlencode({key: value for key, value in merged.items() if value not in (None, "")})
+    return f"{path}?{query}" if query else path
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("hookline.ui", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(iso=iso, duration=duration, excerpt=excerpt)
+    env.globals.update(link=link, STATES=STATE_ORDER)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
