@@ -473,6 +473,10 @@ class Hookline:
         async with self.db.read() as conn:
             return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
 
+    async def count_webhooks_by_state(self, organization_id: str | None) -> dict[WebhookState, int]:
+        async with self.db.read() as conn:
+            return await webhooks_store.count_by_state(conn, organization_id)
+
     async def get_webhook(self, webhook_id: str, organization_id: str | None) -> Webhook:
         async with self.db.read() as conn:
             return await self._webhook(conn, webhook_id, organization_id)

@@ -153,6 +153,7 @@ webhooks = Table(
     ),
     Index("ix_webhooks_group", "registration_id", "group_key", "seq"),
     Index("ix_webhooks_org_seq", "organization_id", "seq"),
+    Index("ix_webhooks_org_state", "organization_id", "state"),
 )
 
 webhook_attempts = Table(

@@ -99,6 +99,14 @@ async def list_webhooks(
     return Page([_record(row) for row in rows], page_number, page_size, total)
 
 
+async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> dict[WebhookState, int]:
+    """How many Webhooks are in each state (ix_webhooks_org_state); states with none are absent."""
+    query = select(w.c.state, func.count()).group_by(w.c.state)
+    if organization_id is not None:
+        query = query.where(w.c.organization_id == organization_id)
+    return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
+
+
 async def lock_group(conn: AsyncConnection, registration_id: str, group_key: str) -> None:
     """Serialize publishing into and releasing from one group (PostgreSQL; SQLite has one writer)."""
     if conn.dialect.name == "postgresql":

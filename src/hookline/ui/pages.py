@@ -246,10 +246,6 @@ async def logout(request: Request) -> Response:
 # Overview ------------------------------------------------------------------------------------
 
 
-async def _count(service: Hookline, scope: str | None, state: WebhookState) -> int:
-    return (await service.list_webhooks(WebhookFilter(organization_id=scope, state=state), 1, 1)).total_count
-
-
 @router.get("/ui")
 async def overview(
     request: Request,
@@ -258,7 +254,8 @@ async def overview(
 ) -> Response:
     service = _hookline(request)
     scope = viewer.reading_scope(organization_id)
-    counts = [(state, await _count(service, scope, state)) for state in STATE_ORDER]
+    by_state = await service.count_webhooks_by_state(scope)
+    counts = [(state, by_state.get(state, 0)) for state in STATE_ORDER]
     latest = await service.list_webhooks(WebhookFilter(organization_id=scope), 1, RECENT)
     registrations = await service.search_registrations(scope, RegistrationFilter(), 1, RECENT)
     active = await service.search_registrations(scope, RegistrationFilter(is_active=True), 1, 1)

@@ -195,6 +195,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_webhooks_group", ["registration_id", "group_key", "seq"], unique=False)
         batch_op.create_index("ix_webhooks_org_seq", ["organization_id", "seq"], unique=False)
+        batch_op.create_index("ix_webhooks_org_state", ["organization_id", "state"], unique=False)
 
     op.create_table(
         "webhook_attempts",
@@ -221,6 +222,7 @@ def downgrade() -> None:
 
     op.drop_table("webhook_attempts")
     with op.batch_alter_table("webhooks", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhooks_org_state")
         batch_op.drop_index("ix_webhooks_org_seq")
         batch_op.drop_index("ix_webhooks_group")
         batch_op.drop_index(
