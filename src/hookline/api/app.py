@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hookline import __version__
+from hookline.api.characters import RefuseNul
 from hookline.api.limits import BodyLimit
 from hookline.api.problems import install_problem_handlers
 from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
@@ -37,6 +38,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
+    app.add_middleware(RefuseNul)
     for module in (api_keys, registrations, events, webhooks, entities, health):
         app.include_router(module.router)
     app.include_router(ui_router)

@@ -64,7 +64,13 @@ def acting_organization(caller: Principal, requested: str | None) -> str:
 
 
 def reading_scope(caller: Principal, requested: str | None) -> str | None:
-    """The organization a read is confined to; admins may narrow to one with `organizationId`."""
+    """The organization a read is confined to; admins may narrow to one with `organizationId`.
+
+    Naming another organization is refused like it is for writes, rather than silently
+    answering the key's own data as if it were the other organization's.
+    """
     if caller.organization_id is None:
         return requested or None
+    if requested and requested != caller.organization_id:
+        raise Forbidden("this key reads only its own organization")
     return caller.organization_id

@@ -86,6 +86,11 @@ async def _on_hookline_error(_: Request, error: Exception) -> JSONResponse:
 
 async def _on_http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
+    if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
+        # FastAPI's "error parsing the body": bytes that are not UTF-8, nesting or numbers
+        # too large for the parser. Not JSON, so 422 like any other malformed body.
+        errors = [{"field": "body", "message": "is not valid JSON"}]
+        return problem(422, "the request body is not valid JSON", title="Invalid input", errors=errors)
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).description
     if error.status_code == 404 and detail == "Not Found":
         detail = "no such resource"

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
@@ -15,7 +26,10 @@ from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
 
 def _as_utc(value: datetime) -> datetime:
     """Naive timestamps are taken as UTC; aware ones are converted to it."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise ValueError("is out of range in UTC") from None
 
 
 Instant = Annotated[datetime, AfterValidator(_as_utc)]
@@ -34,6 +48,43 @@ class Schema(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=False
     )
+
+
+def _refuse_unstorable(value: object, *, allow_nul: bool) -> None:
+    """Refuse text no column can store and numbers no webhook body can carry.
+
+    Lone surrogates cannot be encoded as UTF-8, PostgreSQL text cannot hold NUL, and the NaN
+    and Infinity that Python's JSON parser lets through are not JSON. Walks with a stack, not
+    recursion: `data` may nest as deep as the parser allows.
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not allow_nul and "\x00" in item:
+                raise ValueError("must not contain NUL characters")
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise ValueError("must not contain unpaired surrogates") from None
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("must be valid JSON: NaN and Infinity are not numbers there")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+class Input(Schema):
+    """A request body: every text in it must be storable and sendable."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        # event `data` is stored as JSON text, where NUL is escaped as \u0000
+        _refuse_unstorable(value, allow_nul=info.field_name == "data")
+        return value
 
 
 T = TypeVar("T")
@@ -64,7 +115,7 @@ def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
 # API keys -------------------------------------------------------------------------------------
 
 
-class ApiKeyIn(Schema):
+class ApiKeyIn(Input):
     organization_id: Name
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
@@ -97,7 +148,7 @@ class CreatedApiKeyOut(ApiKeyOut):
 # Registrations --------------------------------------------------------------------------------
 
 
-class EnabledEventIn(Schema):
+class EnabledEventIn(Input):
     entity_name: Name
     type: EventType
 
@@ -108,7 +159,7 @@ class EnabledEventOut(Schema):
     type: WebhookEventType
 
 
-class TargetAuthorizationIn(Schema):
+class TargetAuthorizationIn(Input):
     authorization_type: AuthType = AuthorizationType.NONE
     username: Annotated[str, Field(max_length=500)] | None = None
     password: Annotated[str, Field(max_length=500)] | None = None
@@ -124,7 +175,7 @@ Description = Annotated[str, Field(max_length=1000)]
 Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
 
 
-class RegistrationIn(Schema):
+class RegistrationIn(Input):
     target_url: TargetUrl
     enabled_events: Events
     should_group: bool = False
@@ -135,7 +186,7 @@ class RegistrationIn(Schema):
     organization_id: Name | None = None
 
 
-class RegistrationPatch(Schema):
+class RegistrationPatch(Input):
     target_url: TargetUrl | None = None
     enabled_events: Events | None = None
     should_group: bool | None = None
@@ -188,21 +239,21 @@ class CreatedRegistrationOut(RegistrationOut):
     signing_secret: str
 
 
-class RegistrationSearch(Schema):
+class RegistrationSearch(Input):
     target_url: TargetUrl | None = None
     entity_name: Name | None = None
     type: EventType | None = None
     is_active: bool | None = None
     organization_id: Name | None = None
-    page_number: Annotated[int, Field(ge=1)] = 1
-    page_size: Annotated[int, Field(ge=1, le=500)] = 50
+    page_number: Annotated[int, Field(ge=1, le=MAX_PAGE_NUMBER)] = 1
+    page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
 
 
 class SigningSecretOut(Schema):
     signing_secret: str
 
 
-class RecoverIn(Schema):
+class RecoverIn(Input):
     since: Instant
     until: Instant | None = None
     states: Annotated[list[State], Field(min_length=1, max_length=7)] = [WebhookState.FAILED]
@@ -221,7 +272,7 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-class EventIn(Schema):
+class EventIn(Input):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     entity_name: Name
     type: EventType

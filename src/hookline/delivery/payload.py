@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 def format_instant(instant: datetime) -> str:
     """ISO-8601 UTC with a `Z`, milliseconds only when present: `2026-11-29T12:00:00Z`."""
     instant = instant.astimezone(UTC)
-    text = instant.strftime("%Y-%m-%dT%H:%M:%S")
+    text = f"{instant.year:04d}" + instant.strftime("-%m-%dT%H:%M:%S")  # %Y is not zero-padded on Linux
     if instant.microsecond:
         text += f".{instant.microsecond // 1000:03d}"
     return text + "Z"

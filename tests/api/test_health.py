@@ -1,0 +1,63 @@
+"""Liveness, readiness, metrics and the API's own description: open to anyone."""
+
+from __future__ import annotations
+
+import httpx
+
+
+async def test_healthz_answers_ok_without_a_key(api: httpx.AsyncClient) -> None:
+    response = await api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_answers_ready_when_the_database_answers(api: httpx.AsyncClient) -> None:
+    response = await api.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready"}
+
+
+async def test_metrics_are_prometheus_text(api: httpx.AsyncClient) -> None:
+    response = await api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# HELP" in response.text
+    assert "# TYPE" in response.text
+
+
+async def test_openapi_describes_every_contract_path(api: httpx.AsyncClient) -> None:
+    response = await api.get("/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    expected = {
+        "/api/api-keys": {"get", "post"},
+        "/api/api-keys/{key_id}": {"delete"},
+        "/api/webhook-registrations": {"get", "post"},
+        "/api/webhook-registrations/search": {"post"},
+        "/api/webhook-registrations/{registration_id}": {"get", "patch", "delete"},
+        "/api/webhook-registrations/{registration_id}/rotate-secret": {"post"},
+        "/api/webhook-registrations/{registration_id}/webhooks": {"get"},
+        "/api/webhook-registrations/{registration_id}/test": {"post"},
+        "/api/webhook-registrations/{registration_id}/recover": {"post"},
+        "/api/events": {"post"},
+        "/api/webhooks": {"get"},
+        "/api/webhooks/{webhook_id}": {"get"},
+        "/api/webhooks/{webhook_id}/webhook-attempts": {"get"},
+        "/api/webhooks/{webhook_id}/abort": {"post"},
+        "/api/webhooks/{webhook_id}/resolve": {"post"},
+        "/api/webhooks/{webhook_id}/retry": {"post"},
+        "/api/entities": {"get"},
+        "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/metrics": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), (path, set(paths[path]))
+
+
+async def test_docs_page_is_served(api: httpx.AsyncClient) -> None:
+    response = await api.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "openapi.json" in response.text
