@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -21,7 +21,7 @@ from pydantic.alias_generators import to_camel
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
+from hookline.store.records import Page, Registration
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -48,6 +48,11 @@ class Schema(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=False
     )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        """The response for a store record whose attributes carry the same (snake_case) names."""
+        return cls.model_validate(record, from_attributes=True)
 
 
 def _refuse_unstorable(value: object, *, allow_nul: bool) -> None:
@@ -129,17 +134,6 @@ class ApiKeyOut(Schema):
     created_at: datetime
     last_used_at: datetime | None
 
-    @classmethod
-    def of(cls, key: ApiKey) -> ApiKeyOut:
-        return cls(
-            id=key.id,
-            organization_id=key.organization_id,
-            role=key.role,
-            name=key.name,
-            created_at=key.created_at,
-            last_used_at=key.last_used_at,
-        )
-
 
 class CreatedApiKeyOut(ApiKeyOut):
     key: str
@@ -213,26 +207,18 @@ class RegistrationOut(Schema):
     updated_at: datetime
 
     @classmethod
-    def of(cls, r: Registration) -> RegistrationOut:
-        return cls(
-            id=r.id,
-            organization_id=r.organization_id,
-            target_url=r.target_url,
-            description=r.description,
-            enabled_events=[
-                EnabledEventOut(id=e.id, entity_name=e.entity_name, type=e.type) for e in r.enabled_events
-            ],
-            should_group=r.should_group,
-            should_group_continue_after_fail=r.should_group_continue_after_fail,
-            target_authorization=TargetAuthorizationOut(
-                authorization_type=r.authorization_type, username=r.username
-            ),
-            is_active=r.is_active,
-            disabled_reason=r.disabled_reason,
-            expires_at=r.expires_at,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
+    def of(cls, record: object) -> Self:
+        """Registrations keep authorization type and username flat; the API nests them."""
+        assert isinstance(record, Registration)
+        flat = {
+            name: getattr(record, name)
+            for name in RegistrationOut.model_fields
+            if name != "target_authorization"
+        }
+        nested = TargetAuthorizationOut(
+            authorization_type=record.authorization_type, username=record.username
         )
+        return cls.model_validate(flat | {"target_authorization": nested}, from_attributes=True)
 
 
 class CreatedRegistrationOut(RegistrationOut):
@@ -307,25 +293,6 @@ class WebhookOut(Schema):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, w: Webhook) -> WebhookOut:
-        return cls(
-            id=w.id,
-            organization_id=w.organization_id,
-            registration_id=w.registration_id,
-            webhook_event_id=w.webhook_event_id,
-            event_id=w.event_id,
-            entity_name=w.entity_name,
-            type=w.type,
-            entity_id=w.entity_id,
-            group_key=w.group_key,
-            state=w.state,
-            attempt_count=w.attempt_count,
-            next_attempt_at=w.next_attempt_at,
-            created_at=w.created_at,
-            updated_at=w.updated_at,
-        )
-
 
 class AttemptOut(Schema):
     id: str
@@ -337,20 +304,6 @@ class AttemptOut(Schema):
     response_body: str | None
     error: str | None
     succeeded: bool
-
-    @classmethod
-    def of(cls, a: Attempt) -> AttemptOut:
-        return cls(
-            id=a.id,
-            webhook_id=a.webhook_id,
-            attempt_number=a.attempt_number,
-            started_at=a.started_at,
-            duration_ms=a.duration_ms,
-            response_status=a.response_status,
-            response_body=a.response_body,
-            error=a.error,
-            succeeded=a.succeeded,
-        )
 
 
 class EntityOut(Schema):
