@@ -11,6 +11,7 @@ from hookline.delivery.payload import render_body
 from hookline.delivery.request import webhook_headers
 from hookline.delivery.sender import Sender, Sent
 from hookline.domain.enums import AuthorizationType
+from hookline.store.records import Attempt
 from hookline.store.webhooks import ClaimedWebhook
 
 
@@ -19,6 +20,20 @@ class Dispatched:
     webhook: ClaimedWebhook
     sent: Sent
     started_at: datetime
+
+    def attempt(self, attempt_id: str) -> Attempt:
+        """This try as the WebhookAttempt that records it."""
+        return Attempt(
+            id=attempt_id,
+            webhook_id=self.webhook.id,
+            attempt_number=self.webhook.attempt_number,
+            started_at=self.started_at,
+            duration_ms=self.sent.duration_ms,
+            response_status=self.sent.result.status,
+            response_body=self.sent.response_body,
+            error=self.sent.result.error,
+            succeeded=self.sent.result.succeeded,
+        )
 
 
 class Dispatcher:

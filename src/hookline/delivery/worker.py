@@ -198,19 +198,7 @@ class Worker:
                 state, next_at = (
                     (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
                 )
-                attempts.append(
-                    Attempt(
-                        id=new_id("att"),
-                        webhook_id=claimed.id,
-                        attempt_number=claimed.attempt_number,
-                        started_at=done.started_at,
-                        duration_ms=sent.duration_ms,
-                        response_status=sent.result.status,
-                        response_body=sent.response_body,
-                        error=sent.result.error,
-                        succeeded=sent.result.succeeded,
-                    )
-                )
+                attempts.append(done.attempt(new_id("att")))
                 results.append(
                     {
                         "b_id": claimed.id,

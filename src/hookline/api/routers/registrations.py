@@ -25,7 +25,6 @@ from hookline.api.schemas import (
 )
 from hookline.domain.errors import InvalidInput
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
-from hookline.store.records import Attempt
 from hookline.store.webhooks import WebhookFilter
 
 router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
@@ -152,20 +151,7 @@ async def list_registration_webhooks(
 async def test_registration(registration_id: str, caller: Subscriber, service: Service) -> AttemptOut:
     """Send a signed test webhook now; answers what the target did with it (nothing is stored)."""
     done = await service.test_registration(registration_id, caller.organization_id)
-    result = done.sent.result
-    return AttemptOut.of(
-        Attempt(
-            id=done.webhook.id,
-            webhook_id=done.webhook.id,
-            attempt_number=1,
-            started_at=done.started_at,
-            duration_ms=done.sent.duration_ms,
-            response_status=result.status,
-            response_body=done.sent.response_body,
-            error=result.error,
-            succeeded=result.succeeded,
-        )
-    )
+    return AttemptOut.of(done.attempt(done.webhook.id))
 
 
 @router.post("/{registration_id}/recover", response_model=CountOut)
