@@ -42,6 +42,7 @@ from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
 from hookline.store.webhooks import ClaimedWebhook
 
 SECRET_GRACE = timedelta(hours=24)
+KEY_RECHECK = timedelta(seconds=10)
 TEST_ENTITY = "WebhookRegistration"
 
 
@@ -135,6 +136,7 @@ class Hookline:
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = FanOut(db, attempt_limit=attempt_limit)
+        self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
 
     # API keys ---------------------------------------------------------------------------------
 
@@ -149,19 +151,29 @@ class Hookline:
         return record, key
 
     async def authenticate(self, key: str) -> Principal | None:
+        """The key's principal; a valid key is re-read from the database at most every
+        KEY_RECHECK, so a revocation in another process takes effect within that time."""
         key_hash = hash_api_key(key)
         if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
             return Principal(Role.ADMIN, None)
+        now = self.clock.now()
+        cached = self._checked_keys.get(key_hash)
+        if cached is not None and now - cached[1] < KEY_RECHECK:
+            return cached[0]
         async with self.db.read() as conn:
             record = await keys_store.find_live_key(conn, key_hash)
         if record is None:
+            self._checked_keys.pop(key_hash, None)
             return None
-        now = self.clock.now()
         if record.last_used_at is None or now - record.last_used_at > keys_store.LAST_USED_PRECISION:
             async with self.db.write() as conn:
                 await keys_store.touch_api_key(conn, record.id, now)
         scope = None if record.role is Role.ADMIN else record.organization_id
-        return Principal(record.role, scope, record.id)
+        principal = Principal(record.role, scope, record.id)
+        if len(self._checked_keys) >= 10_000:
+            self._checked_keys.clear()
+        self._checked_keys[key_hash] = (principal, now)
+        return principal
 
     async def list_api_keys(self, page_number: int, page_size: int) -> Page[ApiKey]:
         async with self.db.read() as conn:
@@ -171,6 +183,9 @@ class Hookline:
         async with self.db.write() as conn:
             if not await keys_store.revoke_api_key(conn, key_id, self.clock.now()):
                 raise NotFound(f"no API key {key_id!r}")
+        for key_hash, (principal, _) in list(self._checked_keys.items()):
+            if principal.key_id == key_id:
+                del self._checked_keys[key_hash]
 
     # Registrations ----------------------------------------------------------------------------
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
+from hookline.clock import FrozenClock
+from hookline.config import Settings
+from hookline.domain.enums import Role
 from hookline.runtime import Runtime
+from hookline.service import KEY_RECHECK
 from tests.api.support import assert_page, assert_problem, error_fields, iso
 from tests.conftest import START, bearer, make_key
 
@@ -174,3 +180,23 @@ async def test_entities_are_readable_with_any_key(
         assert "Process" in names and "WorkOrder" in names
         assert len(names) == 24
         assert items[0]["types"] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_key_revoked_by_another_process_stops_working_within_the_recheck_interval(
+    api: httpx.AsyncClient, runtime: Runtime, settings: Settings, clock: FrozenClock
+) -> None:
+    record, key = await runtime.hookline.create_api_key("acme", Role.SUBSCRIBER, "elsewhere")
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 200
+
+    other_process = Runtime(settings, clock)
+    await other_process.start(run_worker=False)
+    try:
+        await other_process.hookline.revoke_api_key(record.id)
+    finally:
+        await other_process.stop()
+
+    clock.advance(KEY_RECHECK - timedelta(seconds=1))
+    assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 200
+    clock.advance(timedelta(seconds=1))
+    assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 401

@@ -57,6 +57,8 @@ class Sender:
             auto_decompress=True,
             headers={"User-Agent": USER_AGENT},
             skip_auto_headers=("Accept-Encoding",),
+            # Never store cookies: one target's cookies must not ride along to another tenant's.
+            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self
 

@@ -60,12 +60,14 @@ class Database:
     reads run beside them in WAL mode.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        options: dict[str, Any] = {"pool_pre_ping": not self.is_sqlite}
+        options: dict[str, Any] = {}
         if not self.is_sqlite:
-            options |= {"pool_size": pool_size, "max_overflow": pool_size}
+            # No pre-ping (a round trip per checkout): a dropped connection fails one statement,
+            # which SQLAlchemy turns into invalidating the pool; callers answer 503 and retry.
+            options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 3600}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
