@@ -16,17 +16,21 @@ from hookline.service import Hookline, Principal
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer hl_...`")
 
 
-def hookline_of(request: Request) -> Hookline:
+async def hookline_of(request: Request) -> Hookline:
+    """Async on purpose: FastAPI runs plain `def` dependencies in a thread pool."""
     service: Hookline = request.app.state.hookline
     return service
 
 
+Service = Annotated[Hookline, Depends(hookline_of)]
+
+
 async def principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    service: Service, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-    found = await hookline_of(request).authenticate(credentials.credentials)
+    found = await service.authenticate(credentials.credentials)
     if found is None:
         raise Unauthorized("the API key is unknown or revoked")
     return found
@@ -45,7 +49,6 @@ def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Service = Annotated[Hookline, Depends(hookline_of)]
 Admin = Annotated[Principal, Depends(allow())]
 Publisher = Annotated[Principal, Depends(allow(Role.PUBLISHER))]
 Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER))]

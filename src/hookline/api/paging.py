@@ -18,7 +18,7 @@ class PageParams:
     page_size: int
 
 
-def page_params(
+async def page_params(  # async: no thread-pool hop per request
     page_number: Annotated[int, Query(alias="pageNumber", ge=1, le=MAX_PAGE_NUMBER)] = 1,
     page_size: Annotated[int, Query(alias="pageSize", ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> PageParams:

@@ -229,7 +229,12 @@ class Worker:
 
 def _observe(sent: Sent, state: WebhookState) -> None:
     outcome = "success" if sent.result.succeeded else "blocked" if sent.result.blocked else "failure"
-    ATTEMPTS.labels(outcome).inc()
+    _ATTEMPTS_BY_OUTCOME[outcome].inc()
     ATTEMPT_SECONDS.observe(sent.duration_ms / 1000)
     if state not in DUE:
-        WEBHOOKS_FINISHED.labels(state.label).inc()
+        _FINISHED_BY_STATE[state].inc()
+
+
+# Label look-ups are dict lookups plus locking; resolve them once, not per delivery.
+_ATTEMPTS_BY_OUTCOME = {outcome: ATTEMPTS.labels(outcome) for outcome in ("success", "failure", "blocked")}
+_FINISHED_BY_STATE = {state: WEBHOOKS_FINISHED.labels(state.label) for state in WebhookState}
