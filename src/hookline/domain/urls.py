@@ -29,12 +29,6 @@ def _split(url: str) -> SplitResult:
     return parts
 
 
-def validate_target_url(url: str) -> str:
-    """The URL unchanged if it may be registered; ValueError saying why otherwise."""
-    _split(url)
-    return url
-
-
 def normalize_target_url(url: str) -> str:
     """Scheme and host lower-cased, default port and fragment dropped, empty path as `/`."""
     parts = _split(url)
