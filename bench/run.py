@@ -14,6 +14,7 @@ delivery and hookline's API shows them all Successful. It reports:
 
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
+- BENCH_BATCH_SIZE (50): events per request in the batched phase (POST /api/events/batch);
 - BENCH_IDLE_EVENTS (40), BENCH_IDLE_PAUSE_S (0.2);
 - BENCH_BACKENDS (`sqlite,postgresql`); BENCH_POSTGRES_URL
   (`postgresql://postgres@127.0.0.1:5432/postgres`: the server on which the throw-away database
@@ -42,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ class Options:
     events: int
     registrations: int
     publishers: int
+    batch_size: int
     concurrency: int
     idle_events: int
     idle_pause_s: float
@@ -88,6 +90,7 @@ class Options:
             events=_env_int("BENCH_EVENTS", 2000),
             registrations=_env_int("BENCH_REGISTRATIONS", 4),
             publishers=_env_int("BENCH_PUBLISHERS", 16),
+            batch_size=_env_int("BENCH_BATCH_SIZE", 50),
             concurrency=_env_int("HOOKLINE_WORKER_CONCURRENCY", 128),
             idle_events=_env_int("BENCH_IDLE_EVENTS", 40),
             idle_pause_s=_env_float("BENCH_IDLE_PAUSE_S", 0.2),
@@ -385,6 +388,9 @@ class Result:
     first_attempt_ms: list[float]
     duplicates: int
     idle_ms: list[float]
+    batch_publish_per_s: float = 0.0
+    batch_deliveries_per_s: float = 0.0
+    batch_first_attempt_ms: list[float] = field(default_factory=list)
     api_only_publish_per_s: float | None = None
     drain_per_s: float | None = None
 
@@ -429,6 +435,36 @@ async def publish_many(
     started = time.perf_counter()
     await asyncio.gather(*(publish_some() for _ in range(options.publishers)))
     return options.events / (time.perf_counter() - started), started_of, publish_ms
+
+
+async def publish_batches(
+    hookline: Hookline, key: dict[str, str], options: Options, first: int
+) -> tuple[float, dict[str, float]]:
+    """Publish BENCH_EVENTS events through POST /api/events/batch, BENCH_BATCH_SIZE per request.
+
+    Answers events/s and the wall-clock start of the request behind each webhook id.
+    """
+    started_of: dict[str, float] = {}
+    sequences = list(range(first, first + options.events))
+    batches = iter(
+        [sequences[i : i + options.batch_size] for i in range(0, len(sequences), options.batch_size)]
+    )
+
+    async def publish_some() -> None:
+        for batch in batches:
+            started_at = time.time()
+            events = [
+                {"organizationId": ORGANIZATION, "entityName": "Process", "type": "Updated",
+                 "entityId": str(n), "data": event_data(n)}
+                for n in batch
+            ]  # fmt: skip
+            answer = await hookline.call("POST", "/api/events/batch", key=key, json={"events": events})
+            for item in answer["items"]:
+                started_of.update(dict.fromkeys(item["webhookIds"], started_at))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(publish_some() for _ in range(options.publishers)))
+    return options.events / (time.perf_counter() - started), started_of
 
 
 async def first_arrivals(
@@ -501,6 +537,19 @@ async def run_backend(deployment: Deployment, receiver: Receiver, options: Optio
         last_arrival = max(arrivals.values())
         first_attempt_ms = [(arrivals[w] - started_of[w]) * 1000 for w in started_of]
 
+        # The same, with events published in batches (POST /api/events/batch).
+        await receiver.reset()
+        batch_first_publish = time.time()
+        batch_publish_per_s, batch_started_of = await publish_batches(
+            hookline, publisher, options, first=options.events
+        )
+        batch_arrivals, batch_duplicates = await first_arrivals(
+            receiver, options.deliveries, options.deadline_s
+        )
+        duplicates += batch_duplicates
+        batch_first_attempt_ms = [(batch_arrivals[w] - batch_started_of[w]) * 1000 for w in batch_started_of]
+        batch_last_arrival = max(batch_arrivals.values())
+
         # Idle latency: one event at a time, the worker idle in between.
         await receiver.reset()
         idle_started: dict[str, float] = {}
@@ -519,6 +568,9 @@ async def run_backend(deployment: Deployment, receiver: Receiver, options: Optio
         first_attempt_ms=first_attempt_ms,
         duplicates=duplicates,
         idle_ms=idle_ms,
+        batch_publish_per_s=batch_publish_per_s,
+        batch_deliveries_per_s=options.deliveries / (batch_last_arrival - batch_first_publish),
+        batch_first_attempt_ms=batch_first_attempt_ms,
     )
     if options.drain:
         result.api_only_publish_per_s, result.drain_per_s = await measure_apart(deployment, receiver, options)
@@ -589,6 +641,13 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         ("  share of the raw ceiling", lambda r: f"{r.deliveries_per_s / ceiling_per_s:.0%}"),
         ("publish -> first attempt p50 / p99, ms", lambda r: _pair(r.first_attempt_ms)),
         (f"idle publish -> arrival p50 / p99, ms (n={options.idle_events})", lambda r: _pair(r.idle_ms)),
+        (
+            f"batched ({options.batch_size} per request): publish, events/s",
+            lambda r: f"{r.batch_publish_per_s:,.0f}",
+        ),
+        ("batched: deliveries/s end to end", lambda r: f"{r.batch_deliveries_per_s:,.0f}"),
+        ("  share of the raw ceiling", lambda r: f"{r.batch_deliveries_per_s / ceiling_per_s:.0%}"),
+        ("batched: publish -> first attempt p50 / p99, ms", lambda r: _pair(r.batch_first_attempt_ms)),
         ("duplicate deliveries", lambda r: str(r.duplicates)),
     ]
     if options.drain:
@@ -599,9 +658,9 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         ]
     width = max(len(label) for label, _ in rows) + 2
     print()
-    print("".ljust(width) + "".join(f"{r.backend:>14}" for r in results))
+    print("".ljust(width) + "".join(f"{r.backend:>16}" for r in results))
     for label, cell in rows:
-        print(label.ljust(width) + "".join(f"{cell(r):>14}" for r in results))
+        print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
 def _pair(values: list[float]) -> str:

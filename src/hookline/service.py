@@ -7,6 +7,7 @@ other organizations answer NotFound, exactly like ids that do not exist.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -440,14 +441,36 @@ class Hookline:
 
     async def publish(self, draft: EventDraft) -> Published:
         """Record the event and one Webhook per matching subscription in ONE transaction."""
+        return await self._submit(self._event_record(draft, self.clock.now()))
+
+    async def publish_many(self, drafts: Sequence[EventDraft]) -> list[Published]:
+        """Publish a batch, checked as a whole first: one invalid event refuses them all.
+
+        The events share group-committed transactions; each is still all-or-nothing with its
+        Webhooks. Answers in the order given.
+        """
         now = self.clock.now()
+        records: list[EventRecord] = []
+        errors = ErrorCollector()
+        for index, draft in enumerate(drafts):
+            try:
+                records.append(self._event_record(draft, now))
+            except InvalidInput as error:
+                for field_error in error.errors:
+                    errors.add(f"events[{index}].{field_error.field}", field_error.message)
+            except PayloadTooLarge as error:
+                raise PayloadTooLarge(f"events[{index}]: {error.detail}") from None
+        errors.raise_if_any()
+        return list(await asyncio.gather(*(self._submit(record) for record in records)))
+
+    def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
         entity_name = self._canonical_entity(draft.entity_name, "entityName")
         payload = json.dumps(
             draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
         )
         if len(payload.encode()) > self.max_event_data_bytes:
             raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
-        record = EventRecord(
+        return EventRecord(
             organization_id=draft.organization_id,
             idempotency_id=draft.idempotency_id,
             entity_name=entity_name,
@@ -459,14 +482,16 @@ class Hookline:
             payload=payload,
             now=now,
         )
+
+    async def _submit(self, record: EventRecord) -> Published:
         try:
             published = await self._fanout.publish(record)
         except IntegrityError:
-            if draft.idempotency_id is None:
+            if record.idempotency_id is None:
                 raise
             async with self.db.read() as conn:  # a concurrent request with the same id won
                 found = await events_store.find_by_idempotency_id(
-                    conn, draft.organization_id, draft.idempotency_id
+                    conn, record.organization_id, record.idempotency_id
                 )
             if found is None:
                 raise

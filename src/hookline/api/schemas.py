@@ -274,6 +274,17 @@ class PublishedOut(Schema):
     webhook_ids: list[str]
 
 
+MAX_BATCH_EVENTS = 500
+
+
+class EventBatchIn(Input):
+    events: Annotated[list[EventIn], Field(min_length=1, max_length=MAX_BATCH_EVENTS)]
+
+
+class PublishedBatchOut(Schema):
+    items: list[PublishedOut]
+
+
 # Webhooks and attempts ------------------------------------------------------------------------
 
 
