@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 import aiohttp
 from yarl import URL
 
+from hookline import __version__
 from hookline.delivery.guard import BlockedTarget, GuardedResolver, TargetGuard, literal_address
 from hookline.domain.outcome import AttemptResult
 from hookline.domain.retry import parse_retry_after
@@ -23,7 +24,7 @@ from hookline.domain.retry import parse_retry_after
 RESPONSE_EXCERPT_BYTES = 4096
 ERROR_MAX_CHARS = 500
 """The length of `webhook_attempts.error`; PostgreSQL refuses longer values."""
-USER_AGENT = "hookline/0.1 (+https://github.com/hookline/hookline)"
+USER_AGENT = f"hookline/{__version__}"
 
 
 @dataclass(frozen=True, slots=True)
