@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 
@@ -56,8 +58,15 @@ async def test_openapi_describes_every_contract_path(api: httpx.AsyncClient) -> 
         assert methods <= set(paths[path]), (path, set(paths[path]))
 
 
-async def test_docs_page_is_served(api: httpx.AsyncClient) -> None:
+async def test_docs_page_is_served_with_local_assets_only(api: httpx.AsyncClient) -> None:
     response = await api.get("/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "openapi.json" in response.text
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", response.text)
+    assert assets, response.text
+    for asset in assets:
+        assert asset.startswith("/docs/assets/"), asset
+        served = await api.get(asset)
+        assert served.status_code == 200, asset
+        assert len(served.content) > 100, asset

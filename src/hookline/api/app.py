@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from hookline import __version__
 from hookline.api.characters import RefuseNul
+from hookline.api.docs import install_docs
 from hookline.api.limits import BodyLimit
 from hookline.api.problems import install_problem_handlers
 from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
@@ -33,6 +34,8 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         version=__version__,
         summary="Durable, signed, retrying webhooks for a host platform's domain events.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.hookline = runtime.hookline
     app.state.runtime = runtime
@@ -42,4 +45,5 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     for module in (api_keys, registrations, events, webhooks, entities, health):
         app.include_router(module.router)
     app.include_router(ui_router)
+    install_docs(app)
     return app
