@@ -1,6 +1,7 @@
 """hookline's use cases, shared by the API, the UI and the CLI.
 
-Each method is one transaction. `organization_id=None` means "any organization" and is only
+Each use case commits in one transaction (a batch of events: each event with its Webhooks,
+group-committed with its neighbours). `organization_id=None` means "any organization" and is only
 passed for admin keys; every other caller is confined to its own organization, and ids of
 other organizations answer NotFound, exactly like ids that do not exist.
 """
