@@ -12,9 +12,10 @@ import ipaddress
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -203,9 +204,12 @@ class Receiver:
         return web.Response(status=reply.status, text=reply.body, headers=reply.headers)
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    target = Receiver()
+ServedReceiver = TypeVar("ServedReceiver", bound=Receiver)
+
+
+@asynccontextmanager
+async def serving(target: ServedReceiver) -> AsyncIterator[ServedReceiver]:
+    """Serve `target` over real HTTP on 127.0.0.1, on a free port, while the block runs."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", target.handle)
     runner = web.AppRunner(app, access_log=None)
@@ -218,3 +222,9 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield target
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with serving(Receiver()) as target:
+        yield target

@@ -27,7 +27,7 @@ from hookline.config import Settings
 from hookline.delivery.wakeup import Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.runtime import Runtime
-from tests.conftest import Received, Receiver, Reply
+from tests.conftest import Received, Receiver, Reply, serving
 
 
 @dataclass
@@ -114,20 +114,11 @@ async def _stream(request: web.Request, reply: StreamedReply) -> web.StreamRespo
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[LiveReceiver]:
-    target = LiveReceiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", target.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    target.base_url = f"http://127.0.0.1:{port}"
-    try:
-        yield target
-    finally:
-        target.release_all()
-        await runner.cleanup()
+    async with serving(LiveReceiver()) as target:
+        try:
+            yield target
+        finally:
+            target.release_all()
 
 
 @pytest.fixture
