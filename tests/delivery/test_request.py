@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
+from svix.webhooks import Webhook as SvixVerifier
+from svix.webhooks import WebhookVerificationError as SvixVerificationError
 
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
@@ -133,7 +135,12 @@ async def test_signature_lists_the_old_secret_during_the_rotation_grace(
     assert len(signatures) == 2
     for secret in (new_secret, registration["signingSecret"]):
         Verifier(secret).verify(request.body, request.headers)
+        SvixVerifier(secret).verify(request.body, request.headers)  # raises if no signature matches
         assert set(hmac_signatures(secret, request)) <= set(signatures)
+    with pytest.raises(SvixVerificationError):
+        SvixVerifier("whsec_" + base64.b64encode(b"another secret!!").decode()).verify(
+            request.body, request.headers
+        )
 
     clock.advance(timedelta(hours=24, seconds=1))
     await client.publish("43")
