@@ -1,0 +1,101 @@
+"""Basic passwords and signing secrets appear nowhere but where they must: not in any stored
+row or database file, not in any log line, and in API answers only when created or rotated."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from hookline.runtime import Runtime
+from hookline.store.tables import metadata
+from tests.api.support import registration_body
+from tests.conftest import Receiver, Reply
+
+PASSWORD = "correct-horse-battery-staple-1f9c"
+
+
+async def _stored_values(runtime: Runtime) -> list[object]:
+    values: list[object] = []
+    async with runtime.db.read() as conn:
+        for table in metadata.sorted_tables:
+            for row in await conn.execute(select(table)):
+                values.extend(row)
+    return values
+
+
+def _database_files(database_url: str) -> list[Path]:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return []
+    main = Path(str(url.database))
+    return [path for path in (main, Path(f"{main}-wal")) if path.exists()]
+
+
+async def test_no_secret_is_stored_logged_or_answered_in_plain_text(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    database_url: str,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answers: list[httpx.Response] = []
+
+    async def call(method: str, path: str, headers: dict[str, str], **kwargs: object) -> httpx.Response:
+        response = await api.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+        answers.append(response)
+        return response
+
+    auth = {"authorizationType": "Basic", "username": "hooks", "password": PASSWORD}
+    created = await call(
+        "POST",
+        "/api/webhook-registrations",
+        subscriber,
+        json=registration_body(receiver.url(), targetAuthorization=auth),
+    )
+    assert created.status_code == 201, created.text
+    registration_id = created.json()["id"]
+    first_secret = created.json()["signingSecret"]
+    rotated = await call("POST", f"/api/webhook-registrations/{registration_id}/rotate-secret", subscriber)
+    second_secret = rotated.json()["signingSecret"]
+    await call("POST", f"/api/webhook-registrations/{registration_id}/test", subscriber)
+    receiver.reply(Reply(status=500, body="nope"))
+    published = await call(
+        "POST", "/api/events", publisher, json={"entityName": "Process", "type": 2, "entityId": "1"}
+    )
+    [webhook_id] = published.json()["webhookIds"]
+    assert await runtime.worker.deliver_due() == 1
+    await call(
+        "PATCH", f"/api/webhook-registrations/{registration_id}", subscriber, json={"description": "x"}
+    )
+    for path in (
+        f"/api/webhook-registrations/{registration_id}",
+        "/api/webhook-registrations",
+        f"/api/webhook-registrations/{registration_id}/webhooks",
+        f"/api/webhooks/{webhook_id}",
+        f"/api/webhooks/{webhook_id}/webhook-attempts",
+    ):
+        assert (await call("GET", path, subscriber)).status_code == 200
+    assert receiver.requests[0].headers["Authorization"].startswith("Basic ")  # it did travel
+
+    secrets = {PASSWORD: set(), first_secret: {0}, second_secret: {1}}
+    for secret, allowed_in in secrets.items():
+        for index, answer in enumerate(answers):
+            assert (secret in answer.text) == (index in allowed_in), (secret, answer.request.url)
+        assert secret not in caplog.text
+        key_part = secret.removeprefix("whsec_")
+        for value in await _stored_values(runtime):
+            if isinstance(value, bytes):
+                assert secret.encode() not in value and key_part.encode() not in value
+            elif isinstance(value, str):
+                assert secret not in value and key_part not in value
+        for path in _database_files(database_url):
+            content = path.read_bytes()
+            assert secret.encode() not in content and key_part.encode() not in content, path
