@@ -290,6 +290,7 @@ class Deployment:
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
             "HOOKLINE_SECRET_KEY": self.secret_key,
             "HOOKLINE_WORKER_CONCURRENCY": str(options.concurrency),
+            "HOOKLINE_RATE_LIMIT": "0",  # the benchmark measures hookline, not its throttle
         }
 
 

@@ -35,6 +35,8 @@ class Settings:
     entities: tuple[str, ...] = DEFAULT_ENTITIES
     max_event_data_bytes: int = 256 * 1024
     worker_concurrency: int = 128
+    rate_limit_per_s: float = 1000.0
+    """API requests per second per key (bursts of one second's worth); 0 turns it off."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +53,7 @@ class Settings:
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
             "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
             "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
+            "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
         }
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
@@ -69,6 +72,8 @@ class Settings:
             raise ConfigError("HOOKLINE_ENTITIES must name at least one entity")
         if self.delivery_timeout <= timedelta(0):
             raise ConfigError("HOOKLINE_DELIVERY_TIMEOUT must be positive")
+        if not 0 <= self.rate_limit_per_s < float("inf"):
+            raise ConfigError("HOOKLINE_RATE_LIMIT must be a number of requests per second, 0 for none")
         if self.worker_concurrency < 1:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
 

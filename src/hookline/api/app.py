@@ -12,6 +12,7 @@ from hookline.api.characters import RefuseNul
 from hookline.api.docs import install_docs
 from hookline.api.limits import BodyLimit
 from hookline.api.problems import install_problem_handlers
+from hookline.api.ratelimit import RateLimiter
 from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
 from hookline.runtime import Runtime
 from hookline.ui.pages import router as ui_router
@@ -39,6 +40,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     )
     app.state.hookline = runtime.hookline
     app.state.runtime = runtime
+    app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_s, runtime.clock)
     install_problem_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
     app.add_middleware(RefuseNul)

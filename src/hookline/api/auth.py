@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hookline.api.problems import Unauthorized
+from hookline.api.ratelimit import RateLimiter
 from hookline.domain.enums import Role
 from hookline.domain.errors import Forbidden, InvalidInput
 from hookline.service import Hookline, Principal
@@ -26,13 +27,17 @@ Service = Annotated[Hookline, Depends(hookline_of)]
 
 
 async def principal(
-    service: Service, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    service: Service,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
     found = await service.authenticate(credentials.credentials)
     if found is None:
         raise Unauthorized("the API key is unknown or revoked")
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.check(found.key_id or "bootstrap-admin")
     return found
 
 

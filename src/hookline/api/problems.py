@@ -28,8 +28,33 @@ MEDIA_TYPE = "application/problem+json"
 _STATUS = {InvalidInput: 422, NotFound: 404, Conflict: 409, PayloadTooLarge: 413, Forbidden: 403}
 
 
-class Unauthorized(HooklineError):
+class ApiError(HooklineError):
+    """An error only the HTTP layer raises; it names its own status and headers."""
+
+    status = 400
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+
+class Unauthorized(ApiError):
     title = "Unauthorized"
+    status = 401
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequests(ApiError):
+    title = "Too many requests"
+    status = 429
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"this API key is over its request rate; retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 def problem(
@@ -76,8 +101,8 @@ async def _on_hookline_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HooklineError)
     status = next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 400)
     headers = None
-    if isinstance(error, Unauthorized):
-        status, headers = 401, {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, ApiError):
+        status, headers = error.status, error.headers()
     errors = None
     if isinstance(error, InvalidInput):
         errors = [{"field": e.field, "message": e.message} for e in error.errors]

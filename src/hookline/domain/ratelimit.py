@@ -1,0 +1,30 @@
+"""Token buckets: how many requests a key may make, and how long to wait when it may not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass
+class TokenBucket:
+    """Refills `rate_per_s` tokens a second up to `burst`; each request takes one."""
+
+    rate_per_s: float
+    burst: float
+    tokens: float
+    updated_at: datetime
+
+    @classmethod
+    def full(cls, rate_per_s: float, burst: float, now: datetime) -> TokenBucket:
+        return cls(rate_per_s, burst, burst, now)
+
+    def take(self, now: datetime) -> timedelta | None:
+        """None if a token was taken; otherwise how long until one is available."""
+        elapsed = max((now - self.updated_at).total_seconds(), 0.0)
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s)
+        self.updated_at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return None
+        return timedelta(seconds=(1 - self.tokens) / self.rate_per_s)
