@@ -32,11 +32,14 @@ BLOCKED = [
     "http://[fc00::1]/hook",
     "http://[fd12:3456::1]/hook",
     "http://[fe80::1]/hook",
+    "http://224.0.0.1/hook",  # multicast
+]
+NON_CANONICAL = [
     "http://2130706433/hook",  # 127.0.0.1 as one decimal number
     "http://0177.0.0.1/hook",  # octal
     "http://0x7f.0.0.1/hook",  # hexadecimal
     "http://127.1/hook",  # short form
-    "http://224.0.0.1/hook",  # multicast
+    "http://010.0.0.1/hook",  # a leading zero
 ]
 
 
@@ -65,6 +68,19 @@ async def test_a_non_public_target_is_refused_at_registration(
     [error] = problem["errors"]
     assert error["field"] == "targetUrl"
     assert "is not allowed" in error["message"]
+
+
+@pytest.mark.parametrize("url", NON_CANONICAL)
+async def test_numeric_hosts_in_other_spellings_are_refused_even_where_loopback_is_allowed(
+    api: httpx.AsyncClient, subscriber: dict[str, str], url: str
+) -> None:
+    """Resolvers read them as addresses, aiohttp refuses them: neither check nor send is safe."""
+    response = await api.post("/api/webhook-registrations", headers=subscriber, json=registration_body(url))
+
+    problem = assert_problem(response, 422)
+    [error] = problem["errors"]
+    assert error["field"] == "targetUrl"
+    assert "canonical IP address" in error["message"]
 
 
 async def test_a_public_address_is_accepted(

@@ -86,3 +86,18 @@ def test_length_limit_is_2048_characters():
     assert normalize_target_url(longest) == longest
     with pytest.raises(ValueError, match="1 to 2048 characters"):
         normalize_target_url(longest + "a")
+
+
+@pytest.mark.parametrize(
+    "host", ["2130706433", "0177.0.0.1", "0x7f.0.0.1", "127.1", "010.0.0.1", "1.2.3.04", "0x7f", "1.2.3.4."]
+)
+def test_numeric_hosts_must_be_canonical(host):
+    with pytest.raises(ValueError, match="canonical IP address"):
+        normalize_target_url(f"http://{host}/")
+
+
+@pytest.mark.parametrize(
+    "host", ["1.2.3.4", "example.com", "a1.example", "123.example", "host-1", "xn--bcher-kva.ch"]
+)
+def test_names_and_canonical_addresses_pass(host):
+    assert normalize_target_url(f"http://{host}/") == f"http://{host}/"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 MAX_URL_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 
 
 def _split(url: str) -> SplitResult:
@@ -26,7 +29,23 @@ def _split(url: str) -> SplitResult:
         raise ValueError("must not carry credentials; use targetAuthorization instead")
     if port == 0:
         raise ValueError("must not use port 0")
+    if _numeric_but_not_canonical(parts.hostname):
+        raise ValueError("must name a host by name or by a canonical IP address such as 192.0.2.10")
     return parts
+
+
+def _numeric_but_not_canonical(host: str) -> bool:
+    """`2130706433`, `0177.0.0.1`, `0x7f.1`, `127.1`: numeric hosts that resolvers and HTTP
+    clients read differently (one resolves them, another refuses them), so none is accepted."""
+    if ":" in host:  # an IPv6 literal; `ipaddress` reads those the same way everywhere
+        return False
+    last_label = host.rstrip(".").rsplit(".", 1)[-1]
+    if not _NUMERIC_LABEL.fullmatch(last_label):
+        return False
+    try:
+        return str(ipaddress.IPv4Address(host)) != host
+    except ValueError:
+        return True
 
 
 def normalize_target_url(url: str) -> str:
