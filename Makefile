@@ -19,11 +19,12 @@ DEV_ALLOWED_TARGET_NETWORKS := 127.0.0.0/8,::1/128
 ADMIN_KEY_FILE := .hookline/admin.key
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench clean
+.PHONY: help run test fuzz lint format bench clean
 
 help:
 	@echo "make run    serve API, UI and worker on http://$(HOST):$(PORT) (SQLite, local targets allowed)"
 	@echo "make test   run the test suite (pytest -n $(PYTEST_WORKERS))"
+	@echo "make fuzz   schemathesis against the OpenAPI description, 300 cases per operation"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make format ruff check --fix, ruff format"
 	@echo "make bench  throughput and latency on SQLite and PostgreSQL (bench/run.py)"
@@ -59,6 +60,9 @@ run: $(VENV)/.installed $(if $(HOOKLINE_ADMIN_KEY),,$(ADMIN_KEY_FILE))
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest -n $(PYTEST_WORKERS) tests $(PYTEST_ARGS)
+
+fuzz: $(VENV)/.installed-test
+	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 # Every check runs, so one report shows every problem; any failure fails the target.
 lint: $(VENV)/.installed-test

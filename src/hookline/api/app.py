@@ -11,6 +11,7 @@ from hookline import __version__
 from hookline.api.characters import RefuseNul
 from hookline.api.docs import install_docs
 from hookline.api.limits import BodyLimit
+from hookline.api.openapi import install_openapi
 from hookline.api.problems import install_problem_handlers
 from hookline.api.ratelimit import RateLimiter
 from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
@@ -48,4 +49,5 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(ui_router)
     install_docs(app)
+    install_openapi(app)
     return app
