@@ -23,6 +23,7 @@ from hookline.crypto import SecretBox, hash_api_key, new_api_key, new_signing_se
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.guard import BlockedTarget, TargetGuard
 from hookline.delivery.wakeup import Wakeup, notify_due
+from hookline.domain import rotation
 from hookline.domain.catalog import Catalog
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
@@ -43,7 +44,6 @@ from hookline.store.organizations import ensure_organization
 from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
 from hookline.store.webhooks import ClaimedWebhook
 
-SECRET_GRACE = timedelta(hours=24)
 KEY_RECHECK = timedelta(seconds=10)
 TEST_ENTITY = "WebhookRegistration"
 
@@ -367,14 +367,15 @@ class Hookline:
         secret = new_signing_secret()
         async with self.db.write() as conn:
             await self._registration(conn, registration_id, organization_id)
-            current, _, _ = await reg_store.get_signing_secrets(conn, registration_id)
+            current, sealed_retired = await reg_store.get_signing_secrets(conn, registration_id)
+            retired = rotation.decode(self.box.decrypt(sealed_retired)) if sealed_retired else []
+            retired = rotation.retire(self.box.decrypt(current), retired, now)
             await reg_store.update_registration(
                 conn,
                 registration_id,
                 {
                     "signing_secret": self.box.encrypt(secret),
-                    "previous_signing_secret": current,
-                    "previous_secret_expires_at": now + SECRET_GRACE,
+                    "retired_signing_secrets": self.box.encrypt(rotation.encode(retired)),
                     "updated_at": now,
                 },
             )
@@ -386,7 +387,7 @@ class Hookline:
         async with self.db.read() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
             auth = await reg_store.get_authorization(conn, registration_id)
-            current, previous, previous_expires = await reg_store.get_signing_secrets(conn, registration_id)
+            current, retired = await reg_store.get_signing_secrets(conn, registration_id)
         probe = ClaimedWebhook(
             id=new_id("test"),
             lease_token="",
@@ -399,8 +400,7 @@ class Hookline:
             continue_after_fail=False,
             target_url=registration.target_url,
             signing_secret=current,
-            previous_signing_secret=previous,
-            previous_secret_expires_at=previous_expires,
+            retired_signing_secrets=retired,
             authorization_type=auth.authorization_type,
             username=auth.username,
             encrypted_password=auth.encrypted_password,

@@ -147,3 +147,27 @@ async def test_signature_lists_the_old_secret_during_the_rotation_grace(
     assert await runtime.worker.deliver_due() == 1
     later = receiver.requests[1]
     assert later.headers["webhook-signature"].split(" ") == hmac_signatures(new_secret, later)
+
+
+async def test_several_rotations_sign_with_every_secret_still_in_its_grace_period(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    near_real_now(clock)
+    registration = await client.register(receiver.url())
+    secrets = [registration["signingSecret"]]
+    for _ in range(4):
+        rotated = await client.http.post(
+            f"/api/webhook-registrations/{registration['id']}/rotate-secret", headers=client.headers
+        )
+        secrets.append(rotated.json()["signingSecret"])
+    await client.publish()
+
+    assert await runtime.worker.deliver_due() == 1
+
+    [request] = receiver.requests
+    signatures = request.headers["webhook-signature"].split(" ")
+    assert len(signatures) == 4  # the current secret and the three most recently retired
+    for secret in secrets[1:]:
+        Verifier(secret).verify(request.body, request.headers)
+    with pytest.raises(WebhookVerificationError):
+        Verifier(secrets[0]).verify(request.body, request.headers)

@@ -10,6 +10,7 @@ from hookline.crypto import SecretBox
 from hookline.delivery.payload import render_body
 from hookline.delivery.request import webhook_headers
 from hookline.delivery.sender import Sender, Sent
+from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
 from hookline.store.records import Attempt
 from hookline.store.webhooks import ClaimedWebhook
@@ -66,12 +67,12 @@ class Dispatcher:
         return Dispatched(webhook, sent, started_at)
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
-        """The current secret, plus the previous one while its grace period after rotation lasts."""
-        secrets = [self._box.decrypt(webhook.signing_secret)]
-        expires = webhook.previous_secret_expires_at
-        if webhook.previous_signing_secret and expires is not None and expires > now:
-            secrets.append(self._box.decrypt(webhook.previous_signing_secret))
-        return secrets
+        """The current secret, plus retired ones while their grace period after rotation lasts."""
+        current = self._box.decrypt(webhook.signing_secret)
+        if webhook.retired_signing_secrets is None:
+            return [current]
+        retired = rotation.decode(self._box.decrypt(webhook.retired_signing_secrets))
+        return rotation.signing_secrets(current, retired, now)
 
     def _credentials(self, webhook: ClaimedWebhook) -> tuple[str, str] | None:
         if webhook.authorization_type is not AuthorizationType.BASIC:

@@ -195,17 +195,14 @@ async def get_authorization(conn: AsyncConnection, registration_id: str) -> Auth
     return Authorization(AuthorizationType(row.authorization_type), row.username, row.encrypted_password)
 
 
-async def get_signing_secrets(
-    conn: AsyncConnection, registration_id: str
-) -> tuple[bytes, bytes | None, datetime | None]:
+async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tuple[bytes, bytes | None]:
+    """The encrypted current secret and the encrypted list of retired ones (or None)."""
     row = (
         await conn.execute(
-            select(r.c.signing_secret, r.c.previous_signing_secret, r.c.previous_secret_expires_at).where(
-                r.c.id == registration_id
-            )
+            select(r.c.signing_secret, r.c.retired_signing_secrets).where(r.c.id == registration_id)
         )
     ).one()
-    return row.signing_secret, row.previous_signing_secret, row.previous_secret_expires_at
+    return row.signing_secret, row.retired_signing_secrets
 
 
 async def deactivate_registrations(

@@ -68,8 +68,7 @@ webhook_registrations = Table(
     Column("expires_at", UtcDateTime),
     Column("fingerprint", String(64), nullable=False),
     Column("signing_secret", LargeBinary, nullable=False),
-    Column("previous_signing_secret", LargeBinary),
-    Column("previous_secret_expires_at", UtcDateTime),
+    Column("retired_signing_secrets", LargeBinary),  # encrypted; see domain/rotation.py
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),

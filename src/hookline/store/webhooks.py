@@ -253,8 +253,7 @@ class ClaimedWebhook:
     continue_after_fail: bool
     target_url: str
     signing_secret: bytes
-    previous_signing_secret: bytes | None
-    previous_secret_expires_at: datetime | None
+    retired_signing_secrets: bytes | None
     authorization_type: AuthorizationType
     username: str | None
     encrypted_password: bytes | None
@@ -308,8 +307,7 @@ async def claim_due(
             r.c.should_group_continue_after_fail,
             r.c.target_url,
             r.c.signing_secret,
-            r.c.previous_signing_secret,
-            r.c.previous_secret_expires_at,
+            r.c.retired_signing_secrets,
             a.c.authorization_type,
             a.c.username,
             a.c.encrypted_password,
@@ -339,8 +337,7 @@ async def claim_due(
             continue_after_fail=row.should_group_continue_after_fail,
             target_url=row.target_url,
             signing_secret=row.signing_secret,
-            previous_signing_secret=row.previous_signing_secret,
-            previous_secret_expires_at=row.previous_secret_expires_at,
+            retired_signing_secrets=row.retired_signing_secrets,
             authorization_type=AuthorizationType(row.authorization_type or 0),
             username=row.username,
             encrypted_password=row.encrypted_password,
