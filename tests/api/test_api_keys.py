@@ -200,3 +200,25 @@ async def test_a_key_revoked_by_another_process_stops_working_within_the_recheck
     assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 200
     clock.advance(timedelta(seconds=1))
     assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 401
+
+
+async def test_last_used_at_follows_use_to_the_minute(
+    api: httpx.AsyncClient, runtime: Runtime, admin: dict[str, str], clock: FrozenClock
+) -> None:
+    record, key = await runtime.hookline.create_api_key("acme", Role.PUBLISHER, "tracked")
+
+    async def last_used() -> str | None:
+        listed = (await api.get("/api/api-keys", headers=admin)).json()["items"]
+        [mine] = [item for item in listed if item["id"] == record.id]
+        return mine["lastUsedAt"]
+
+    assert await last_used() is None
+    await api.get("/api/entities", headers=bearer(key))
+    assert await last_used() == iso(clock.now())
+    first_use = clock.now()
+    clock.advance(timedelta(seconds=30))
+    await api.get("/api/entities", headers=bearer(key))
+    assert await last_used() == iso(first_use)  # within the minute: no write per request
+    clock.advance(timedelta(minutes=1))
+    await api.get("/api/entities", headers=bearer(key))
+    assert await last_used() == iso(clock.now())
