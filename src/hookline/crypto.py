@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -21,7 +22,12 @@ class SecretBox:
     def __init__(self, key_material: str) -> None:
         digest = hashlib.sha256(key_material.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._digest_key = hashlib.sha256(b"hookline digest\0" + key_material.encode()).digest()
         self.decrypt = lru_cache(maxsize=4096)(self._decrypt)
+
+    def digest(self, text: str) -> str:
+        """A keyed fingerprint: comparable, yet useless for guessing what went in (passwords)."""
+        return hmac.new(self._digest_key, text.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode())

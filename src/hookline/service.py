@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -45,6 +45,7 @@ from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
 from hookline.store.webhooks import ClaimedWebhook
 
 KEY_RECHECK = timedelta(seconds=10)
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
 TEST_ENTITY = "WebhookRegistration"
 
 
@@ -191,7 +192,44 @@ class Hookline:
 
     # Registrations ----------------------------------------------------------------------------
 
-    async def register(self, draft: RegistrationDraft) -> tuple[Registration, str]:
+    async def register_idempotently(
+        self, draft: RegistrationDraft, idempotency_key: str
+    ) -> tuple[Registration, str, bool]:
+        """`register`, safe to retry with the same `Idempotency-Key` for IDEMPOTENCY_WINDOW: a
+        repeat answers the first registration and its secret (True: replayed), creating nothing;
+        the key with a different request, or after the window, is a conflict."""
+        digest = self.box.digest(json.dumps(asdict(draft), sort_keys=True, default=str))
+        replay = await self._replay_registration(draft.organization_id, idempotency_key, digest)
+        if replay is not None:
+            return (*replay, True)
+        try:
+            registration, secret = await self.register(draft, idempotency=(idempotency_key, digest))
+        except (IntegrityError, Conflict):  # perhaps a concurrent request with the same key won
+            replay = await self._replay_registration(draft.organization_id, idempotency_key, digest)
+            if replay is None:
+                raise
+            return (*replay, True)
+        return registration, secret, False
+
+    async def _replay_registration(
+        self, organization_id: str, idempotency_key: str, digest: str
+    ) -> tuple[Registration, str] | None:
+        async with self.db.read() as conn:
+            found = await reg_store.find_by_idempotency_key(conn, organization_id, idempotency_key)
+            if found is None:
+                return None
+            registration_id, first_digest, created_at = found
+            if first_digest != digest:
+                raise Conflict("this Idempotency-Key was used with a different request")
+            if self.clock.now() - created_at > IDEMPOTENCY_WINDOW:
+                raise Conflict("this Idempotency-Key was used more than 24 hours ago; use a new one")
+            registration = await self._registration(conn, registration_id, organization_id)
+            current, _ = await reg_store.get_signing_secrets(conn, registration_id)
+        return registration, self.box.decrypt(current)
+
+    async def register(
+        self, draft: RegistrationDraft, *, idempotency: tuple[str, str] | None = None
+    ) -> tuple[Registration, str]:
         """Create a registration; answers its signing secret, the only time it is shown."""
         now = self.clock.now()
         errors = ErrorCollector()
@@ -225,6 +263,8 @@ class Hookline:
                         "signing_secret": self.box.encrypt(secret),
                         "created_at": now,
                         "updated_at": now,
+                        "idempotency_key": idempotency[0] if idempotency else None,
+                        "request_digest": idempotency[1] if idempotency else None,
                     },
                 )
                 await reg_store.replace_enabled_events(conn, registration_id, draft.organization_id, events)

@@ -97,6 +97,20 @@ async def get_registration(
     return (await _records(conn, [row]))[0] if row else None
 
 
+async def find_by_idempotency_key(
+    conn: AsyncConnection, organization_id: str, idempotency_key: str
+) -> tuple[str, str, datetime] | None:
+    """(registration id, request digest, created at) of the create that used this key."""
+    row = (
+        await conn.execute(
+            select(r.c.id, r.c.request_digest, r.c.created_at).where(
+                r.c.organization_id == organization_id, r.c.idempotency_key == idempotency_key
+            )
+        )
+    ).first()
+    return (row.id, row.request_digest, row.created_at) if row else None
+
+
 async def search_registrations(
     conn: AsyncConnection, where: RegistrationFilter, page_number: int, page_size: int
 ) -> Page[Registration]:

@@ -72,7 +72,10 @@ webhook_registrations = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),
+    Column("idempotency_key", String(200)),
+    Column("request_digest", String(64)),
     Index("ix_webhook_registrations_org_created", "organization_id", "created_at"),
+    UniqueConstraint("organization_id", "idempotency_key"),
     Index("ix_webhook_registrations_org_target", "organization_id", "normalized_target_url"),
     # Two identical live registrations cannot exist, even when created concurrently.
     Index(

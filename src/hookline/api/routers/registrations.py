@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from hookline.api.auth import Service, Subscriber, acting_organization, reading_scope
 from hookline.api.paging import PageParams, page_params
@@ -38,8 +38,16 @@ def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | 
 
 @router.post("", status_code=201, response_model=CreatedRegistrationOut)
 async def create_registration(
-    body: RegistrationIn, caller: Subscriber, service: Service
+    body: RegistrationIn,
+    caller: Subscriber,
+    service: Service,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
 ) -> CreatedRegistrationOut:
+    """With an `Idempotency-Key` header, retrying the same request within 24 h answers the
+    first result (header `Idempotent-Replayed: true`) and creates nothing."""
     draft = RegistrationDraft(
         organization_id=acting_organization(caller, body.organization_id),
         target_url=body.target_url,
@@ -50,7 +58,12 @@ async def create_registration(
         description=body.description,
         expires_at=body.expires_at,
     )
-    registration, secret = await service.register(draft)
+    if idempotency_key is None:
+        registration, secret = await service.register(draft)
+    else:
+        registration, secret, replayed = await service.register_idempotently(draft, idempotency_key)
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
     return CreatedRegistrationOut(**RegistrationOut.of(registration).model_dump(), signing_secret=secret)
 
 
