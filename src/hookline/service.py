@@ -26,7 +26,14 @@ from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain import rotation
 from hookline.domain.catalog import Catalog
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
-from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
+from hookline.domain.errors import (
+    Conflict,
+    ErrorCollector,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
 from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.grouping import group_key_of
 from hookline.domain.states import can_transition, sources_of
@@ -75,6 +82,8 @@ class RegistrationDraft:
     target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
     description: str | None = None
     expires_at: datetime | None = None
+    verify: bool = False
+    """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +252,9 @@ class Hookline:
         fingerprint = registration_fingerprint(normalized, events, auth.authorization_type, auth.username)
         secret = new_signing_secret()
         registration_id = new_id("reg")
+        sealed_secret = self.box.encrypt(secret)
+        if draft.verify:
+            await self._verify_target(draft, registration_id, sealed_secret)
         try:
             async with self.db.write() as conn:
                 await self._refuse_duplicate(conn, draft.organization_id, fingerprint)
@@ -260,7 +272,7 @@ class Hookline:
                         "is_active": True,
                         "expires_at": draft.expires_at,
                         "fingerprint": fingerprint,
-                        "signing_secret": self.box.encrypt(secret),
+                        "signing_secret": sealed_secret,
                         "created_at": now,
                         "updated_at": now,
                         "idempotency_key": idempotency[0] if idempotency else None,
@@ -275,6 +287,25 @@ class Hookline:
             raise
         assert created is not None
         return created, secret
+
+    async def _verify_target(
+        self, draft: RegistrationDraft, registration_id: str, sealed_secret: bytes
+    ) -> None:
+        """`verify: true`: the target must answer a signed test webhook with 2xx first."""
+        done = await self._send_test(
+            draft.organization_id,
+            registration_id,
+            draft.target_url,
+            sealed_secret,
+            None,
+            self._sealed(draft.target_authorization),
+        )
+        if not done.sent.result.succeeded:
+            answered = done.sent.result.error or f"HTTP {done.sent.result.status}"
+            raise InvalidInput(
+                [FieldError("targetUrl", f"did not answer the test webhook with 2xx: {answered}")],
+                attempt=done.attempt(done.webhook.id),
+            )
 
     async def get_registration(self, registration_id: str, organization_id: str | None) -> Registration:
         async with self.db.read() as conn:
@@ -423,32 +454,44 @@ class Hookline:
 
     async def test_registration(self, registration_id: str, organization_id: str | None) -> Dispatched:
         """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""
-        now = self.clock.now()
         async with self.db.read() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
             auth = await reg_store.get_authorization(conn, registration_id)
             current, retired = await reg_store.get_signing_secrets(conn, registration_id)
+        return await self._send_test(
+            registration.organization_id, registration.id, registration.target_url, current, retired, auth
+        )
+
+    async def _send_test(
+        self,
+        organization_id: str,
+        registration_id: str,
+        target_url: str,
+        sealed_secret: bytes,
+        sealed_retired: bytes | None,
+        auth: reg_store.Authorization,
+    ) -> Dispatched:
         probe = ClaimedWebhook(
             id=new_id("test"),
             lease_token="",
             attempt_number=1,
             attempt_limit=1,
-            organization_id=registration.organization_id,
-            registration_id=registration.id,
+            organization_id=organization_id,
+            registration_id=registration_id,
             group_key="",
             should_group=False,
             continue_after_fail=False,
-            target_url=registration.target_url,
-            signing_secret=current,
-            retired_signing_secrets=retired,
+            target_url=target_url,
+            signing_secret=sealed_secret,
+            retired_signing_secrets=sealed_retired,
             authorization_type=auth.authorization_type,
             username=auth.username,
             encrypted_password=auth.encrypted_password,
             event_id=new_id("evt"),
             entity_name=TEST_ENTITY,
             type=WebhookEventType.UPDATED,
-            entity_id=registration.id,
-            occurred_at=now,
+            entity_id=registration_id,
+            occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
         )
         return await self.dispatcher.dispatch(probe)

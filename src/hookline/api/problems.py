@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from hookline.api.schemas import AttemptOut
 from hookline.domain.errors import (
     Conflict,
     Forbidden,
@@ -21,6 +22,7 @@ from hookline.domain.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from hookline.store.records import Attempt
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,15 @@ async def _on_hookline_error(_: Request, error: Exception) -> JSONResponse:
     errors = None
     if isinstance(error, InvalidInput):
         errors = [{"field": e.field, "message": e.message} for e in error.errors]
-    return problem(status, error.detail, title=error.title, headers=headers, errors=errors, **error.extra)
+    extra = {name: _on_the_wire(value) for name, value in error.extra.items()}
+    return problem(status, error.detail, title=error.title, headers=headers, errors=errors, **extra)
+
+
+def _on_the_wire(value: Any) -> Any:
+    """Records travel in their API shape (camelCase), e.g. the attempt of a failed `verify`."""
+    if isinstance(value, Attempt):
+        return AttemptOut.of(value).model_dump(mode="json", by_alias=True)
+    return value
 
 
 async def _on_http_error(_: Request, error: Exception) -> JSONResponse:

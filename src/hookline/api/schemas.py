@@ -170,6 +170,7 @@ Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
 
 
 class RegistrationIn(Input):
+    verify: bool = False
     target_url: TargetUrl
     enabled_events: Events
     should_group: bool = False

@@ -32,8 +32,8 @@ class HooklineError(Exception):
 class InvalidInput(HooklineError):
     title = "Invalid input"
 
-    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+    def __init__(self, errors: list[FieldError], detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors), **extra)
         self.errors = errors
 
     @classmethod

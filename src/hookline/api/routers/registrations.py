@@ -57,6 +57,7 @@ async def create_registration(
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         description=body.description,
         expires_at=body.expires_at,
+        verify=body.verify,
     )
     if idempotency_key is None:
         registration, secret = await service.register(draft)
