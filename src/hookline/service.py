@@ -53,6 +53,7 @@ from hookline.store.webhooks import ClaimedWebhook
 
 KEY_RECHECK = timedelta(seconds=10)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+COVERAGE_WINDOW = timedelta(days=7)
 TEST_ENTITY = "WebhookRegistration"
 
 
@@ -596,6 +597,21 @@ class Hookline:
             where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
         async with self.db.read() as conn:
             return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
+
+    async def entity_coverage(
+        self, organization_id: str | None
+    ) -> dict[tuple[str, WebhookEventType], tuple[int, int]]:
+        """Per catalog entity and type: events published and Webhooks Successful in the last
+        COVERAGE_WINDOW, zeros included, so gaps in coverage are visible."""
+        async with self.db.read() as conn:
+            counts = await events_store.coverage_since(
+                conn, organization_id, self.clock.now() - COVERAGE_WINDOW
+            )
+        return {
+            (name, kind): counts.get((name, kind.value), (0, 0))
+            for name in self.catalog.names
+            for kind in WebhookEventType
+        }
 
     async def count_webhooks_by_state(self, organization_id: str | None) -> dict[WebhookState, int]:
         async with self.db.read() as conn:

@@ -318,9 +318,16 @@ class AttemptOut(Schema):
     succeeded: bool
 
 
+class TypeCoverageOut(Schema):
+    type: WebhookEventType
+    events_published: int
+    webhooks_succeeded: int
+
+
 class EntityOut(Schema):
     entity_name: str
     types: list[WebhookEventType]
+    last_7_days: list[TypeCoverageOut]
 
 
 class EntitiesOut(Schema):

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.domain.enums import WebhookEventType
+from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.store.registrations import live_registration_clause
 from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks
 
@@ -69,6 +69,30 @@ async def matching_subscriptions(
         .order_by(r.c.created_at, r.c.id)
     )
     return [Subscription(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+async def coverage_since(
+    conn: AsyncConnection, organization_id: str | None, since: datetime
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(entity, type) → (events published, Webhooks Successful) since `since`.
+
+    Events use ix_domain_events_org_created; Webhooks ix_webhooks_org_state.
+    """
+    e, w = domain_events, webhooks
+    published = select(e.c.entity_name, e.c.type, func.count()).where(e.c.created_at >= since)
+    succeeded = (
+        select(e.c.entity_name, e.c.type, func.count())
+        .select_from(w.join(e, e.c.id == w.c.domain_event_id))
+        .where(w.c.state == WebhookState.SUCCESSFUL.value, w.c.updated_at >= since)
+    )
+    if organization_id is not None:
+        published = published.where(e.c.organization_id == organization_id)
+        succeeded = succeeded.where(w.c.organization_id == organization_id)
+    counts: dict[tuple[str, int], list[int]] = {}
+    for column, query in enumerate((published, succeeded)):
+        for name, kind, count in await conn.execute(query.group_by(e.c.entity_name, e.c.type)):
+            counts.setdefault((name, kind), [0, 0])[column] = int(count)
+    return {key: (pair[0], pair[1]) for key, pair in counts.items()}
 
 
 async def insert_webhooks(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

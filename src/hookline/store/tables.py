@@ -125,6 +125,7 @@ domain_events = Table(
     Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("organization_id", "idempotency_id"),
+    Index("ix_domain_events_org_created", "organization_id", "created_at"),
 )
 
 webhooks = Table(
