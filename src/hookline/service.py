@@ -54,6 +54,7 @@ from hookline.store.webhooks import ClaimedWebhook
 KEY_RECHECK = timedelta(seconds=10)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 COVERAGE_WINDOW = timedelta(days=7)
+RECOVER_RATE_PER_S = 20
 TEST_ENTITY = "WebhookRegistration"
 
 
@@ -507,7 +508,11 @@ class Hookline:
         states: Sequence[WebhookState],
         dry_run: bool,
     ) -> int:
-        """Give each matching Webhook of the registration one more attempt; answers how many."""
+        """Give each matching Webhook of the registration one more attempt; answers how many.
+
+        The attempts are spread at RECOVER_RATE_PER_S, so a recovered target is not flooded
+        with its whole backlog at once.
+        """
         if until is not None and until <= since:
             raise InvalidInput.one("until", "must be after since")
         now = self.clock.now()
@@ -515,8 +520,9 @@ class Hookline:
             await self._registration(conn, registration_id, organization_id)
             ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
             if not dry_run:
-                for webhook_id in ids:
-                    await webhooks_store.grant_attempt(conn, webhook_id, now)
+                spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
+                for position, webhook_id in enumerate(ids):
+                    await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
                 await notify_due(conn)
         if ids and not dry_run:
             self.wakeup.ring()

@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
+from hookline.service import RECOVER_RATE_PER_S
 from tests.api.support import (
     PROCESS_UPDATED,
     REGISTRATION_FIELDS,
@@ -948,6 +949,36 @@ async def test_recover_requeues_matching_webhooks_once(
     assert [(await webhook(api, subscriber, i))["state"] for i in ids] == [5, 2, 5]
     assert await runtime.worker.deliver_due() == 1
     assert [(await webhook(api, subscriber, i))["state"] for i in ids] == [5, 3, 5]
+
+
+async def test_recover_spreads_the_attempts_at_a_bounded_rate(
+    api: httpx.AsyncClient,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    runtime: Runtime,
+    receiver: Receiver,
+    clock: FrozenClock,
+) -> None:
+    created = await register(api, subscriber, receiver.url())
+    ids = [
+        (await publish(api, publisher, entity_id=str(n)))["webhookIds"][0]
+        for n in range(RECOVER_RATE_PER_S * 2)
+    ]
+    for webhook_id in ids:
+        await api.post(f"/api/webhooks/{webhook_id}/abort", headers=subscriber)
+    recovered = await api.post(
+        f"/api/webhook-registrations/{created['id']}/recover",
+        headers=subscriber,
+        json={"since": START.isoformat(), "states": ["Aborted"]},
+    )
+    assert recovered.json() == {"count": len(ids)}
+
+    assert await runtime.worker.deliver_due() == 1  # the first is due now, the rest spaced out
+    clock.advance(timedelta(seconds=1) - timedelta(microseconds=1))
+    assert await runtime.worker.deliver_due() == RECOVER_RATE_PER_S - 1
+    clock.advance(timedelta(seconds=1))
+    assert await runtime.worker.deliver_due() == RECOVER_RATE_PER_S
+    assert len(receiver.requests) == len(ids)
 
 
 @pytest.mark.parametrize(

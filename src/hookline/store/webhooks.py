@@ -204,14 +204,16 @@ async def abort_unfinished(conn: AsyncConnection, registration_id: str, now: dat
     return int(result.rowcount)
 
 
-async def grant_attempt(conn: AsyncConnection, webhook_id: str, now: datetime) -> None:
-    """Make the Webhook due now as Retrying, with room for at least one more attempt."""
+async def grant_attempt(
+    conn: AsyncConnection, webhook_id: str, now: datetime, *, due_at: datetime | None = None
+) -> None:
+    """Make the Webhook due (now, or at `due_at`) as Retrying, with room for one more attempt."""
     await conn.execute(
         update(w)
         .where(w.c.id == webhook_id)
         .values(
             state=S.RETRYING.value,
-            next_attempt_at=now,
+            next_attempt_at=due_at or now,
             updated_at=now,
             attempt_limit=case(
                 (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
