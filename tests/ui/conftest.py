@@ -55,6 +55,7 @@ async def sign_in(client: httpx.AsyncClient, key: str) -> None:
     answer = await client.post("/ui/login", data={"key": key})
     assert answer.status_code == 303, answer.text
     assert answer.headers["location"] == "/ui"
+    assert key not in answer.headers["set-cookie"]  # the cookie carries the key only encrypted
 
 
 def csrf_of(html: str) -> str:

@@ -1,6 +1,7 @@
 """The UI's sign-in cookie and the CSRF token bound to it.
 
-The cookie holds a random session nonce and the API key: `<nonce>.<key>`. The key is checked
+The cookie holds a random session nonce and the API key, `<nonce>.<key>`, encrypted with the
+service's secret key, so the key itself never travels in a response header. The key is checked
 with `Hookline.authenticate` on every request, so a revoked key signs the browser out at once.
 The CSRF token is HMAC-SHA256(key, nonce): only a holder of the key can compute it, it changes
 with every sign-in, and a planted cookie without the key cannot forge it. The cookie is
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from hookline.crypto import SecretBox
 
 COOKIE = "hookline_session"
 COOKIE_PATH = "/ui"
@@ -40,8 +43,20 @@ class Credentials:
         return token is not None and hmac.compare_digest(token.encode(), self.csrf_token.encode())
 
 
+def _box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.runtime.box
+    return box
+
+
 def read(request: Request) -> Credentials | None:
-    nonce, dot, key = request.cookies.get(COOKIE, "").partition(".")
+    sealed = request.cookies.get(COOKIE, "")
+    if not sealed:
+        return None
+    try:
+        plain = _box(request).decrypt(sealed.encode())
+    except ValueError:  # forged, or sealed under another secret key
+        return None
+    nonce, dot, key = plain.partition(".")
     if not (nonce and dot and key):
         return None
     return Credentials(nonce, key)
@@ -51,7 +66,7 @@ def start(response: Response, request: Request, key: str) -> None:
     """Sign the browser in with `key`; Secure whenever the page was served over https."""
     response.set_cookie(
         COOKIE,
-        f"{secrets.token_urlsafe(16)}.{key}",
+        _box(request).encrypt(f"{secrets.token_urlsafe(16)}.{key}").decode(),
         max_age=int(LIFETIME.total_seconds()),
         path=COOKIE_PATH,
         secure=request.url.scheme == "https",
