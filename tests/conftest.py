@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -120,11 +120,32 @@ async def runtime(settings: Settings, clock: FrozenClock) -> AsyncIterator[Runti
         await built.stop()
 
 
+@asynccontextmanager
+async def asgi_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API of `runtime`, in-process; 5xx answers stay answers, so tests can see them."""
+    transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
+        yield client
+
+
+@asynccontextmanager
+async def another_api_process(
+    settings: Settings, clock: FrozenClock, **overrides: Any
+) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+    """A second API process on the same database, with some settings changed."""
+    runtime = Runtime(replace(settings, **overrides), clock)
+    await runtime.start(run_worker=False)
+    try:
+        async with asgi_client(runtime) as client:
+            yield runtime, client
+    finally:
+        await runtime.stop()
+
+
 @pytest.fixture
 async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP API in-process, unauthenticated; see `admin`, `subscriber`, `publisher`."""
-    transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
+    async with asgi_client(runtime) as client:
         yield client
 
 

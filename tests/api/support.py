@@ -168,3 +168,11 @@ class FrozenWebhook(Webhook):  # type: ignore[misc]
         if abs((timestamp - self._clock.now()).total_seconds()) > 300:
             raise WebhookVerificationError("Message timestamp outside the tolerance")
         return timestamp
+
+
+def assert_connection_refused(attempt: dict[str, Any]) -> None:
+    """An attempt at a closed port: no response at all, and the error says why."""
+    assert attempt["succeeded"] is False
+    assert attempt["responseStatus"] is None
+    assert attempt["responseBody"] is None
+    assert attempt["error"] == "connection refused"

@@ -13,7 +13,7 @@ from hookline.domain.enums import Role
 from hookline.runtime import Runtime
 from hookline.service import KEY_RECHECK
 from tests.api.support import assert_page, assert_problem, error_fields, iso
-from tests.conftest import START, bearer, make_key
+from tests.conftest import START, another_api_process, bearer, make_key
 
 CREATED_KEY_FIELDS = {"id", "key", "organizationId", "role", "name", "createdAt"}
 KEY_EXTENSIONS = {"lastUsedAt"}
@@ -189,12 +189,8 @@ async def test_a_key_revoked_by_another_process_stops_working_within_the_recheck
     headers = {"Authorization": f"Bearer {key}"}
     assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 200
 
-    other_process = Runtime(settings, clock)
-    await other_process.start(run_worker=False)
-    try:
+    async with another_api_process(settings, clock) as (other_process, _):
         await other_process.hookline.revoke_api_key(record.id)
-    finally:
-        await other_process.stop()
 
     clock.advance(KEY_RECHECK - timedelta(seconds=1))
     assert (await api.get("/api/webhook-registrations", headers=headers)).status_code == 200

@@ -3,32 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
 import pytest
 
-from hookline.api.app import create_app
 from hookline.clock import FrozenClock
 from hookline.config import Settings
 from hookline.runtime import Runtime
 from tests.api.support import assert_problem
-from tests.conftest import make_key
+from tests.conftest import another_api_process, make_key
 
 RATE = 5
 
 
 @pytest.fixture
 async def limited(settings: Settings, clock: FrozenClock) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    runtime = Runtime(replace(settings, rate_limit_per_s=RATE), clock)
-    await runtime.start(run_worker=False)
-    transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False), raise_app_exceptions=False)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
-            yield runtime, client
-    finally:
-        await runtime.stop()
+    async with another_api_process(settings, clock, rate_limit_per_s=RATE) as process:
+        yield process
 
 
 async def test_a_key_over_its_rate_gets_429_with_retry_after_until_time_passes(
@@ -51,13 +43,7 @@ async def test_a_key_over_its_rate_gets_429_with_retry_after_until_time_passes(
 
 
 async def test_zero_turns_the_limit_off(settings: Settings, clock: FrozenClock) -> None:
-    off = Runtime(replace(settings, rate_limit_per_s=0), clock)
-    await off.start(run_worker=False)
-    transport = httpx.ASGITransport(app=create_app(off, run_worker=False))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
-            key = await make_key(off, "acme", "publisher")
-            answers = [(await client.get("/api/entities", headers=key)).status_code for _ in range(50)]
-    finally:
-        await off.stop()
+    async with another_api_process(settings, clock, rate_limit_per_s=0) as (runtime, client):
+        key = await make_key(runtime, "acme", "publisher")
+        answers = [(await client.get("/api/entities", headers=key)).status_code for _ in range(50)]
     assert answers == [200] * 50

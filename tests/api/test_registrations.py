@@ -18,6 +18,7 @@ from tests.api.support import (
     PROCESS_UPDATED,
     REGISTRATION_FIELDS,
     FrozenWebhook,
+    assert_connection_refused,
     assert_page,
     assert_problem,
     error_fields,
@@ -877,10 +878,7 @@ async def test_test_against_an_unreachable_target_names_the_error(
     response = await api.post(f"/api/webhook-registrations/{created['id']}/test", headers=subscriber)
     assert response.status_code == 200
     attempt = response.json()
-    assert attempt["succeeded"] is False
-    assert attempt["responseStatus"] is None
-    assert attempt["responseBody"] is None
-    assert attempt["error"] == "connection refused"
+    assert_connection_refused(attempt)
 
 
 # Registration webhooks and recover -----------------------------------------------------------

@@ -4,16 +4,14 @@ refused in every spelling, unless HOOKLINE_ALLOWED_TARGET_NETWORKS admits them."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import httpx
 import pytest
 
-from hookline.api.app import create_app
 from hookline.clock import FrozenClock
 from hookline.config import Settings
-from hookline.runtime import Runtime
 from tests.api.support import assert_problem, registration_body
+from tests.conftest import another_api_process
 
 BLOCKED = [
     "http://127.0.0.1/hook",
@@ -46,14 +44,8 @@ NON_CANONICAL = [
 @pytest.fixture
 async def strict_api(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
     """An API process with the production default: no network is exempt from the guard."""
-    runtime = Runtime(replace(settings, allowed_target_networks=()), clock)
-    await runtime.start(run_worker=False)
-    transport = httpx.ASGITransport(app=create_app(runtime, run_worker=False), raise_app_exceptions=False)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hookline.test") as client:
-            yield client
-    finally:
-        await runtime.stop()
+    async with another_api_process(settings, clock, allowed_target_networks=()) as (_, client):
+        yield client
 
 
 @pytest.mark.parametrize("url", BLOCKED)

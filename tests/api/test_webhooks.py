@@ -15,6 +15,7 @@ from tests.api.support import (
     ATTEMPT_FIELDS,
     WEBHOOK_EXTENSIONS,
     WEBHOOK_FIELDS,
+    assert_connection_refused,
     assert_page,
     assert_problem,
     error_fields,
@@ -252,10 +253,7 @@ async def test_attempt_error_names_the_failure(
     [attempt] = (await api.get(f"/api/webhooks/{webhook_id}/webhook-attempts", headers=subscriber)).json()[
         "items"
     ]
-    assert attempt["succeeded"] is False
-    assert attempt["responseStatus"] is None
-    assert attempt["responseBody"] is None
-    assert attempt["error"] == "connection refused"
+    assert_connection_refused(attempt)
 
 
 async def test_a_webhook_without_attempts_lists_none(
