@@ -23,6 +23,11 @@ def _networks(text: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
+def _duration_or_off(text: str) -> timedelta:
+    """A duration, where a bare `0` means "never" (the feature is off)."""
+    return timedelta(0) if text.strip() == "0" else parse_duration(text)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./hookline.db"
@@ -37,6 +42,11 @@ class Settings:
     worker_concurrency: int = 128
     rate_limit_per_s: float = 1000.0
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
+    disable_after_failing: timedelta = timedelta(days=5)
+    """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
+    retention: timedelta = timedelta(days=30)
+    """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
+    maintenance_interval: timedelta = timedelta(minutes=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +64,9 @@ class Settings:
             "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
             "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
+            "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
+            "HOOKLINE_RETENTION": ("retention", _duration_or_off),
+            "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
         }
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
@@ -76,6 +89,8 @@ class Settings:
             raise ConfigError("HOOKLINE_RATE_LIMIT must be a number of requests per second, 0 for none")
         if self.worker_concurrency < 1:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
+        if self.maintenance_interval <= timedelta(0):
+            raise ConfigError("HOOKLINE_MAINTENANCE_INTERVAL must be positive")
 
 
 __all__ = ["DEFAULT_SCHEDULE", "ConfigError", "Network", "Settings"]

@@ -3,11 +3,17 @@
 Concurrent publishes are group-committed: each batch is ONE transaction holding every event
 of the batch together with all of its Webhooks, so nothing is ever half-written, and N
 concurrent publishers pay for one commit instead of N.
+
+Supersession: for a registration with `coalesce_updates`, an Updated event whose entity's
+latest Webhook is an Updated one still waiting (Created, Retrying or Pending, not leased by a
+worker) takes that Webhook over instead of adding one, so a recovering target receives the
+latest state once. The entity's latest Webhook is the only candidate, so an update is never
+merged across a Created or Deleted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,6 +27,7 @@ from hookline.store.db import Database
 from hookline.store.events import Subscription
 from hookline.store.group_commit import GroupCommit
 from hookline.store.organizations import ensure_organization
+from hookline.store.webhooks import SUPERSEDABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +50,35 @@ class EventRecord:
 class Published:
     event_id: str
     webhook_ids: list[str]
+    """The Webhooks that carry this event: new ones, and waiting ones it superseded."""
     replayed: bool = False
+    superseded: int = 0
+    """How many of `webhook_ids` already existed and now carry this event instead."""
+
+
+@dataclass(slots=True)
+class _Latest:
+    """The newest Webhook of one (registration, entity) this batch has seen or written."""
+
+    webhook_id: str
+    type: WebhookEventType
+    row: dict[str, object] | None  # not yet inserted: this batch's own row
+    seq: int | None = None  # already in the database
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one batch has written so far, so later events of the batch see earlier ones."""
+
+    open_groups: set[tuple[str, str]] = field(default_factory=set)
+    latest: dict[tuple[str, str], _Latest | None] = field(default_factory=dict)
+    repointed: dict[int, str] = field(default_factory=dict)  # stored Webhook seq -> event id
 
 
 class FanOut:
     def __init__(self, db: Database, *, attempt_limit: int) -> None:
         self._attempt_limit = attempt_limit
-        self._commits: GroupCommit[EventRecord, Published] = GroupCommit(db, self._write_batch)
+        self._commits: GroupCommit[EventRecord, Published] = GroupCommit(db, self.write)
         self._known_organizations: set[str] = set()
 
     async def publish(self, event: EventRecord) -> Published:
@@ -57,12 +86,12 @@ class FanOut:
         self._known_organizations.add(event.organization_id)
         return published
 
-    async def _write_batch(self, conn: AsyncConnection, batch: list[EventRecord]) -> list[Published]:
+    async def write(self, conn: AsyncConnection, batch: list[EventRecord]) -> list[Published]:
         """Events first, then Webhooks, each as one multi-row insert; in the caller's transaction."""
         results: list[Published] = []
         first_by_id: dict[tuple[str, str], Published] = {}
         subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]] = {}
-        open_groups: set[tuple[str, str]] = set()  # groups given a Webhook earlier in this batch
+        written = _Batch()
         event_rows: list[dict[str, object]] = []
         webhook_rows: list[dict[str, object]] = []
         for event in batch:
@@ -78,20 +107,58 @@ class FanOut:
             if key not in subscriptions:
                 subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
             ids = []
+            superseded = 0
             for subscription in subscriptions[key]:
-                state = await self._initial_state(conn, subscription, event.effective_group_key, open_groups)
+                taken_over = await self._supersede(conn, event_id, event, subscription, written)
+                if taken_over is not None:
+                    ids.append(taken_over)
+                    superseded += 1
+                    continue
+                state = await self._initial_state(
+                    conn, subscription, event.effective_group_key, written.open_groups
+                )
                 row = self._webhook_row(event_id, event, subscription, state)
                 webhook_rows.append(row)
                 ids.append(str(row["id"]))
-            published = Published(event_id, ids)
+                if subscription.coalesce_updates:
+                    written.latest[(subscription.registration_id, _entity_key(event))] = _Latest(
+                        str(row["id"]), event.type, row
+                    )
+            published = Published(event_id, ids, superseded=superseded)
             if event.idempotency_id is not None:
                 first_by_id[(event.organization_id, event.idempotency_id)] = published
             results.append(published)
         await events_store.insert_events(conn, event_rows)
         await events_store.insert_webhooks(conn, webhook_rows)
+        for seq, event_id in written.repointed.items():
+            await webhooks_store.repoint(conn, seq, event_id, batch[0].now)
         if webhook_rows:
             await notify_due(conn)
         return results
+
+    @staticmethod
+    async def _supersede(
+        conn: AsyncConnection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
+    ) -> str | None:
+        """The id of the waiting Webhook this event takes over, or None to add a Webhook."""
+        if not subscription.coalesce_updates or event.type is not WebhookEventType.UPDATED:
+            return None
+        key = (subscription.registration_id, _entity_key(event))
+        if key not in written.latest:
+            found = await webhooks_store.latest_of_entity(conn, *key)
+            written.latest[key] = (
+                _Latest(found.webhook_id, found.type, None, found.seq)
+                if found is not None and found.state in SUPERSEDABLE and not found.leased
+                else None
+            )
+        latest = written.latest[key]
+        if latest is None or latest.type is not WebhookEventType.UPDATED:
+            return None
+        if latest.row is not None:
+            latest.row["domain_event_id"] = event_id
+        elif latest.seq is not None:
+            written.repointed[latest.seq] = event_id
+        return latest.webhook_id
 
     @staticmethod
     async def _replay(
@@ -137,9 +204,14 @@ class FanOut:
             "attempt_count": 0,
             "attempt_limit": self._attempt_limit,
             "next_attempt_at": event.now if state is WebhookState.CREATED else None,
+            "supersession_key": _entity_key(event) if subscription.coalesce_updates else None,
             "created_at": event.now,
             "updated_at": event.now,
         }
+
+
+def _entity_key(event: EventRecord) -> str:
+    return f"{event.entity_name}:{event.entity_id}"
 
 
 def _event_row(event_id: str, event: EventRecord) -> dict[str, object]:

@@ -14,6 +14,9 @@ from hookline.delivery.sender import Sender
 from hookline.delivery.wakeup import PostgresListener, Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
+from hookline.fanout import FanOut
+from hookline.health import Health
+from hookline.maintenance import Maintenance
 from hookline.service import Hookline
 from hookline.store.db import Database
 
@@ -33,6 +36,8 @@ class Runtime:
             max_connections=settings.worker_concurrency,
         )
         dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
+        self.health = Health(fanout)
         self.hookline = Hookline(
             db=self.db,
             clock=self.clock,
@@ -41,7 +46,7 @@ class Runtime:
             guard=TargetGuard(settings.allowed_target_networks),
             wakeup=self.wakeup,
             dispatcher=dispatcher,
-            attempt_limit=settings.retry_policy.max_attempts,
+            fanout=fanout,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
         )
@@ -51,16 +56,30 @@ class Runtime:
             policy=settings.retry_policy,
             dispatcher=dispatcher,
             wakeup=self.wakeup,
+            health=self.health,
             lease=settings.delivery_timeout,
             options=WorkerOptions(concurrency=settings.worker_concurrency),
         )
+        self.maintenance = Maintenance(
+            db=self.db,
+            clock=self.clock,
+            health=self.health,
+            disable_after_failing=settings.disable_after_failing,
+            retention=settings.retention,
+        )
         self._listener: PostgresListener | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._maintenance_task: asyncio.Task[None] | None = None
 
     async def start(self, *, run_worker: bool) -> None:
-        """Migrate, open the HTTP client pool and, if asked, start delivering."""
+        """Migrate, open the HTTP client pool, start the maintenance job and, if asked, delivering."""
         await self.db.migrate()
         await self.sender.__aenter__()
+        self._maintenance_task = asyncio.create_task(
+            self.maintenance.run(self.settings.maintenance_interval, self._stopping),
+            name="hookline-maintenance",
+        )
         if run_worker:
             if not self.db.is_sqlite:
                 self._listener = PostgresListener(self.settings.database_url, self.wakeup)
@@ -69,10 +88,13 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop claiming, let in-flight attempts finish and be recorded, then close everything."""
+        self._stopping.set()
         try:
             if self._worker_task is not None:
                 self.worker.stop()
                 await self._worker_task
+            if self._maintenance_task is not None:
+                await self._maintenance_task
         finally:
             if self._listener is not None:
                 await self._listener.stop()

@@ -81,6 +81,8 @@ class RegistrationDraft:
     enabled_events: list[tuple[str, WebhookEventType]]
     should_group: bool = False
     should_group_continue_after_fail: bool = False
+    coalesce_updates: bool = False
+    """A newer Updated event of an entity replaces a still-waiting Updated Webhook's payload."""
     target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
     description: str | None = None
     expires_at: datetime | None = None
@@ -96,6 +98,7 @@ class RegistrationChanges:
     enabled_events: list[tuple[str, WebhookEventType]] | None = None
     should_group: bool | None = None
     should_group_continue_after_fail: bool | None = None
+    coalesce_updates: bool | None = None
     target_authorization: TargetAuthorization | None = None
     description: str | None = None
     clear_description: bool = False
@@ -135,7 +138,7 @@ class Hookline:
         guard: TargetGuard,
         wakeup: Wakeup,
         dispatcher: Dispatcher,
-        attempt_limit: int,
+        fanout: FanOut,
         max_event_data_bytes: int,
         admin_key: str | None = None,
     ) -> None:
@@ -146,10 +149,9 @@ class Hookline:
         self.guard = guard
         self.wakeup = wakeup
         self.dispatcher = dispatcher
-        self.attempt_limit = attempt_limit
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
-        self._fanout = FanOut(db, attempt_limit=attempt_limit)
+        self._fanout = fanout
         self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
 
     # API keys ---------------------------------------------------------------------------------
@@ -271,6 +273,7 @@ class Hookline:
                         "description": draft.description,
                         "should_group": draft.should_group,
                         "should_group_continue_after_fail": draft.should_group_continue_after_fail,
+                        "coalesce_updates": draft.coalesce_updates,
                         "is_active": True,
                         "expires_at": draft.expires_at,
                         "fingerprint": fingerprint,
@@ -378,12 +381,17 @@ class Hookline:
                 values["should_group"] = changes.should_group
             if changes.should_group_continue_after_fail is not None:
                 values["should_group_continue_after_fail"] = changes.should_group_continue_after_fail
+            if changes.coalesce_updates is not None:
+                values["coalesce_updates"] = changes.coalesce_updates
             if changes.description is not None or changes.clear_description:
                 values["description"] = changes.description
             if changes.expires_at is not None or changes.clear_expires_at:
                 values["expires_at"] = changes.expires_at
+            # A reactivated or moved target starts a clean record: no failing streak carried over.
             if is_active and not current.is_active:
-                values["disabled_reason"] = None
+                values |= {"disabled_reason": None, "failing_since": None}
+            elif new_normalized != current.normalized_target_url:
+                values["failing_since"] = None
             if not is_active and current.is_active:
                 values["disabled_reason"] = "deactivated through the API"
                 await webhooks_store.abort_unfinished(conn, registration_id, now)
@@ -555,7 +563,10 @@ class Hookline:
         return list(await asyncio.gather(*(self._submit(record) for record in records)))
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
-        entity_name = self._canonical_entity(draft.entity_name, "entityName")
+        try:
+            entity_name = self.catalog.publishable(draft.entity_name)
+        except ValueError as error:
+            raise InvalidInput.one("entityName", str(error)) from None
         payload = json.dumps(
             draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
         )

@@ -21,6 +21,8 @@ REGISTRATION_FIELDS = {
     "enabledEvents",
     "shouldGroup",
     "shouldGroupContinueAfterFail",
+    "coalesceUpdates",
+    "failingSince",
     "targetAuthorization",
     "isActive",
     "disabledReason",

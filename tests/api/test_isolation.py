@@ -10,7 +10,7 @@ import pytest
 
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
-from tests.api.support import FrozenWebhook, assert_problem, publish, register, webhook
+from tests.api.support import FrozenWebhook, assert_problem, iso, publish, register, webhook
 from tests.conftest import START, Receiver, Reply
 
 
@@ -36,7 +36,9 @@ async def acme(
     [webhook_id] = (await publish(api, publisher))["webhookIds"]
     receiver.reply(Reply(500, "acme's answer"))
     assert await runtime.worker.deliver_due() == 1
-    return Acme(created, secret, webhook_id, receiver.url())
+    failing = (await api.get(f"/api/webhook-registrations/{created['id']}", headers=subscriber)).json()
+    assert failing["failingSince"] == iso(START)
+    return Acme(failing, secret, webhook_id, receiver.url())
 
 
 async def test_foreign_ids_answer_404_on_every_id_endpoint(

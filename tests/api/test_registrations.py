@@ -67,6 +67,7 @@ async def test_create_answers_the_registration_with_its_signing_secret(
             ],
             "shouldGroup": True,
             "shouldGroupContinueAfterFail": True,
+            "coalesceUpdates": True,
             "targetAuthorization": {"authorizationType": "basic", "username": "bob", "password": PASSWORD},
             "description": "orders to the ERP",
             "expiresAt": expires.isoformat(),
@@ -89,6 +90,8 @@ async def test_create_answers_the_registration_with_its_signing_secret(
     assert len({e["id"] for e in created["enabledEvents"]}) == 3
     assert created["shouldGroup"] is True
     assert created["shouldGroupContinueAfterFail"] is True
+    assert created["coalesceUpdates"] is True
+    assert created["failingSince"] is None
     assert created["targetAuthorization"] == {"authorizationType": 1, "username": "bob"}
     assert created["isActive"] is True
     assert created["disabledReason"] is None
@@ -110,6 +113,7 @@ async def test_defaults_are_applied(api: httpx.AsyncClient, subscriber: dict[str
     created = await register(api, subscriber, "http://127.0.0.1/hook")
     assert created["shouldGroup"] is False
     assert created["shouldGroupContinueAfterFail"] is False
+    assert created["coalesceUpdates"] is False
     assert created["targetAuthorization"] == {"authorizationType": 0, "username": None}
     assert created["description"] is None
     assert created["expiresAt"] is None
@@ -442,6 +446,7 @@ async def test_unknown_registration_is_404(api: httpx.AsyncClient, subscriber: d
         ({"targetUrl": "http://127.0.0.1:8080/new"}, {"targetUrl": "http://127.0.0.1:8080/new"}),
         ({"shouldGroup": True}, {"shouldGroup": True}),
         ({"shouldGroupContinueAfterFail": True}, {"shouldGroupContinueAfterFail": True}),
+        ({"coalesceUpdates": True}, {"coalesceUpdates": True}),
         ({"description": "now described"}, {"description": "now described"}),
         ({"description": None}, {"description": None}),
         (
@@ -534,6 +539,7 @@ async def test_patch_authorization_is_sent_to_the_target(
         ({"enabledEvents": [{"entityName": "Spaceship", "type": 1}]}, "enabledEvents[0].entityName"),
         ({"shouldGroup": None}, "shouldGroup"),
         ({"shouldGroupContinueAfterFail": None}, "shouldGroupContinueAfterFail"),
+        ({"coalesceUpdates": None}, "coalesceUpdates"),
         ({"isActive": None}, "isActive"),
         ({"expiresAt": (START - timedelta(hours=1)).isoformat()}, "expiresAt"),
         (

@@ -230,6 +230,7 @@ def worker_for(runtime: Runtime, options: WorkerOptions = NO_POLL) -> Worker:
         policy=runtime.settings.retry_policy,
         dispatcher=runtime.hookline.dispatcher,
         wakeup=runtime.wakeup,
+        health=runtime.health,
         lease=runtime.settings.delivery_timeout,
         options=options,
     )

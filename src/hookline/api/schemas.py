@@ -175,6 +175,12 @@ class RegistrationIn(Input):
     enabled_events: Events
     should_group: bool = False
     should_group_continue_after_fail: bool = False
+    coalesce_updates: bool = Field(
+        False,
+        description="While an Updated Webhook of an entity waits, a newer Updated event of the "
+        "same entity replaces its payload instead of adding a Webhook (never across Created or "
+        "Deleted).",
+    )
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     expires_at: Instant | None = None
@@ -186,6 +192,7 @@ class RegistrationPatch(Input):
     enabled_events: Events | None = None
     should_group: bool | None = None
     should_group_continue_after_fail: bool | None = None
+    coalesce_updates: bool | None = None
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     is_active: bool | None = None
@@ -200,10 +207,14 @@ class RegistrationOut(Schema):
     enabled_events: list[EnabledEventOut]
     should_group: bool
     should_group_continue_after_fail: bool
+    coalesce_updates: bool
     target_authorization: TargetAuthorizationOut
     is_active: bool
     disabled_reason: str | None
     expires_at: datetime | None
+    failing_since: datetime | None = Field(
+        description="When the current streak of failed attempts began; null after a success."
+    )
     created_at: datetime
     updated_at: datetime
 

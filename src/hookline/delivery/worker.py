@@ -23,15 +23,14 @@ from hookline.domain.enums import WebhookState
 from hookline.domain.outcome import judge
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
+from hookline.health import AttemptOutcome, Health
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
 from hookline.store.attempts import insert_attempts
 from hookline.store.db import Database
 from hookline.store.records import Attempt
-from hookline.store.registrations import deactivate_registrations
 from hookline.store.webhooks import (
     ClaimedWebhook,
-    abort_unfinished,
     claim_due,
     held_states,
     next_due_at,
@@ -41,7 +40,6 @@ from hookline.store.webhooks import (
 
 log = logging.getLogger(__name__)
 
-GONE_REASON = "target answered 410 Gone"
 LEASE_MARGIN = timedelta(seconds=30)
 
 
@@ -61,10 +59,12 @@ class Worker:
         policy: RetryPolicy,
         dispatcher: Dispatcher,
         wakeup: Wakeup,
+        health: Health,
         lease: timedelta,
         options: WorkerOptions | None = None,
     ) -> None:
         self._db = db
+        self._health = health
         self._clock = clock
         self._policy = policy
         self._dispatcher = dispatcher
@@ -178,9 +178,9 @@ class Worker:
         async with self._db.write() as conn:
             held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
             attempts: list[Attempt] = []
+            outcomes: list[AttemptOutcome] = []
             results = []
             releases: dict[tuple[str, str], bool] = {}
-            gone: set[str] = set()
             for done in batch:
                 claimed, sent = done.webhook, done.sent
                 current = held.get(claimed.id)
@@ -198,7 +198,9 @@ class Worker:
                 state, next_at = (
                     (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
                 )
-                attempts.append(done.attempt(new_id("att")))
+                attempt = done.attempt(new_id("att"))
+                attempts.append(attempt)
+                outcomes.append(AttemptOutcome(claimed, attempt, state, verdict.target_gone))
                 results.append(
                     {
                         "b_id": claimed.id,
@@ -209,17 +211,13 @@ class Worker:
                     }
                 )
                 _observe(sent, state)
-                if verdict.target_gone:
-                    gone.add(claimed.registration_id)
                 if claimed.should_group and not blocks_group(
                     state, continue_after_fail=claimed.continue_after_fail
                 ):
                     releases[(claimed.registration_id, claimed.group_key)] = claimed.continue_after_fail
             await insert_attempts(conn, attempts)
             await store_results(conn, results)
-            for registration_id in sorted(gone):
-                await deactivate_registrations(conn, [registration_id], GONE_REASON, now)
-                await abort_unfinished(conn, registration_id, now)
+            await self._health.record(conn, outcomes, now)
             for (registration_id, group_key), continue_after_fail in releases.items():
                 await release_group(
                     conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now

@@ -20,6 +20,9 @@ DUE = frozenset({S.CREATED, S.RETRYING})
 UNFINISHED = frozenset({S.CREATED, S.RETRYING, S.PENDING})
 """States that still expect an attempt; deleting a registration aborts them."""
 
+ENDED = frozenset(S) - UNFINISHED
+"""States a Webhook leaves only by hand (retry); retention purges them once old enough."""
+
 
 def can_transition(current: S, target: S) -> bool:
     return target in ALLOWED[current]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import WebhookEventType, WebhookState
@@ -22,6 +22,7 @@ class Subscription:
     registration_id: str
     should_group: bool
     continue_after_fail: bool
+    coalesce_updates: bool
 
 
 async def find_by_idempotency_id(
@@ -57,7 +58,13 @@ async def matching_subscriptions(
     """Uses ix_webhook_events_match, then the registrations by primary key."""
     e, r = webhook_events, webhook_registrations
     rows = await conn.execute(
-        select(e.c.id, e.c.registration_id, r.c.should_group, r.c.should_group_continue_after_fail)
+        select(
+            e.c.id,
+            e.c.registration_id,
+            r.c.should_group,
+            r.c.should_group_continue_after_fail,
+            r.c.coalesce_updates,
+        )
         .join(r, r.c.id == e.c.registration_id)
         .where(
             e.c.organization_id == organization_id,
@@ -68,7 +75,7 @@ async def matching_subscriptions(
         )
         .order_by(r.c.created_at, r.c.id)
     )
-    return [Subscription(row[0], row[1], row[2], row[3]) for row in rows]
+    return [Subscription(*row) for row in rows]
 
 
 async def coverage_since(
@@ -98,3 +105,19 @@ async def coverage_since(
 async def insert_webhooks(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     if rows:
         await conn.execute(webhooks.insert(), rows)
+
+
+async def purge_orphaned_events(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` events recorded before `before` that no Webhook refers to any more
+    (ix_domain_events_created; the webhooks' unique key starts with domain_event_id)."""
+    e = domain_events
+    orphaned = (
+        select(e.c.id)
+        .where(e.c.created_at < before, ~exists().where(webhooks.c.domain_event_id == e.c.id))
+        .order_by(e.c.created_at)
+        .limit(limit)
+    )
+    ids = list((await conn.execute(orphaned)).scalars())
+    if ids:
+        await conn.execute(delete(e).where(e.c.id.in_(ids)))
+    return len(ids)

@@ -37,11 +37,13 @@ class Registration:
     enabled_events: tuple[EnabledEvent, ...]
     should_group: bool
     should_group_continue_after_fail: bool
+    coalesce_updates: bool
     authorization_type: AuthorizationType
     username: str | None
     is_active: bool
     disabled_reason: str | None
     expires_at: datetime | None
+    failing_since: datetime | None
     created_at: datetime
     updated_at: datetime
 

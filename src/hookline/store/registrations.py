@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -74,11 +74,13 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             enabled_events=tuple(events[row.id]),
             should_group=row.should_group,
             should_group_continue_after_fail=row.should_group_continue_after_fail,
+            coalesce_updates=row.coalesce_updates,
             authorization_type=AuthorizationType(row.authorization_type or 0),
             username=row.username,
             is_active=row.is_active,
             disabled_reason=row.disabled_reason,
             expires_at=row.expires_at,
+            failing_since=row.failing_since,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -219,14 +221,50 @@ async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tu
     return row.signing_secret, row.retired_signing_secrets
 
 
-async def deactivate_registrations(
-    conn: AsyncConnection, registration_ids: list[str], reason: str, now: datetime
+async def deactivate_registration(
+    conn: AsyncConnection, registration_id: str, reason: str, now: datetime
+) -> tuple[str, str] | None:
+    """Deactivate if still active; answers (organization id, target URL) if this call did it."""
+    row = (
+        await conn.execute(
+            update(r)
+            .where(r.c.id == registration_id, r.c.is_active.is_(True))
+            .values(is_active=False, disabled_reason=reason, updated_at=now)
+            .returning(r.c.organization_id, r.c.target_url)
+        )
+    ).first()
+    return (row.organization_id, row.target_url) if row else None
+
+
+async def mark_attempt_outcomes(
+    conn: AsyncConnection, succeeded: set[str], failed: set[str], now: datetime
 ) -> None:
-    await conn.execute(
-        update(r)
-        .where(r.c.id.in_(registration_ids), r.c.is_active.is_(True))
-        .values(is_active=False, disabled_reason=reason, updated_at=now)
+    """A success ends a registration's failing streak; a failure starts one if none runs.
+
+    Both only write a row whose streak changes, so a healthy target costs no row locks.
+    """
+    if succeeded:
+        await conn.execute(
+            update(r)
+            .where(r.c.id.in_(sorted(succeeded)), r.c.failing_since.is_not(None))
+            .values(failing_since=None)
+        )
+    if failed:
+        await conn.execute(
+            update(r).where(r.c.id.in_(sorted(failed)), r.c.failing_since.is_(None)).values(failing_since=now)
+        )
+
+
+async def active_past(
+    conn: AsyncConnection, moment_column: Literal["expires_at", "failing_since"], moment: datetime, limit: int
+) -> list[tuple[str, datetime]]:
+    """Active registrations whose `expires_at` or `failing_since` is at or before `moment`:
+    (id, that value), oldest first."""
+    column = r.c[moment_column]
+    rows = await conn.execute(
+        select(r.c.id, column).where(r.c.is_active.is_(True), column <= moment).order_by(column).limit(limit)
     )
+    return [(row[0], row[1]) for row in rows]
 
 
 def live_registration_clause(now: datetime) -> Any:

@@ -32,6 +32,12 @@ metadata = MetaData(
 
 ID = 40  # our ids are prefixed, URL-safe random strings well under this
 _DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
+_ENDED_STATES = "state IN ({})".format(
+    ", ".join(
+        str(s.value)
+        for s in (WebhookState.SUCCESSFUL, WebhookState.FAILED, WebhookState.ABORTED, WebhookState.RESOLVED)
+    )
+)
 
 organizations = Table(
     "organizations",
@@ -63,9 +69,12 @@ webhook_registrations = Table(
     Column("description", String(1000)),
     Column("should_group", Boolean, nullable=False),
     Column("should_group_continue_after_fail", Boolean, nullable=False),
+    Column("coalesce_updates", Boolean, nullable=False, server_default=text("false")),
     Column("is_active", Boolean, nullable=False),
     Column("disabled_reason", String(500)),
     Column("expires_at", UtcDateTime),
+    # When the current streak of failed attempts began; NULL once an attempt succeeds.
+    Column("failing_since", UtcDateTime),
     Column("fingerprint", String(64), nullable=False),
     Column("signing_secret", LargeBinary, nullable=False),
     Column("retired_signing_secrets", LargeBinary),  # encrypted; see domain/rotation.py
@@ -126,6 +135,7 @@ domain_events = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("organization_id", "idempotency_id"),
     Index("ix_domain_events_org_created", "organization_id", "created_at"),
+    Index("ix_domain_events_created", "created_at"),  # retention
 )
 
 webhooks = Table(
@@ -145,6 +155,8 @@ webhooks = Table(
     Column("next_attempt_at", UtcDateTime),
     Column("lease_expires_at", UtcDateTime),
     Column("lease_token", String(ID)),
+    # entityName:entityId, set only for registrations that coalesce updates (see fanout.py).
+    Column("supersession_key", String(401)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("domain_event_id", "webhook_event_id"),
@@ -157,6 +169,20 @@ webhooks = Table(
     Index("ix_webhooks_group", "registration_id", "group_key", "seq"),
     Index("ix_webhooks_org_seq", "organization_id", "seq"),
     Index("ix_webhooks_org_state", "organization_id", "state"),
+    Index(
+        "ix_webhooks_supersession",
+        "registration_id",
+        "supersession_key",
+        "seq",
+        sqlite_where=text("supersession_key IS NOT NULL"),
+        postgresql_where=text("supersession_key IS NOT NULL"),
+    ),
+    Index(
+        "ix_webhooks_ended",
+        "updated_at",
+        sqlite_where=text(_ENDED_STATES),
+        postgresql_where=text(_ENDED_STATES),
+    ),
 )
 
 webhook_attempts = Table(

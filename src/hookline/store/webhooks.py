@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, exists, func, select, text, update
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
-from hookline.domain.states import UNFINISHED, blocking_states
+from hookline.domain.states import ENDED, UNFINISHED, blocking_states
 from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     domain_events,
+    webhook_attempts,
     webhook_registrations,
     webhook_target_authorizations,
     webhooks,
@@ -29,8 +30,9 @@ from hookline.store.tables import (
 w, d, r = webhooks, domain_events, webhook_registrations
 S = WebhookState
 
-# Literal, so SQLite's planner can prove the partial index ix_webhooks_due applies.
+# Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due and _ended apply.
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
+_ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +111,56 @@ async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> 
 
 async def lock_group(conn: AsyncConnection, registration_id: str, group_key: str) -> None:
     """Serialize publishing into and releasing from one group (PostgreSQL; SQLite has one writer)."""
+    await _lock(conn, f"{registration_id}\0{group_key}")
+
+
+async def _lock(conn: AsyncConnection, name: str) -> None:
     if conn.dialect.name == "postgresql":
-        lock_id = zlib.crc32(f"{registration_id}\0{group_key}".encode())
-        await conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        await conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))
+
+
+SUPERSEDABLE = frozenset({S.CREATED, S.RETRYING, S.PENDING})
+"""States in which a waiting Webhook may take over a newer event's payload."""
+
+
+@dataclass(frozen=True, slots=True)
+class LatestOfEntity:
+    seq: int
+    webhook_id: str
+    type: WebhookEventType
+    state: WebhookState
+    leased: bool
+
+
+async def latest_of_entity(
+    conn: AsyncConnection, registration_id: str, supersession_key: str
+) -> LatestOfEntity | None:
+    """The newest Webhook of one entity for one registration (ix_webhooks_supersession).
+
+    Serializes publishers of the same entity, and on PostgreSQL locks the row until commit,
+    so no worker claims it between this read and its supersession.
+    """
+    await _lock(conn, f"{registration_id}\1{supersession_key}")
+    query = (
+        select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token)
+        .join(d, d.c.id == w.c.domain_event_id)
+        .where(w.c.registration_id == registration_id, w.c.supersession_key == supersession_key)
+        .order_by(w.c.seq.desc())
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=w)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return LatestOfEntity(
+        row.seq, row.id, WebhookEventType(row.type), WebhookState(row.state), row.lease_token is not None
+    )
+
+
+async def repoint(conn: AsyncConnection, seq: int, event_id: str, now: datetime) -> None:
+    """Make a waiting Webhook carry a newer event (its payload) instead of the one it had."""
+    await conn.execute(update(w).where(w.c.seq == seq).values(domain_event_id=event_id, updated_at=now))
 
 
 async def group_is_blocked(
@@ -388,3 +437,20 @@ async def store_results(conn: AsyncConnection, results: list[dict[str, Any]]) ->
             ),
             results,
         )
+
+
+async def purge_ended(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` Webhooks that ended before `before`, with their attempts.
+
+    Small batches keep each transaction short. On PostgreSQL the chosen rows are locked and
+    rows another purge holds are skipped, so concurrent maintenance jobs split the work, and a
+    retry of the same Webhook waits for the purge instead of writing to a deleted row.
+    """
+    query = select(w.c.id).where(_ENDED, w.c.updated_at < before).order_by(w.c.updated_at).limit(limit)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list((await conn.execute(query)).scalars())
+    if ids:
+        await conn.execute(delete(webhook_attempts).where(webhook_attempts.c.webhook_id.in_(ids)))
+        await conn.execute(delete(w).where(w.c.id.in_(ids)))
+    return len(ids)

@@ -54,6 +54,7 @@ async def create_registration(
         enabled_events=[(e.entity_name, e.type) for e in body.enabled_events],
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
+        coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         description=body.description,
         expires_at=body.expires_at,
@@ -109,6 +110,7 @@ async def update_registration(
         "enabled_events",
         "should_group",
         "should_group_continue_after_fail",
+        "coalesce_updates",
         "is_active",
     ):
         if name in sent and getattr(body, name) is None:
@@ -120,6 +122,7 @@ async def update_registration(
         else [(e.entity_name, e.type) for e in body.enabled_events],
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
+        coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization),
         description=body.description,
         clear_description="description" in sent and body.description is None,

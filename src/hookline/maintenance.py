@@ -1,0 +1,139 @@
+"""The periodic maintenance job: expiry, deactivation of long-failing registrations, retention.
+
+It runs inside every `serve` and `worker` process, so it must be safe when several run at
+once: a deactivation is a guarded update (exactly one process deactivates and announces a
+registration), and purges delete small batches that concurrent jobs skip past, so no
+transaction is long and no lock is held for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hookline.clock import Clock
+from hookline.health import Health
+from hookline.store import events as events_store
+from hookline.store import registrations as reg_store
+from hookline.store import webhooks as webhooks_store
+from hookline.store.db import Database
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+Find = Callable[[AsyncConnection], Awaitable[list[tuple[str, datetime]]]]
+"""Registrations to deactivate, each with the moment its reason names."""
+Purge = Callable[[AsyncConnection, datetime, int], Awaitable[int]]
+"""Deletes up to a batch of rows older than a cutoff; answers how many."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceReport:
+    expired: int = 0
+    failing: int = 0
+    purged_webhooks: int = 0
+    purged_events: int = 0
+
+
+class Maintenance:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        health: Health,
+        disable_after_failing: timedelta,
+        retention: timedelta,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._health = health
+        self._disable_after_failing = disable_after_failing
+        self._retention = retention
+        self._batch_size = batch_size
+
+    async def run(self, interval: timedelta, stopping: asyncio.Event) -> None:
+        """Run once per `interval` until `stopping` is set; a failed run is logged and retried."""
+        while not stopping.is_set():
+            try:
+                await asyncio.wait_for(stopping.wait(), interval.total_seconds())
+                return
+            except TimeoutError:
+                pass
+            try:
+                report = await self.run_once()
+            except Exception:
+                log.exception("maintenance failed; trying again in %s", interval)
+                continue
+            if report != MaintenanceReport():
+                log.info("maintenance: %s", report)
+
+    async def run_once(self) -> MaintenanceReport:
+        now = self._clock.now()
+        expired = await self._deactivate_each(
+            lambda conn: reg_store.active_past(conn, "expires_at", now, self._batch_size),
+            lambda expires_at: f"expired at {_iso(expires_at)}",
+            now,
+        )
+        failing = 0
+        if self._disable_after_failing:
+            failing = await self._deactivate_each(
+                lambda conn: reg_store.active_past(
+                    conn, "failing_since", now - self._disable_after_failing, self._batch_size
+                ),
+                lambda since: (
+                    f"every delivery attempt failed for {_span(self._disable_after_failing)} "
+                    f"(failing since {_iso(since)})"
+                ),
+                now,
+            )
+        purged_webhooks = purged_events = 0
+        if self._retention:
+            cutoff = now - self._retention
+            purged_webhooks = await self._purge(webhooks_store.purge_ended, cutoff)
+            purged_events = await self._purge(events_store.purge_orphaned_events, cutoff)
+        return MaintenanceReport(expired, failing, purged_webhooks, purged_events)
+
+    async def _deactivate_each(self, find: Find, reason_for: Callable[[datetime], str], now: datetime) -> int:
+        """Deactivate every registration `find` names, each in its own short transaction."""
+        deactivated = 0
+        while True:
+            async with self._db.read() as conn:
+                found = await find(conn)
+            for registration_id, when in found:
+                async with self._db.write() as conn:
+                    if await self._health.deactivate(conn, registration_id, reason_for(when), now):
+                        deactivated += 1
+            if len(found) < self._batch_size:
+                return deactivated
+
+    async def _purge(self, purge: Purge, cutoff: datetime) -> int:
+        """Purge in batches of `batch_size`, one transaction each, until a batch comes back short."""
+        purged = 0
+        while True:
+            async with self._db.write() as conn:
+                count = await purge(conn, cutoff, self._batch_size)
+            purged += count
+            if count < self._batch_size:
+                return purged
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(span: timedelta) -> str:
+    """`5 days`, `36 hours`, `90 minutes`: how a person would say a setting's value."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{span.total_seconds():g} seconds"

@@ -1,0 +1,134 @@
+"""`coalesceUpdates`: a newer Updated event takes over a still-waiting Updated Webhook of the same
+entity, so a target that recovers receives the latest state once, not a backlog of stale ones."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from hookline.clock import FrozenClock
+from hookline.runtime import Runtime
+from tests.conftest import Reply
+from tests.delivery.conftest import NO_POLL, Client, LiveReceiver, running, worker_for
+
+CREATED, UPDATED, DELETED = 1, 2, 3
+S_CREATED, S_RETRYING, S_SUCCESSFUL, S_PENDING = 1, 2, 3, 6
+ALL_TYPES = [{"entityName": "Process", "type": kind} for kind in (CREATED, UPDATED, DELETED)]
+
+
+def bodies(receiver: LiveReceiver) -> list[dict[str, Any]]:
+    return [json.loads(r.body) for r in receiver.requests]
+
+
+async def test_a_recovering_target_receives_the_latest_state_once(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    await client.register(receiver.url(), coalesceUpdates=True)
+    receiver.reply(Reply(503))
+    first = await client.publish_one(data={"version": 1})
+    assert await runtime.worker.deliver_due() == 1
+    assert await client.states(first) == [S_RETRYING]
+
+    later = [await client.publish_one(data={"version": v}) for v in (2, 3)]
+    assert later == [first, first]  # no new Webhooks: the waiting one carries each newer event
+    other_entity = await client.publish_one("43", data={"version": 1})
+    assert other_entity != first
+
+    clock.advance(timedelta(minutes=5))
+    assert await runtime.worker.deliver_due() == 2
+    retried = [b for b in bodies(receiver) if b["id"] == first]
+    assert [b["data"] for b in retried] == [{"version": 1}, {"version": 3}]
+    assert retried[1]["eventId"] != retried[0]["eventId"]
+    webhook = await client.webhook(first)
+    assert (webhook["state"], webhook["attemptCount"], webhook["eventId"]) == (
+        S_SUCCESSFUL,
+        2,
+        retried[1]["eventId"],
+    )
+
+
+async def test_updates_are_never_merged_across_a_created_or_deleted(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    await client.register(receiver.url(), coalesceUpdates=True, enabledEvents=ALL_TYPES)
+    created = await client.publish_one(type=CREATED, data={"v": 0})
+    updates = [await client.publish_one(type=UPDATED, data={"v": v}) for v in (1, 2)]
+    deleted = await client.publish_one(type=DELETED, data={"v": 3})
+    recreated = await client.publish_one(type=CREATED, data={"v": 4})
+    after = [await client.publish_one(type=UPDATED, data={"v": v}) for v in (5, 6)]
+
+    assert len({created, updates[0], deleted, recreated, after[0]}) == 5
+    assert updates == [updates[0]] * 2 and after == [after[0]] * 2
+    assert await runtime.worker.deliver_due() == 5
+    assert sorted((b["type"], b["data"]["v"]) for b in bodies(receiver)) == [
+        (CREATED, 0),
+        (CREATED, 4),
+        (UPDATED, 2),
+        (UPDATED, 6),
+        (DELETED, 3),
+    ]
+
+
+async def test_a_webhook_in_flight_is_not_taken_over(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    await client.register(receiver.url(), coalesceUpdates=True)
+    gate = receiver.hold()
+    worker = worker_for(runtime, NO_POLL)
+    async with running(worker):
+        in_flight = await client.publish_one(data={"version": 1})
+        await receiver.wait_for_requests(1)
+        newer = await client.publish_one(data={"version": 2})
+        assert newer != in_flight
+        gate.set()
+        await receiver.wait_for_requests(2)
+    assert [b["data"] for b in bodies(receiver)] == [{"version": 1}, {"version": 2}]
+    assert await client.states(in_flight, newer) == [S_SUCCESSFUL, S_SUCCESSFUL]
+
+
+async def test_a_pending_webhook_of_a_group_is_taken_over_in_place(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    await client.register(receiver.url(), coalesceUpdates=True, shouldGroup=True, enabledEvents=ALL_TYPES)
+    receiver.reply(Reply(500))
+    created = await client.publish_one(type=CREATED, data={"v": 0})
+    assert await runtime.worker.deliver_due() == 1  # fails: the group waits behind it
+    pending = await client.publish_one(data={"v": 1})
+    assert await client.publish_one(data={"v": 2}) == pending
+    assert await client.states(created, pending) == [S_RETRYING, S_PENDING]
+
+    clock.advance(timedelta(minutes=5))
+    assert await runtime.worker.deliver_due() == 2
+    assert [(b["type"], b["data"]["v"]) for b in bodies(receiver)] == [
+        (CREATED, 0),
+        (CREATED, 0),
+        (UPDATED, 2),
+    ]
+
+
+async def test_a_batch_of_updates_to_one_entity_makes_one_webhook(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    await client.register(receiver.url(), coalesceUpdates=True)
+    event = {"organizationId": "acme", "entityName": "Process", "type": UPDATED, "entityId": "42"}
+    answer = await client.http.post(
+        "/api/events/batch",
+        headers=client.headers,
+        json={"events": [event | {"data": {"v": v}} for v in range(3)]},
+    )
+    assert answer.status_code == 202, answer.text
+    ids = {webhook_id for item in answer.json()["items"] for webhook_id in item["webhookIds"]}
+    assert len(ids) == 1
+    assert await runtime.worker.deliver_due() == 1
+    assert [b["data"] for b in bodies(receiver)] == [{"v": 2}]
+
+
+async def test_without_coalescing_every_update_is_delivered(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    await client.register(receiver.url())
+    ids = [await client.publish_one(data={"v": v}) for v in range(3)]
+    assert len(set(ids)) == 3
+    assert await runtime.worker.deliver_due() == 3
+    assert await client.states(*ids) == [S_SUCCESSFUL] * 3
