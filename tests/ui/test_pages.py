@@ -216,6 +216,8 @@ async def test_registration_pages_show_its_settings_and_webhooks(
     assert "Basic" in html and USERNAME in html
     assert "Process" in html and "Updated" in html and "Tenant" in html
     assert "shouldGroup" in html
+    assert "coalesceUpdates: <strong>no</strong>" in html
+    assert "Every attempt has failed since" not in html  # the later success ended the streak
     assert seeded.failed_id in html and seeded.successful_id in html
 
 
