@@ -92,7 +92,8 @@ async def seed(
         EventDraft(organization, "Process", WebhookEventType.UPDATED, "42", data={"n": 1})
     )
     receiver.default = Reply(500, EVIL_BODY)
-    for _ in range(runtime.settings.retry_policy.max_attempts):  # every attempt fails: the webhook ends Failed
+    # every attempt fails: the webhook ends Failed
+    for _ in range(runtime.settings.retry_policy.max_attempts):
         await runtime.worker.deliver_due()
         clock.advance(timedelta(days=2))
     receiver.default = Reply(200, "thanks")
