@@ -42,12 +42,17 @@ class Health:
     def __init__(self, fanout: FanOut) -> None:
         self._fanout = fanout
 
-    async def record(self, conn: AsyncConnection, outcomes: list[AttemptOutcome], now: datetime) -> None:
-        """Update failing streaks, deactivate targets that answered 410 Gone, and announce every
-        Webhook that entered Failed (except Webhooks of operational events: no feedback loop)."""
-        succeeded = {o.webhook.registration_id for o in outcomes if o.attempt.succeeded}
-        failed = {o.webhook.registration_id for o in outcomes if not o.attempt.succeeded} - succeeded
+    async def record_streaks(
+        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
+    ) -> None:
+        """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
+        succeeded = {registration_id for registration_id, ok in outcomes if ok}
+        failed = {registration_id for registration_id, ok in outcomes if not ok} - succeeded
         await reg_store.mark_attempt_outcomes(conn, succeeded, failed, now)
+
+    async def record(self, conn: AsyncConnection, outcomes: list[AttemptOutcome], now: datetime) -> None:
+        """Deactivate targets that answered 410 Gone and announce every Webhook that entered
+        Failed (except Webhooks of operational events: no feedback loop)."""
         failures = [
             _webhook_failed(o, now)
             for o in outcomes

@@ -394,8 +394,9 @@ class Hookline:
                 values["failing_since"] = None
             if not is_active and current.is_active:
                 values["disabled_reason"] = "deactivated through the API"
-                await webhooks_store.abort_unfinished(conn, registration_id, now)
             await reg_store.update_registration(conn, registration_id, values)
+            if not is_active and current.is_active:  # registration first: the common lock order
+                await webhooks_store.abort_unfinished(conn, registration_id, now)
             if events is not None:
                 await reg_store.replace_enabled_events(conn, registration_id, current.organization_id, events)
             if changes.target_authorization is not None:
@@ -435,12 +436,12 @@ class Hookline:
         now = self.clock.now()
         async with self.db.write() as conn:
             await self._registration(conn, registration_id, organization_id)
-            await webhooks_store.abort_unfinished(conn, registration_id, now)
             await reg_store.update_registration(
                 conn,
                 registration_id,
                 {"deleted_at": now, "is_active": False, "disabled_reason": "deleted", "updated_at": now},
             )
+            await webhooks_store.abort_unfinished(conn, registration_id, now)
 
     async def rotate_secret(self, registration_id: str, organization_id: str | None) -> str:
         """A new signing secret; the old one keeps signing alongside for 24 hours."""

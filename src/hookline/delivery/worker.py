@@ -176,6 +176,10 @@ class Worker:
         claim of up to `refill` due Webhooks (what the state changes released included)."""
         now = self._clock.now()
         async with self._db.write() as conn:
+            # Registrations before Webhooks: the lock order every deactivation uses too.
+            await self._health.record_streaks(
+                conn, [(d.webhook.registration_id, d.sent.result.succeeded) for d in batch], now
+            )
             held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
             attempts: list[Attempt] = []
             outcomes: list[AttemptOutcome] = []
