@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -136,3 +137,36 @@ async def test_separate_api_and_worker_processes_deliver_and_the_worker_stops_cl
 
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(worker.wait(), 30) == 0
+
+
+@pytest.mark.parametrize("runs_it", ["serve", "worker"])
+async def test_the_maintenance_job_runs_inside_serve_and_worker(database_url: str, runs_it: str) -> None:
+    """Only the process under test runs maintenance often; it deactivates an expired registration."""
+    often, never = _env(database_url) | {"HOOKLINE_MAINTENANCE_INTERVAL": "100ms"}, _env(database_url)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with (
+        _running("serve", "--port", str(port), "--no-worker", env=often if runs_it == "serve" else never),
+        _running("worker", env=often if runs_it == "worker" else never),
+    ):
+        await _until_ready(base)
+        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
+            expires = datetime.now(UTC) + timedelta(seconds=1)
+            created = await client.post(
+                "/api/webhook-registrations",
+                json={
+                    "organizationId": "acme",
+                    "targetUrl": "http://127.0.0.1:9/hook",
+                    "enabledEvents": [{"entityName": "Unit", "type": "Created"}],
+                    "expiresAt": expires.isoformat(),
+                },
+            )
+            assert created.status_code == 201, created.text
+            path = f"/api/webhook-registrations/{created.json()['id']}"
+            for _ in range(150):
+                registration = (await client.get(path)).json()
+                if not registration["isActive"]:
+                    break
+                await asyncio.sleep(0.1)  # polling another process, not standing in for a clock
+    assert registration["isActive"] is False
+    assert registration["disabledReason"].startswith("expired at ")
