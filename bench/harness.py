@@ -446,25 +446,21 @@ async def first_arrivals(
 async def set_up(hookline: Hookline, receiver: Receiver, options: Options) -> dict[str, str]:
     """M registrations for Process/Updated, one for Tenant/Created (idle), and a publisher key."""
     for index in range(options.registrations):
-        await hookline.call(
-            "POST",
-            "/api/webhook-registrations",
-            json={
-                "organizationId": ORGANIZATION,
-                "targetUrl": f"{receiver.base}/hooks/{index}",
-                "enabledEvents": [{"entityName": "Process", "type": "Updated"}],
-            },
-        )
+        await register(hookline, f"{receiver.base}/hooks/{index}", "Process", "Updated")
+    await register(hookline, f"{receiver.base}/idle", "Tenant", "Created")
+    return await publisher_key(hookline, options)
+
+
+async def register(hookline: Hookline, target_url: str, entity_name: str, type_: str) -> None:
     await hookline.call(
         "POST",
         "/api/webhook-registrations",
         json={
             "organizationId": ORGANIZATION,
-            "targetUrl": f"{receiver.base}/idle",
-            "enabledEvents": [{"entityName": "Tenant", "type": "Created"}],
+            "targetUrl": target_url,
+            "enabledEvents": [{"entityName": entity_name, "type": type_}],
         },
     )
-    return await publisher_key(hookline, options)
 
 
 async def publisher_key(hookline: Hookline, options: Options) -> dict[str, str]:
