@@ -54,6 +54,7 @@ class Options:
     profile_dir: Path | None
     drain: bool
     publish_as_admin: bool
+    scale_workers: tuple[int, ...]
 
     @classmethod
     def from_env(cls) -> Options:
@@ -80,6 +81,9 @@ class Options:
             profile_dir=Path(profile).resolve() if profile else None,
             drain=os.environ.get("BENCH_APART", "1") != "0",
             publish_as_admin=os.environ.get("BENCH_PUBLISH_AS", "publisher") == "admin",
+            scale_workers=tuple(
+                int(n) for n in os.environ.get("BENCH_SCALE_WORKERS", "1,2,4").split(",") if n.strip()
+            ),
         )
 
     @property
@@ -94,6 +98,11 @@ def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     rank = max(1, round(fraction * len(ordered) + 0.5))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+def pair(values: list[float], digits: int = 0) -> str:
+    """`p50 / p99` of `values`, as the reports print latencies."""
+    return f"{percentile(values, 0.5):,.{digits}f} / {percentile(values, 0.99):,.{digits}f}"
 
 
 def free_port() -> int:
@@ -255,6 +264,17 @@ class Deployment:
     secret_key: str
     workdir: Path
     label: str
+
+    @classmethod
+    def fresh(cls, database_url: str, workdir: Path, label: str) -> Deployment:
+        """A deployment on `database_url` with new random keys."""
+        return cls(
+            database_url,
+            admin_key="hl_bench_" + secrets.token_urlsafe(24),
+            secret_key=secrets.token_urlsafe(32),
+            workdir=workdir,
+            label=label,
+        )
 
     def env(self, options: Options) -> dict[str, str]:
         return {
@@ -443,6 +463,21 @@ async def first_arrivals(
     return first, len(records) - len(first)
 
 
+async def measure_idle(
+    hookline: Hookline, key: dict[str, str], receiver: Receiver, options: Options
+) -> list[float]:
+    """Publish-to-arrival ms of BENCH_IDLE_EVENTS events published one at a time with a pause,
+    so the workers are idle each time: what a lone event waits for its first attempt."""
+    await receiver.reset()
+    started_of: dict[str, float] = {}
+    for sequence in range(options.idle_events):
+        await asyncio.sleep(options.idle_pause_s)
+        started_at, _, webhook_ids = await publish(hookline, key, "Tenant", "Created", sequence)
+        started_of.update(dict.fromkeys(webhook_ids, started_at))
+    arrivals, _ = await first_arrivals(receiver, len(started_of), 60)
+    return [(arrivals[w] - started_of[w]) * 1000 for w in started_of]
+
+
 async def set_up(hookline: Hookline, receiver: Receiver, options: Options) -> dict[str, str]:
     """M registrations for Process/Updated, one for Tenant/Created (idle), and a publisher key."""
     for index in range(options.registrations):
@@ -474,8 +509,8 @@ async def publisher_key(hookline: Hookline, options: Options) -> dict[str, str]:
 
 
 @contextlib.asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh `hookline_bench` database on the server of `admin_url`, dropped afterwards."""
+async def postgres_database(admin_url: str, name: str = BENCH_DATABASE) -> AsyncIterator[str]:
+    """A fresh database `name` on the server of `admin_url`, dropped afterwards."""
 
     async def admin(sql: str) -> None:
         connection = await asyncpg.connect(admin_url, timeout=5)
@@ -484,9 +519,9 @@ async def postgres_database(admin_url: str) -> AsyncIterator[str]:
         finally:
             await connection.close()
 
-    await admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{name}"')
     try:
-        yield str(URL(admin_url).with_path(f"/{BENCH_DATABASE}"))
+        yield str(URL(admin_url).with_path(f"/{name}"))
     finally:
-        await admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

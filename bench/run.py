@@ -1,6 +1,9 @@
 """End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python -m bench.run`).
 
-For each database it starts a fast receiver (bench/receiver.py, its own process) and
+Two sections, both run by default; `--only scale` (or `make bench BENCH_ARGS='--only
+scale'`) runs some of them.
+
+backends: for each database it starts a fast receiver (bench/receiver.py, its own process) and
 `hookline serve` (a subprocess, as deployed: API + in-process worker), registers
 BENCH_REGISTRATIONS registrations for one entity, publishes BENCH_EVENTS events over HTTP from
 BENCH_PUBLISHERS concurrent keep-alive connections, and waits until the receiver has every
@@ -12,18 +15,22 @@ delivery and hookline's API shows them all Successful. It reports:
   same number of similar requests to the same receiver, and hookline's share of it;
 - idle latency: events published one at a time with a pause, so the worker is idle each time.
 
+scale (bench/scale.py): PostgreSQL with separate processes; a backlog drained by 1, 2 and 4
+`hookline worker` processes, and idle latency through LISTEN/NOTIFY.
+
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
 - BENCH_BATCH_SIZE (50): events per request in the batched phase (POST /api/events/batch);
 - BENCH_IDLE_EVENTS (40), BENCH_IDLE_PAUSE_S (0.2);
 - BENCH_BACKENDS (`sqlite,postgresql`); BENCH_POSTGRES_URL
-  (`postgresql://postgres@127.0.0.1:5432/postgres`: the server on which the throw-away database
-  `hookline_bench` is created and dropped);
+  (`postgresql://postgres@127.0.0.1:5432/postgres`, a superuser: the server on which the
+  throw-away databases `hookline_bench` and `hookline_bench_scale` are created and dropped);
 - HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling;
 - BENCH_PUBLISH_AS (`publisher`: a publisher key, looked up per request as in production;
   `admin`: the bootstrap admin key, which needs no look-up);
 - BENCH_APART (1: also publish with no worker running, then time a lone `hookline worker`
   draining that backlog; 0: skip);
+- BENCH_SCALE_WORKERS (`1,2,4`): worker process counts of the scale section;
 - BENCH_PROFILE_DIR: attach `py-spy record` to every hookline process and write its profile
   there (BENCH_PROFILE_FORMAT flamegraph|raw|speedscope; BENCH_PROFILE_ARGS, default
   `--nonblocking`, e.g. `--gil`).
@@ -31,9 +38,9 @@ Environment (all optional):
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -51,15 +58,16 @@ from bench.harness import (
     hookline_api,
     hookline_process,
     measure_ceiling,
-    percentile,
+    measure_idle,
+    pair,
     postgres_database,
-    publish,
     publish_batches,
     publish_many,
     receiver_process,
     set_up,
     wait_until,
 )
+from bench.scale import ScaleResult, report_scale, run_scale
 
 
 @dataclass
@@ -111,14 +119,7 @@ async def run_backend(deployment: Deployment, receiver: Receiver, options: Optio
         batch_last_arrival = max(batch_arrivals.values())
 
         # Idle latency: one event at a time, the worker idle in between.
-        await receiver.reset()
-        idle_started: dict[str, float] = {}
-        for sequence in range(options.idle_events):
-            await asyncio.sleep(options.idle_pause_s)
-            started_at, _, webhook_ids = await publish(hookline, publisher, "Tenant", "Created", sequence)
-            idle_started.update(dict.fromkeys(webhook_ids, started_at))
-        idle_arrivals, _ = await first_arrivals(receiver, len(idle_started), 60)
-        idle_ms = [(idle_arrivals[w] - idle_started[w]) * 1000 for w in idle_started]
+        idle_ms = await measure_idle(hookline, publisher, receiver, options)
 
     result = Result(
         backend=deployment.label,
@@ -163,7 +164,8 @@ async def measure_apart(deployment: Deployment, receiver: Receiver, options: Opt
 # Report ---------------------------------------------------------------------------------------
 
 
-def report(options: Options, ceiling_per_s: float, results: list[Result], load: tuple[float, ...]) -> None:
+def report(options: Options, ceiling_per_s: float, load: tuple[float, ...]) -> None:
+    """The run's parameters and the raw ceiling every share is taken of."""
     print()
     print(
         f"hookline benchmark: {options.events} events x {options.registrations} registrations = "
@@ -175,20 +177,23 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         f"raw ceiling (bare aiohttp client, {options.concurrency} in flight, same receiver, best of 3): "
         f"{ceiling_per_s:,.0f} requests/s"
     )
+
+
+def report_backends(options: Options, ceiling_per_s: float, results: list[Result]) -> None:
     rows: list[tuple[str, Callable[[Result], str]]] = [
         ("publish, events/s", lambda r: f"{r.publish_per_s:,.0f}"),
-        ("publish response p50 / p99, ms", lambda r: _pair(r.publish_ms)),
+        ("publish response p50 / p99, ms", lambda r: pair(r.publish_ms)),
         ("deliveries/s end to end", lambda r: f"{r.deliveries_per_s:,.0f}"),
         ("  share of the raw ceiling", lambda r: f"{r.deliveries_per_s / ceiling_per_s:.0%}"),
-        ("publish -> first attempt p50 / p99, ms", lambda r: _pair(r.first_attempt_ms)),
-        (f"idle publish -> arrival p50 / p99, ms (n={options.idle_events})", lambda r: _pair(r.idle_ms)),
+        ("publish -> first attempt p50 / p99, ms", lambda r: pair(r.first_attempt_ms)),
+        (f"idle publish -> arrival p50 / p99, ms (n={options.idle_events})", lambda r: pair(r.idle_ms)),
         (
             f"batched ({options.batch_size} per request): publish, events/s",
             lambda r: f"{r.batch_publish_per_s:,.0f}",
         ),
         ("batched: deliveries/s end to end", lambda r: f"{r.batch_deliveries_per_s:,.0f}"),
         ("  share of the raw ceiling", lambda r: f"{r.batch_deliveries_per_s / ceiling_per_s:.0%}"),
-        ("batched: publish -> first attempt p50 / p99, ms", lambda r: _pair(r.batch_first_attempt_ms)),
+        ("batched: publish -> first attempt p50 / p99, ms", lambda r: pair(r.batch_first_attempt_ms)),
         ("duplicate deliveries", lambda r: str(r.duplicates)),
     ]
     if options.drain:
@@ -204,53 +209,74 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
-def _pair(values: list[float]) -> str:
-    return f"{percentile(values, 0.5):,.0f} / {percentile(values, 0.99):,.0f}"
+SECTIONS = ("backends", "scale")
 
 
-async def main() -> int:
+async def run_backends(receiver: Receiver, options: Options, workdir: Path) -> list[Result]:
+    results = []
+    for backend in options.backends:
+        print(f"{backend}: {options.events} events x {options.registrations} registrations ...", flush=True)
+        started = time.perf_counter()
+        if backend == "sqlite":
+            deployment = Deployment.fresh(f"sqlite:///{workdir / 'bench.db'}", workdir, backend)
+            results.append(await run_backend(deployment, receiver, options))
+        elif backend == "postgresql":
+            async with postgres_database(options.postgres_url) as url:
+                deployment = Deployment.fresh(url, workdir, backend)
+                results.append(await run_backend(deployment, receiver, options))
+        else:
+            raise SystemExit(f"unknown backend {backend!r} in BENCH_BACKENDS (sqlite, postgresql)")
+        print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    return results
+
+
+async def main(sections: tuple[str, ...]) -> int:
     options = Options.from_env()
     load = os.getloadavg()
-    results: list[Result] = []
     workdir = Path(tempfile.mkdtemp(prefix="hookline-bench-"))
+    results: list[Result] = []
+    scale: ScaleResult | None = None
     async with receiver_process() as receiver:
         print(f"raw ceiling: {options.deliveries} POSTs, best of 3 ...", flush=True)
         ceiling = max([await measure_ceiling(receiver, options) for _ in range(3)])
-        for backend in options.backends:
-            print(
-                f"{backend}: {options.events} events x {options.registrations} registrations ...", flush=True
-            )
+        if "backends" in sections:
+            results = await run_backends(receiver, options, workdir)
+        if "scale" in sections:
+            print(f"scale: PostgreSQL with {options.scale_workers} worker processes ...", flush=True)
             started = time.perf_counter()
-            keys = {
-                "admin_key": "hl_bench_" + secrets.token_urlsafe(24),
-                "secret_key": secrets.token_urlsafe(32),
-            }
-            if backend == "sqlite":
-                url = f"sqlite:///{workdir / 'bench.db'}"
-                results.append(
-                    await run_backend(
-                        Deployment(url, **keys, workdir=workdir, label=backend), receiver, options
-                    )
-                )
-            elif backend == "postgresql":
-                async with postgres_database(options.postgres_url) as url:
-                    deployment = Deployment(url, **keys, workdir=workdir, label=backend)
-                    results.append(await run_backend(deployment, receiver, options))
-            else:
-                raise SystemExit(f"unknown backend {backend!r} in BENCH_BACKENDS (sqlite, postgresql)")
+            scale = await run_scale(receiver, options, workdir)
             print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     shutil.rmtree(workdir)  # kept, with hookline's logs, when something failed
-    report(options, ceiling, results, load)
+    report(options, ceiling, load)
+    if results:
+        report_backends(options, ceiling, results)
+    if scale is not None:
+        report_scale(scale, options, ceiling)
     return 0
 
 
+def arguments() -> tuple[str, ...]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
+    )
+    sections = tuple(s.strip() for s in parser.parse_args().only.split(",") if s.strip())
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    return sections
+
+
 def run() -> int:
+    sections = arguments()
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main())
+        return asyncio.run(main(sections))
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main())
+        return runner.run(main(sections))
 
 
 if __name__ == "__main__":
