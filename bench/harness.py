@@ -55,6 +55,9 @@ class Options:
     drain: bool
     publish_as_admin: bool
     scale_workers: tuple[int, ...]
+    claim_rows: int
+    claim_due_rows: int
+    claims: int
 
     @classmethod
     def from_env(cls) -> Options:
@@ -84,6 +87,9 @@ class Options:
             scale_workers=tuple(
                 int(n) for n in os.environ.get("BENCH_SCALE_WORKERS", "1,2,4").split(",") if n.strip()
             ),
+            claim_rows=_env_int("BENCH_CLAIM_ROWS", 1_000_000),
+            claim_due_rows=_env_int("BENCH_CLAIM_DUE_ROWS", 5_000),
+            claims=_env_int("BENCH_CLAIMS", 300),
         )
 
     @property

@@ -1,6 +1,6 @@
 """End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python -m bench.run`).
 
-Two sections, both run by default; `--only scale` (or `make bench BENCH_ARGS='--only
+Three sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
 scale'`) runs some of them.
 
 backends: for each database it starts a fast receiver (bench/receiver.py, its own process) and
@@ -18,22 +18,29 @@ delivery and hookline's API shows them all Successful. It reports:
 scale (bench/scale.py): PostgreSQL with separate processes; a backlog drained by 1, 2 and 4
 `hookline worker` processes, and idle latency through LISTEN/NOTIFY.
 
+claim (bench/claim.py): `claim_due` latency and query plans with a million Webhooks.
+
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
 - BENCH_BATCH_SIZE (50): events per request in the batched phase (POST /api/events/batch);
 - BENCH_IDLE_EVENTS (40), BENCH_IDLE_PAUSE_S (0.2);
 - BENCH_BACKENDS (`sqlite,postgresql`); BENCH_POSTGRES_URL
   (`postgresql://postgres@127.0.0.1:5432/postgres`, a superuser: the server on which the
-  throw-away databases `hookline_bench` and `hookline_bench_scale` are created and dropped);
-- HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling;
+  throw-away databases `hookline_bench`, `hookline_bench_scale` and `hookline_bench_claim` are
+  created and dropped);
+- HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling and as the
+  claim's batch size;
 - BENCH_PUBLISH_AS (`publisher`: a publisher key, looked up per request as in production;
   `admin`: the bootstrap admin key, which needs no look-up);
 - BENCH_APART (1: also publish with no worker running, then time a lone `hookline worker`
   draining that backlog; 0: skip);
 - BENCH_SCALE_WORKERS (`1,2,4`): worker process counts of the scale section;
+- BENCH_CLAIM_ROWS (1000000), BENCH_CLAIM_DUE_ROWS (5000), BENCH_CLAIMS (300): the claim section;
 - BENCH_PROFILE_DIR: attach `py-spy record` to every hookline process and write its profile
   there (BENCH_PROFILE_FORMAT flamegraph|raw|speedscope; BENCH_PROFILE_ARGS, default
   `--nonblocking`, e.g. `--gil`).
+
+It exits with 1 if a worker query's plan scans the whole `webhooks` table.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.claim import ClaimResult, measure_claim, report_claim, scenarios
 from bench.harness import (
     ORGANIZATION,
     Deployment,
@@ -173,10 +181,11 @@ def report(options: Options, ceiling_per_s: float, load: tuple[float, ...]) -> N
         f"{options.concurrency}, {os.cpu_count()} CPUs, load average before the run "
         + " ".join(f"{x:.2f}" for x in load)
     )
-    print(
-        f"raw ceiling (bare aiohttp client, {options.concurrency} in flight, same receiver, best of 3): "
-        f"{ceiling_per_s:,.0f} requests/s"
-    )
+    if ceiling_per_s:  # not measured when only the claim section runs
+        print(
+            f"raw ceiling (bare aiohttp client, {options.concurrency} in flight, same receiver, best of 3): "
+            f"{ceiling_per_s:,.0f} requests/s"
+        )
 
 
 def report_backends(options: Options, ceiling_per_s: float, results: list[Result]) -> None:
@@ -209,7 +218,7 @@ def report_backends(options: Options, ceiling_per_s: float, results: list[Result
         print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
-SECTIONS = ("backends", "scale")
+SECTIONS = ("backends", "scale", "claim")
 
 
 async def run_backends(receiver: Receiver, options: Options, workdir: Path) -> list[Result]:
@@ -236,15 +245,24 @@ async def main(sections: tuple[str, ...]) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hookline-bench-"))
     results: list[Result] = []
     scale: ScaleResult | None = None
-    async with receiver_process() as receiver:
-        print(f"raw ceiling: {options.deliveries} POSTs, best of 3 ...", flush=True)
-        ceiling = max([await measure_ceiling(receiver, options) for _ in range(3)])
-        if "backends" in sections:
-            results = await run_backends(receiver, options, workdir)
-        if "scale" in sections:
-            print(f"scale: PostgreSQL with {options.scale_workers} worker processes ...", flush=True)
+    claims: list[ClaimResult] = []
+    ceiling = 0.0
+    if "backends" in sections or "scale" in sections:
+        async with receiver_process() as receiver:
+            print(f"raw ceiling: {options.deliveries} POSTs, best of 3 ...", flush=True)
+            ceiling = max([await measure_ceiling(receiver, options) for _ in range(3)])
+            if "backends" in sections:
+                results = await run_backends(receiver, options, workdir)
+            if "scale" in sections:
+                print(f"scale: PostgreSQL with {options.scale_workers} worker processes ...", flush=True)
+                started = time.perf_counter()
+                scale = await run_scale(receiver, options, workdir)
+                print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    if "claim" in sections:
+        for scenario in scenarios(options):
+            print(f"claim: {scenario.label} ...", flush=True)
             started = time.perf_counter()
-            scale = await run_scale(receiver, options, workdir)
+            claims.append(await measure_claim(options, scenario))
             print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     shutil.rmtree(workdir)  # kept, with hookline's logs, when something failed
     report(options, ceiling, load)
@@ -252,7 +270,9 @@ async def main(sections: tuple[str, ...]) -> int:
         report_backends(options, ceiling, results)
     if scale is not None:
         report_scale(scale, options, ceiling)
-    return 0
+    if claims:
+        report_claim(claims, options)
+    return 1 if any(c.seq_scans for c in claims) else 0
 
 
 def arguments() -> tuple[str, ...]:
