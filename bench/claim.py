@@ -1,10 +1,12 @@
 """The claim section: hookline's own `claim_due` against a million Webhooks on PostgreSQL.
 
-A throw-away database gets hookline's schema by its migrations, then BENCH_CLAIM_ROWS Webhooks
-in a few `INSERT ... SELECT ... FROM generate_series` statements, in two scenarios: almost all
-finished (Successful) with BENCH_CLAIM_DUE_ROWS due, and all due. Each claim runs as the worker
-runs it: `claim_due` for a batch of the worker's concurrency in its own write transaction;
-the benchmark then gives the leases back (untimed), so every claim finds the same work.
+A throw-away database per scenario gets hookline's schema by its migrations, then Webhooks
+in a few `INSERT ... SELECT ... FROM generate_series` statements: BENCH_CLAIM_ROWS finished
+(Successful) and BENCH_CLAIM_DUE_ROWS due; BENCH_CLAIM_ROWS due; and, as the baseline, only the
+BENCH_CLAIM_DUE_ROWS due ones, so a claim's cost on a small table is measured in the same run.
+Each claim runs as the worker runs it: `claim_due` for a batch of the worker's concurrency in
+its own write transaction; the benchmark then gives the leases back (untimed), so every claim
+finds the same work. The scenarios take turns claiming, so load from elsewhere hits them alike.
 
 The statements `claim_due` and `next_due_at` send are captured as the driver gets them and
 shown with `EXPLAIN (ANALYZE, BUFFERS)`; a sequential scan of `webhooks` is flagged, since it
@@ -24,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import event, text, update
 
-from bench.harness import Options, pair, postgres_database
+from bench.harness import Options, pair, percentile, postgres_database
 from hookline.domain.enums import WebhookState
 from hookline.ids import new_id
 from hookline.store.db import Database
@@ -86,6 +88,7 @@ class Scenario:
     label: str
     finished: int
     due: int
+    baseline: bool = False  # small enough that a sequential scan is a fine plan: not shown
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,9 @@ class ClaimResult:
 def scenarios(options: Options) -> list[Scenario]:
     rows, due = options.claim_rows, options.claim_due_rows
     return [
+        # The baseline: a claim's cost when the table holds only what is due, so the rows below
+        # read as ratios measured in the same run.
+        Scenario(f"baseline: {due:,} due", finished=0, due=due, baseline=True),
         Scenario(f"{rows:,} Successful + {due:,} due", finished=rows, due=due),
         Scenario(f"{rows:,} due", finished=0, due=rows),
     ]
@@ -200,46 +206,71 @@ def index_paths_to_webhooks(plan: str) -> list[str]:
     return [line.strip() for line in plan.splitlines() if INDEX_PATH_TO_WEBHOOKS.search(line)]
 
 
-async def measure_claim(options: Options, scenario: Scenario) -> ClaimResult:
-    """Fill a fresh database for `scenario`, show the plans, then time BENCH_CLAIMS claims."""
-    expected = min(options.concurrency, scenario.due)
-    async with postgres_database(options.postgres_url, CLAIM_DATABASE) as url:
-        db = Database(url)
-        try:
-            await db.migrate()
-            now = datetime.now(UTC)
-            started = time.perf_counter()
-            await fill(db, now=now, finished=scenario.finished, due=scenario.due)
-            await vacuum_analyze(db)
-            fill_s = time.perf_counter() - started
-            _, named = await worker_queries(db, now, options.concurrency)
-            plans = await explain(db, [statement for _, statement in named])
-            claim_ms = []
-            for _ in range(options.claims):
+async def measure_claims(options: Options) -> list[ClaimResult]:
+    """A database per scenario, filled and its plans shown; then BENCH_CLAIMS claims in each,
+    taking turns, so the load of a shared machine weighs on every scenario alike."""
+    now = datetime.now(UTC)
+    async with contextlib.AsyncExitStack() as stack:
+        prepared = []
+        for number, scenario in enumerate(scenarios(options), start=1):
+            print(f"claim: {scenario.label} ...", flush=True)
+            url = await stack.enter_async_context(
+                postgres_database(options.postgres_url, f"{CLAIM_DATABASE}_{number}")
+            )
+            db = Database(url)
+            stack.push_async_callback(db.close)
+            prepared.append((scenario, db, await prepare(db, scenario, now, options)))
+        claim_ms: list[list[float]] = [[] for _ in prepared]
+        for _ in range(options.claims):
+            for (scenario, db, _), timings in zip(prepared, claim_ms, strict=True):
                 started = time.perf_counter()
                 claimed = await claim(db, now, options.concurrency)
-                claim_ms.append((time.perf_counter() - started) * 1000)
-                if len(claimed) != expected:
-                    raise RuntimeError(f"a claim took {len(claimed)} Webhooks, not {expected}")
+                timings.append((time.perf_counter() - started) * 1000)
+                if len(claimed) != min(options.concurrency, scenario.due):
+                    raise RuntimeError(f"{scenario.label}: a claim took only {len(claimed)} Webhooks")
                 await release(db, claimed)
-        finally:
-            await db.close()
-    return ClaimResult(
-        scenario, fill_s, claim_ms, [(which, plan) for (which, _), plan in zip(named, plans, strict=True)]
-    )
+    return [
+        ClaimResult(scenario, fill_s, timings, plans)
+        for (scenario, _, (fill_s, plans)), timings in zip(prepared, claim_ms, strict=True)
+    ]
+
+
+async def prepare(
+    db: Database, scenario: Scenario, now: datetime, options: Options
+) -> tuple[float, list[tuple[str, str]]]:
+    """Migrate and fill; answers the seconds that took and `(which, EXPLAIN output)` of each
+    statement of the worker's queries (none for the baseline)."""
+    await db.migrate()
+    started = time.perf_counter()
+    await fill(db, now=now, finished=scenario.finished, due=scenario.due)
+    await vacuum_analyze(db)
+    fill_s = time.perf_counter() - started
+    if scenario.baseline:
+        return fill_s, []
+    _, named = await worker_queries(db, now, options.concurrency)
+    plans = await explain(db, [statement for _, statement in named])
+    return fill_s, [(which, plan) for (which, _), plan in zip(named, plans, strict=True)]
 
 
 def report_claim(results: list[ClaimResult], options: Options) -> None:
     print()
     print(
         f"claim latency: hookline's claim_due, {options.concurrency} per claim, each in its own write "
-        f"transaction as the worker claims (leases given back, untimed), {options.claims} claims"
+        f"transaction as the worker claims (leases given back, untimed), {options.claims} claims per "
+        "scenario, the scenarios taking turns"
     )
     width = max(len(r.scenario.label) for r in results) + 2
-    print("".ljust(width) + f"{'claim p50 / p99, ms':>22}{'fill + VACUUM ANALYZE, s':>28}")
+    baseline_ms = percentile(results[0].claim_ms, 0.5)
+    print(
+        "".ljust(width)
+        + f"{'claim p50 / p99, ms':>22}{'p50 / baseline p50':>22}{'fill + VACUUM ANALYZE, s':>28}"
+    )
     for r in results:
-        print(r.scenario.label.ljust(width) + f"{pair(r.claim_ms, 1):>22}{r.fill_s:>28.1f}")
+        ratio = percentile(r.claim_ms, 0.5) / baseline_ms
+        print(r.scenario.label.ljust(width) + f"{pair(r.claim_ms, 1):>22}{ratio:>22.1f}{r.fill_s:>28.1f}")
     for r in results:
+        if r.scenario.baseline:
+            continue
         print()
         print(f"EXPLAIN (ANALYZE, BUFFERS), {r.scenario.label}:")
         for which, plan in r.plans:

@@ -26,7 +26,7 @@ Environment (all optional):
 - BENCH_IDLE_EVENTS (40), BENCH_IDLE_PAUSE_S (0.2);
 - BENCH_BACKENDS (`sqlite,postgresql`); BENCH_POSTGRES_URL
   (`postgresql://postgres@127.0.0.1:5432/postgres`, a superuser: the server on which the
-  throw-away databases `hookline_bench`, `hookline_bench_scale` and `hookline_bench_claim` are
+  throw-away databases `hookline_bench`, `hookline_bench_scale` and `hookline_bench_claim_N` are
   created and dropped);
 - HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling and as the
   claim's batch size;
@@ -56,7 +56,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.claim import ClaimResult, measure_claim, report_claim, scenarios
+from bench.claim import ClaimResult, measure_claims, report_claim
 from bench.harness import (
     ORGANIZATION,
     Deployment,
@@ -259,11 +259,9 @@ async def main(sections: tuple[str, ...]) -> int:
                 scale = await run_scale(receiver, options, workdir)
                 print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     if "claim" in sections:
-        for scenario in scenarios(options):
-            print(f"claim: {scenario.label} ...", flush=True)
-            started = time.perf_counter()
-            claims.append(await measure_claim(options, scenario))
-            print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+        started = time.perf_counter()
+        claims = await measure_claims(options)
+        print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     shutil.rmtree(workdir)  # kept, with hookline's logs, when something failed
     report(options, ceiling, load)
     if results:
