@@ -59,6 +59,7 @@ class ScaleResult:
 
 
 async def run_scale(receiver: Receiver, options: Options, workdir: Path) -> ScaleResult:
+    """One API process throughout; a backlog and a drain per worker count, then idle latency."""
     async with postgres_database(options.postgres_url, SCALE_DATABASE) as url:
         deployment = Deployment.fresh(url, workdir, "scale")
         async with hookline_api(deployment, options, "--no-worker", phase="api") as hookline:
