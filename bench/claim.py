@@ -100,7 +100,11 @@ class ClaimResult:
 
     @property
     def seq_scans(self) -> list[str]:
-        return [line for _, plan in self.plans for line in seq_scans_on_webhooks(plan)]
+        return [
+            f"{self.scenario.label}, {which}: {line}"
+            for which, plan in self.plans
+            for line in seq_scans_on_webhooks(plan)
+        ]
 
 
 def scenarios(options: Options) -> list[Scenario]:
