@@ -10,6 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # `make run` is for local development: it lets hookline deliver to receivers on this machine
 # (HOOKLINE_ALLOWED_TARGET_NETWORKS) and uses a bootstrap admin key generated once into
@@ -27,7 +28,7 @@ help:
 	@echo "make fuzz   schemathesis against the OpenAPI description, 300 cases per operation"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make format ruff check --fix, ruff format"
-	@echo "make bench  throughput and latency on SQLite and PostgreSQL (bench/run.py)"
+	@echo "make bench  throughput, latency and claim plans on SQLite and PostgreSQL (BENCH_ARGS='--only scale')"
 	@echo "make clean  remove the virtualenv and local state (.hookline/, hookline.db)"
 
 $(BIN)/python:
@@ -76,7 +77,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .hookline hookline.db hookline.db-wal hookline.db-shm

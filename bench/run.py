@@ -1,6 +1,9 @@
-"""End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python bench/run.py`).
+"""End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python -m bench.run`).
 
-For each database it starts a fast receiver (bench/receiver.py, its own process) and
+Three sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
+scale'`) runs some of them.
+
+backends: for each database it starts a fast receiver (bench/receiver.py, its own process) and
 `hookline serve` (a subprocess, as deployed: API + in-process worker), registers
 BENCH_REGISTRATIONS registrations for one entity, publishes BENCH_EVENTS events over HTTP from
 BENCH_PUBLISHERS concurrent keep-alive connections, and waits until the receiver has every
@@ -12,372 +15,67 @@ delivery and hookline's API shows them all Successful. It reports:
   same number of similar requests to the same receiver, and hookline's share of it;
 - idle latency: events published one at a time with a pause, so the worker is idle each time.
 
+scale (bench/scale.py): PostgreSQL with separate processes; a backlog drained by 1, 2 and 4
+`hookline worker` processes, and idle latency through LISTEN/NOTIFY.
+
+claim (bench/claim.py): `claim_due` latency and query plans with a million Webhooks.
+
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
 - BENCH_BATCH_SIZE (50): events per request in the batched phase (POST /api/events/batch);
 - BENCH_IDLE_EVENTS (40), BENCH_IDLE_PAUSE_S (0.2);
 - BENCH_BACKENDS (`sqlite,postgresql`); BENCH_POSTGRES_URL
-  (`postgresql://postgres@127.0.0.1:5432/postgres`: the server on which the throw-away database
-  `hookline_bench` is created and dropped);
-- HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling;
+  (`postgresql://postgres@127.0.0.1:5432/postgres`, a superuser: the server on which the
+  throw-away databases `hookline_bench`, `hookline_bench_scale` and `hookline_bench_claim_N` are
+  created and dropped);
+- HOOKLINE_WORKER_CONCURRENCY (128), passed to hookline and used for the ceiling and as the
+  claim's batch size;
 - BENCH_PUBLISH_AS (`publisher`: a publisher key, looked up per request as in production;
   `admin`: the bootstrap admin key, which needs no look-up);
 - BENCH_APART (1: also publish with no worker running, then time a lone `hookline worker`
   draining that backlog; 0: skip);
+- BENCH_SCALE_WORKERS (`1,2,4`): worker process counts of the scale section;
+- BENCH_CLAIM_ROWS (1000000), BENCH_CLAIM_DUE_ROWS (5000), BENCH_CLAIMS (300): the claim section;
 - BENCH_PROFILE_DIR: attach `py-spy record` to every hookline process and write its profile
   there (BENCH_PROFILE_FORMAT flamegraph|raw|speedscope; BENCH_PROFILE_ARGS, default
   `--nonblocking`, e.g. `--gil`).
+
+It exits with 1 if a worker query's plan scans the whole `webhooks` table.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import contextlib
-import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import aiohttp
-import asyncpg
-from yarl import URL
-
-HERE = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent
-ORGANIZATION = "bench"
-BENCH_DATABASE = "hookline_bench"
-
-
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
-
-def _env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name) or default)
-
-
-@dataclass(frozen=True)
-class Options:
-    events: int
-    registrations: int
-    publishers: int
-    batch_size: int
-    concurrency: int
-    idle_events: int
-    idle_pause_s: float
-    deadline_s: float
-    backends: tuple[str, ...]
-    postgres_url: str
-    profile_dir: Path | None
-    drain: bool
-    publish_as_admin: bool
-
-    @classmethod
-    def from_env(cls) -> Options:
-        profile = os.environ.get("BENCH_PROFILE_DIR")
-        if profile:
-            Path(profile).mkdir(parents=True, exist_ok=True)
-        return cls(
-            events=_env_int("BENCH_EVENTS", 2000),
-            registrations=_env_int("BENCH_REGISTRATIONS", 4),
-            publishers=_env_int("BENCH_PUBLISHERS", 16),
-            batch_size=_env_int("BENCH_BATCH_SIZE", 50),
-            concurrency=_env_int("HOOKLINE_WORKER_CONCURRENCY", 128),
-            idle_events=_env_int("BENCH_IDLE_EVENTS", 40),
-            idle_pause_s=_env_float("BENCH_IDLE_PAUSE_S", 0.2),
-            deadline_s=_env_float("BENCH_DEADLINE_S", 180),
-            backends=tuple(
-                b.strip()
-                for b in os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").split(",")
-                if b.strip()
-            ),
-            postgres_url=os.environ.get(
-                "BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-            ),
-            profile_dir=Path(profile).resolve() if profile else None,
-            drain=os.environ.get("BENCH_APART", "1") != "0",
-            publish_as_admin=os.environ.get("BENCH_PUBLISH_AS", "publisher") == "admin",
-        )
-
-    @property
-    def deliveries(self) -> int:
-        return self.events * self.registrations
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, round(fraction * len(ordered) + 0.5))
-    return ordered[min(rank, len(ordered)) - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def stop_process(process: asyncio.subprocess.Process, timeout_s: float = 20) -> None:
-    if process.returncode is not None:
-        return
-    process.terminate()
-    try:
-        await asyncio.wait_for(process.wait(), timeout_s)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], deadline_s: float, what: str, interval_s: float = 0.05
-) -> None:
-    give_up = time.monotonic() + deadline_s
-    while not await check():
-        if time.monotonic() > give_up:
-            raise TimeoutError(f"gave up after {deadline_s:.0f}s waiting for {what}")
-        await asyncio.sleep(interval_s)
-
-
-# The receiver ---------------------------------------------------------------------------------
-
-
-class Receiver:
-    """Client of bench/receiver.py running in its own process."""
-
-    def __init__(
-        self, process: asyncio.subprocess.Process, port: int, session: aiohttp.ClientSession
-    ) -> None:
-        self.process = process
-        self.base = f"http://127.0.0.1:{port}"
-        self._session = session
-
-    async def count(self) -> tuple[int, int]:
-        async with self._session.get(f"{self.base}/_count") as response:
-            body = await response.json()
-        return int(body["count"]), int(body["unique"])
-
-    async def records(self) -> list[tuple[float, str]]:
-        async with self._session.get(f"{self.base}/_records") as response:
-            return [(float(at), str(webhook_id)) for at, webhook_id in await response.json()]
-
-    async def reset(self) -> None:
-        async with self._session.post(f"{self.base}/_reset") as response:
-            response.raise_for_status()
-
-
-@contextlib.asynccontextmanager
-async def receiver_process() -> AsyncIterator[Receiver]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(HERE / "receiver.py"), stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(process.stdout.readline(), 30)
-        if not line:
-            raise RuntimeError("the receiver exited before printing its port")
-        async with aiohttp.ClientSession() as session:
-            yield Receiver(process, int(line), session)
-    finally:
-        await stop_process(process)
-
-
-# The raw ceiling ------------------------------------------------------------------------------
-
-
-async def measure_ceiling(receiver: Receiver, options: Options) -> float:
-    """Requests/s of a bare pooled aiohttp client posting signed-looking bodies to the receiver."""
-    await receiver.reset()
-    total = options.deliveries
-    body_template = {
-        "registrationId": "reg_" + "x" * 22,
-        "organizationId": ORGANIZATION,
-        "eventId": "evt_" + "x" * 22,
-        "entityName": "Process",
-        "type": 2,
-        "occurredAt": "2026-11-29T12:00:00Z",
-        "data": event_data(0),
-    }
-    next_index = iter(range(total))
-    connector = aiohttp.TCPConnector(limit=options.concurrency, limit_per_host=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def post_some() -> None:
-            for index in next_index:
-                webhook_id = f"ceiling_{index}"
-                body = json.dumps({"id": webhook_id, **body_template, "entityId": str(index)}).encode()
-                headers = {
-                    "Content-Type": "application/json",
-                    "webhook-id": webhook_id,
-                    "webhook-timestamp": str(int(time.time())),
-                    "webhook-signature": "v1," + secrets.token_urlsafe(32),
-                }
-                async with session.post(f"{receiver.base}/ceiling", data=body, headers=headers) as response:
-                    await response.read()
-                    response.raise_for_status()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(post_some() for _ in range(options.concurrency)))
-        elapsed = time.perf_counter() - started
-    count, _ = await receiver.count()
-    if count != total:
-        raise RuntimeError(f"ceiling run: receiver saw {count} of {total} requests")
-    return total / elapsed
-
-
-# hookline -------------------------------------------------------------------------------------
-
-
-def event_data(sequence: int) -> dict[str, Any]:
-    return {"sequence": sequence, "status": "done", "owner": "bench", "note": "n" * 120}
-
-
-class Hookline:
-    """One `hookline serve` subprocess and an HTTP client for its API."""
-
-    def __init__(self, base: str, session: aiohttp.ClientSession, admin_key: str) -> None:
-        self.base = base
-        self.session = session
-        self.admin = {"Authorization": f"Bearer {admin_key}"}
-
-    async def call(self, method: str, path: str, *, key: dict[str, str] | None = None, **kwargs: Any) -> Any:
-        async with self.session.request(
-            method, f"{self.base}{path}", headers=key or self.admin, **kwargs
-        ) as r:
-            body = await r.json(content_type=None)
-            if r.status >= 400:
-                raise RuntimeError(f"{method} {path} answered {r.status}: {body}")
-            return body
-
-    async def ready(self) -> bool:
-        try:
-            async with self.session.get(f"{self.base}/readyz") as response:
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    async def count_successful(self, entity_name: str) -> int:
-        page = await self.call("GET", f"/api/webhooks?state=3&entityName={entity_name}&pageSize=1")
-        return int(page["totalCount"])
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """What every hookline process of one backend shares: database, admin key, secret key."""
-
-    database_url: str
-    admin_key: str
-    secret_key: str
-    workdir: Path
-    label: str
-
-    def env(self, options: Options) -> dict[str, str]:
-        return {
-            **os.environ,
-            "HOOKLINE_DATABASE_URL": self.database_url,
-            "HOOKLINE_ADMIN_KEY": self.admin_key,
-            "HOOKLINE_ALLOWED_TARGET_NETWORKS": "127.0.0.0/8",
-            "HOOKLINE_SECRET_KEY": self.secret_key,
-            "HOOKLINE_WORKER_CONCURRENCY": str(options.concurrency),
-            "HOOKLINE_RATE_LIMIT": "0",  # the benchmark measures hookline, not its throttle
-        }
-
-
-@contextlib.asynccontextmanager
-async def hookline_process(
-    deployment: Deployment, options: Options, *args: str, phase: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`hookline ARGS...` with its output in a log file; profiled if BENCH_PROFILE_DIR is set."""
-    log_path = deployment.workdir / f"hookline-{deployment.label}-{phase}.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            str(BIN / "hookline"),
-            *args,
-            env=deployment.env(options),
-            cwd=deployment.workdir,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    profiler: asyncio.subprocess.Process | None = None
-    try:
-        if options.profile_dir is not None:
-            profiler = await start_profiler(process.pid, options.profile_dir, f"{deployment.label}-{phase}")
-        yield process
-    except BaseException:
-        print(f"  (hookline log: {log_path})", file=sys.stderr)
-        raise
-    finally:
-        if profiler is not None:
-            await stop_profiler(profiler)
-        await stop_process(process, timeout_s=60)
-
-
-@contextlib.asynccontextmanager
-async def hookline_api(
-    deployment: Deployment, options: Options, *flags: str, phase: str
-) -> AsyncIterator[Hookline]:
-    """`hookline serve FLAGS...` on a free port, once its /readyz answers."""
-    port = free_port()
-    serve = ("serve", "--host", "127.0.0.1", "--port", str(port), *flags)
-    async with hookline_process(deployment, options, *serve, phase=phase) as process:
-        connector = aiohttp.TCPConnector(limit=options.publishers + 4)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            hookline = Hookline(f"http://127.0.0.1:{port}", session, deployment.admin_key)
-
-            async def up() -> bool:
-                if process.returncode is not None:
-                    raise RuntimeError(f"hookline exited with {process.returncode}")
-                return await hookline.ready()
-
-            await wait_until(up, 60, "hookline /readyz", interval_s=0.1)
-            yield hookline
-
-
-async def start_profiler(pid: int, directory: Path, label: str) -> asyncio.subprocess.Process:
-    """`py-spy record` attached to hookline: a flame graph and collapsed stacks per backend."""
-    py_spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
-    if py_spy is None:
-        raise RuntimeError("BENCH_PROFILE_DIR is set but py-spy is missing: .venv/bin/pip install py-spy")
-    fmt = os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph")
-    suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}.get(fmt, fmt)
-    output = directory / f"hookline-{label}.{suffix}"
-    extra = os.environ.get("BENCH_PROFILE_ARGS", "--nonblocking").split()
-    return await asyncio.create_subprocess_exec(
-        py_spy,
-        "record",
-        *extra,
-        "--rate",
-        "250",
-        "--format",
-        fmt,
-        "-o",
-        str(output),
-        "--pid",
-        str(pid),
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-
-
-async def stop_profiler(profiler: asyncio.subprocess.Process) -> None:
-    """py-spy writes its output when interrupted."""
-    if profiler.returncode is None:
-        profiler.send_signal(signal.SIGINT)
-    try:
-        await asyncio.wait_for(profiler.wait(), 60)
-    except TimeoutError:
-        profiler.kill()
-        await profiler.wait()
+from bench.claim import ClaimResult, measure_claims, report_claim
+from bench.harness import (
+    ORGANIZATION,
+    Deployment,
+    Options,
+    Receiver,
+    first_arrivals,
+    hookline_api,
+    hookline_process,
+    measure_ceiling,
+    measure_idle,
+    pair,
+    postgres_database,
+    publish_batches,
+    publish_many,
+    receiver_process,
+    set_up,
+    wait_until,
+)
+from bench.scale import ScaleResult, report_scale, run_scale
 
 
 @dataclass
@@ -394,129 +92,6 @@ class Result:
     batch_first_attempt_ms: list[float] = field(default_factory=list)
     api_only_publish_per_s: float | None = None
     drain_per_s: float | None = None
-
-
-async def publish(
-    hookline: Hookline, key: dict[str, str], entity_name: str, type_: str, sequence: int
-) -> tuple[float, float, list[str]]:
-    """(wall-clock start, response time ms, webhook ids) of one POST /api/events."""
-    started_at = time.time()
-    started = time.perf_counter()
-    body = {
-        "organizationId": ORGANIZATION,
-        "entityName": entity_name,
-        "type": type_,
-        "entityId": str(sequence),
-        "data": event_data(sequence),
-    }
-    answer = await hookline.call("POST", "/api/events", key=key, json=body)
-    return started_at, (time.perf_counter() - started) * 1000, list(answer["webhookIds"])
-
-
-async def publish_many(
-    hookline: Hookline, key: dict[str, str], options: Options, first: int
-) -> tuple[float, dict[str, float], list[float]]:
-    """Publish BENCH_EVENTS events, each publisher keeping one request in flight.
-
-    Answers events/s, the wall-clock start of the publish behind each webhook id, and each
-    publish's response time in ms.
-    """
-    started_of: dict[str, float] = {}
-    publish_ms: list[float] = []
-    sequences = iter(range(first, first + options.events))
-
-    async def publish_some() -> None:
-        for sequence in sequences:
-            started_at, took_ms, webhook_ids = await publish(hookline, key, "Process", "Updated", sequence)
-            publish_ms.append(took_ms)
-            if len(webhook_ids) != options.registrations:
-                raise RuntimeError(f"an event made {len(webhook_ids)} webhooks, not {options.registrations}")
-            started_of.update(dict.fromkeys(webhook_ids, started_at))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(publish_some() for _ in range(options.publishers)))
-    return options.events / (time.perf_counter() - started), started_of, publish_ms
-
-
-async def publish_batches(
-    hookline: Hookline, key: dict[str, str], options: Options, first: int
-) -> tuple[float, dict[str, float]]:
-    """Publish BENCH_EVENTS events through POST /api/events/batch, BENCH_BATCH_SIZE per request.
-
-    Answers events/s and the wall-clock start of the request behind each webhook id.
-    """
-    started_of: dict[str, float] = {}
-    sequences = list(range(first, first + options.events))
-    batches = iter(
-        [sequences[i : i + options.batch_size] for i in range(0, len(sequences), options.batch_size)]
-    )
-
-    async def publish_some() -> None:
-        for batch in batches:
-            started_at = time.time()
-            events = [
-                {"organizationId": ORGANIZATION, "entityName": "Process", "type": "Updated",
-                 "entityId": str(n), "data": event_data(n)}
-                for n in batch
-            ]  # fmt: skip
-            answer = await hookline.call("POST", "/api/events/batch", key=key, json={"events": events})
-            for item in answer["items"]:
-                started_of.update(dict.fromkeys(item["webhookIds"], started_at))
-
-    started = time.perf_counter()
-    await asyncio.gather(*(publish_some() for _ in range(options.publishers)))
-    return options.events / (time.perf_counter() - started), started_of
-
-
-async def first_arrivals(
-    receiver: Receiver, expected: int, deadline_s: float
-) -> tuple[dict[str, float], int]:
-    """Wait for `expected` distinct webhook ids; answers each one's first arrival and the duplicates."""
-
-    async def arrived() -> bool:
-        _, unique = await receiver.count()
-        return unique >= expected
-
-    await wait_until(arrived, deadline_s, f"{expected} deliveries", interval_s=0.1)
-    records = await receiver.records()
-    first: dict[str, float] = {}
-    for arrived_at, webhook_id in records:
-        first.setdefault(webhook_id, arrived_at)
-    return first, len(records) - len(first)
-
-
-async def set_up(hookline: Hookline, receiver: Receiver, options: Options) -> dict[str, str]:
-    """M registrations for Process/Updated, one for Tenant/Created (idle), and a publisher key."""
-    for index in range(options.registrations):
-        await hookline.call(
-            "POST",
-            "/api/webhook-registrations",
-            json={
-                "organizationId": ORGANIZATION,
-                "targetUrl": f"{receiver.base}/hooks/{index}",
-                "enabledEvents": [{"entityName": "Process", "type": "Updated"}],
-            },
-        )
-    await hookline.call(
-        "POST",
-        "/api/webhook-registrations",
-        json={
-            "organizationId": ORGANIZATION,
-            "targetUrl": f"{receiver.base}/idle",
-            "enabledEvents": [{"entityName": "Tenant", "type": "Created"}],
-        },
-    )
-    return await publisher_key(hookline, options)
-
-
-async def publisher_key(hookline: Hookline, options: Options) -> dict[str, str]:
-    """A new publisher key, or the admin key with BENCH_PUBLISH_AS=admin (no key look-up)."""
-    if options.publish_as_admin:
-        return hookline.admin
-    created = await hookline.call(
-        "POST", "/api/api-keys", json={"organizationId": ORGANIZATION, "role": "publisher", "name": "bench"}
-    )
-    return {"Authorization": f"Bearer {created['key']}"}
 
 
 async def run_backend(deployment: Deployment, receiver: Receiver, options: Options) -> Result:
@@ -552,14 +127,7 @@ async def run_backend(deployment: Deployment, receiver: Receiver, options: Optio
         batch_last_arrival = max(batch_arrivals.values())
 
         # Idle latency: one event at a time, the worker idle in between.
-        await receiver.reset()
-        idle_started: dict[str, float] = {}
-        for sequence in range(options.idle_events):
-            await asyncio.sleep(options.idle_pause_s)
-            started_at, _, webhook_ids = await publish(hookline, publisher, "Tenant", "Created", sequence)
-            idle_started.update(dict.fromkeys(webhook_ids, started_at))
-        idle_arrivals, _ = await first_arrivals(receiver, len(idle_started), 60)
-        idle_ms = [(idle_arrivals[w] - idle_started[w]) * 1000 for w in idle_started]
+        idle_ms = await measure_idle(hookline, publisher, receiver, options)
 
     result = Result(
         backend=deployment.label,
@@ -601,29 +169,11 @@ async def measure_apart(deployment: Deployment, receiver: Receiver, options: Opt
     return publish_per_s, (len(times) - 1) / (times[-1] - times[0])
 
 
-@contextlib.asynccontextmanager
-async def postgres_database(admin_url: str) -> AsyncIterator[str]:
-    """A fresh `hookline_bench` database on the server of `admin_url`, dropped afterwards."""
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(admin_url, timeout=5)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    await admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-    await admin(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    try:
-        yield str(URL(admin_url).with_path(f"/{BENCH_DATABASE}"))
-    finally:
-        await admin(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
-
-
 # Report ---------------------------------------------------------------------------------------
 
 
-def report(options: Options, ceiling_per_s: float, results: list[Result], load: tuple[float, ...]) -> None:
+def report(options: Options, ceiling_per_s: float, load: tuple[float, ...]) -> None:
+    """The run's parameters and the raw ceiling every share is taken of."""
     print()
     print(
         f"hookline benchmark: {options.events} events x {options.registrations} registrations = "
@@ -631,24 +181,28 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         f"{options.concurrency}, {os.cpu_count()} CPUs, load average before the run "
         + " ".join(f"{x:.2f}" for x in load)
     )
-    print(
-        f"raw ceiling (bare aiohttp client, {options.concurrency} in flight, same receiver, best of 3): "
-        f"{ceiling_per_s:,.0f} requests/s"
-    )
+    if ceiling_per_s:  # not measured when only the claim section runs
+        print(
+            f"raw ceiling (bare aiohttp client, {options.concurrency} in flight, same receiver, best of 3): "
+            f"{ceiling_per_s:,.0f} requests/s"
+        )
+
+
+def report_backends(options: Options, ceiling_per_s: float, results: list[Result]) -> None:
     rows: list[tuple[str, Callable[[Result], str]]] = [
         ("publish, events/s", lambda r: f"{r.publish_per_s:,.0f}"),
-        ("publish response p50 / p99, ms", lambda r: _pair(r.publish_ms)),
+        ("publish response p50 / p99, ms", lambda r: pair(r.publish_ms)),
         ("deliveries/s end to end", lambda r: f"{r.deliveries_per_s:,.0f}"),
         ("  share of the raw ceiling", lambda r: f"{r.deliveries_per_s / ceiling_per_s:.0%}"),
-        ("publish -> first attempt p50 / p99, ms", lambda r: _pair(r.first_attempt_ms)),
-        (f"idle publish -> arrival p50 / p99, ms (n={options.idle_events})", lambda r: _pair(r.idle_ms)),
+        ("publish -> first attempt p50 / p99, ms", lambda r: pair(r.first_attempt_ms)),
+        (f"idle publish -> arrival p50 / p99, ms (n={options.idle_events})", lambda r: pair(r.idle_ms)),
         (
             f"batched ({options.batch_size} per request): publish, events/s",
             lambda r: f"{r.batch_publish_per_s:,.0f}",
         ),
         ("batched: deliveries/s end to end", lambda r: f"{r.batch_deliveries_per_s:,.0f}"),
         ("  share of the raw ceiling", lambda r: f"{r.batch_deliveries_per_s / ceiling_per_s:.0%}"),
-        ("batched: publish -> first attempt p50 / p99, ms", lambda r: _pair(r.batch_first_attempt_ms)),
+        ("batched: publish -> first attempt p50 / p99, ms", lambda r: pair(r.batch_first_attempt_ms)),
         ("duplicate deliveries", lambda r: str(r.duplicates)),
     ]
     if options.drain:
@@ -664,53 +218,83 @@ def report(options: Options, ceiling_per_s: float, results: list[Result], load: 
         print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
-def _pair(values: list[float]) -> str:
-    return f"{percentile(values, 0.5):,.0f} / {percentile(values, 0.99):,.0f}"
+SECTIONS = ("backends", "scale", "claim")
 
 
-async def main() -> int:
+async def run_backends(receiver: Receiver, options: Options, workdir: Path) -> list[Result]:
+    results = []
+    for backend in options.backends:
+        print(f"{backend}: {options.events} events x {options.registrations} registrations ...", flush=True)
+        started = time.perf_counter()
+        if backend == "sqlite":
+            deployment = Deployment.fresh(f"sqlite:///{workdir / 'bench.db'}", workdir, backend)
+            results.append(await run_backend(deployment, receiver, options))
+        elif backend == "postgresql":
+            async with postgres_database(options.postgres_url) as url:
+                deployment = Deployment.fresh(url, workdir, backend)
+                results.append(await run_backend(deployment, receiver, options))
+        else:
+            raise SystemExit(f"unknown backend {backend!r} in BENCH_BACKENDS (sqlite, postgresql)")
+        print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    return results
+
+
+async def main(sections: tuple[str, ...]) -> int:
     options = Options.from_env()
     load = os.getloadavg()
-    results: list[Result] = []
     workdir = Path(tempfile.mkdtemp(prefix="hookline-bench-"))
-    async with receiver_process() as receiver:
-        print(f"raw ceiling: {options.deliveries} POSTs, best of 3 ...", flush=True)
-        ceiling = max([await measure_ceiling(receiver, options) for _ in range(3)])
-        for backend in options.backends:
-            print(
-                f"{backend}: {options.events} events x {options.registrations} registrations ...", flush=True
-            )
-            started = time.perf_counter()
-            keys = {
-                "admin_key": "hl_bench_" + secrets.token_urlsafe(24),
-                "secret_key": secrets.token_urlsafe(32),
-            }
-            if backend == "sqlite":
-                url = f"sqlite:///{workdir / 'bench.db'}"
-                results.append(
-                    await run_backend(
-                        Deployment(url, **keys, workdir=workdir, label=backend), receiver, options
-                    )
-                )
-            elif backend == "postgresql":
-                async with postgres_database(options.postgres_url) as url:
-                    deployment = Deployment(url, **keys, workdir=workdir, label=backend)
-                    results.append(await run_backend(deployment, receiver, options))
-            else:
-                raise SystemExit(f"unknown backend {backend!r} in BENCH_BACKENDS (sqlite, postgresql)")
-            print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    results: list[Result] = []
+    scale: ScaleResult | None = None
+    claims: list[ClaimResult] = []
+    ceiling = 0.0
+    if "backends" in sections or "scale" in sections:
+        async with receiver_process() as receiver:
+            print(f"raw ceiling: {options.deliveries} POSTs, best of 3 ...", flush=True)
+            ceiling = max([await measure_ceiling(receiver, options) for _ in range(3)])
+            if "backends" in sections:
+                results = await run_backends(receiver, options, workdir)
+            if "scale" in sections:
+                print(f"scale: PostgreSQL with {options.scale_workers} worker processes ...", flush=True)
+                started = time.perf_counter()
+                scale = await run_scale(receiver, options, workdir)
+                print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    if "claim" in sections:
+        started = time.perf_counter()
+        claims = await measure_claims(options)
+        print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     shutil.rmtree(workdir)  # kept, with hookline's logs, when something failed
-    report(options, ceiling, results, load)
-    return 0
+    report(options, ceiling, load)
+    if results:
+        report_backends(options, ceiling, results)
+    if scale is not None:
+        report_scale(scale, options, ceiling)
+    if claims:
+        report_claim(claims, options)
+    return 1 if any(c.seq_scans for c in claims) else 0
+
+
+def arguments() -> tuple[str, ...]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run, of {', '.join(SECTIONS)} (default: all)",
+    )
+    sections = tuple(s.strip() for s in parser.parse_args().only.split(",") if s.strip())
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    return sections
 
 
 def run() -> int:
+    sections = arguments()
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main())
+        return asyncio.run(main(sections))
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main())
+        return runner.run(main(sections))
 
 
 if __name__ == "__main__":

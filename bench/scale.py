@@ -1,0 +1,146 @@
+"""The PostgreSQL scale-out section: separate `hookline worker` processes beside an API process.
+
+- Drain: a backlog of BENCH_EVENTS x BENCH_REGISTRATIONS deliveries is published in batches to
+  `hookline serve --no-worker`, then drained by 1, 2 and 4 (BENCH_SCALE_WORKERS) worker
+  processes started together, each count on a backlog of its own; deliveries/s from their
+  release to the last arrival.
+- Idle: the same API with 2 idle worker processes; events published one at a time reach a
+  worker only through LISTEN/NOTIFY, so publish -> first attempt measures that wake-up path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from bench.harness import (
+    Deployment,
+    Hookline,
+    Options,
+    Receiver,
+    first_arrivals,
+    hookline_api,
+    hookline_process,
+    measure_idle,
+    pair,
+    postgres_database,
+    publish_batches,
+    set_up,
+    wait_until,
+)
+
+SCALE_DATABASE = "hookline_bench_scale"
+IDLE_WORKERS = 2
+
+# Sessions waiting for a lock on `webhooks`: workers stuck in their first claim.
+WAITING_ON_WEBHOOKS = (
+    "SELECT count(DISTINCT pid) FROM pg_locks WHERE relation = 'webhooks'::regclass AND NOT granted"
+)
+LISTENING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'"
+)
+
+
+@dataclass(frozen=True)
+class Drain:
+    workers: int
+    deliveries_per_s: float
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    drains: list[Drain]
+    idle_ms: list[float]
+
+
+async def run_scale(receiver: Receiver, options: Options, workdir: Path) -> ScaleResult:
+    """One API process throughout; a backlog and a drain per worker count, then idle latency."""
+    async with postgres_database(options.postgres_url, SCALE_DATABASE) as url:
+        deployment = Deployment.fresh(url, workdir, "scale")
+        async with hookline_api(deployment, options, "--no-worker", phase="api") as hookline:
+            publisher = await set_up(hookline, receiver, options)
+            monitor = await asyncpg.connect(url)
+            try:
+                drains = []
+                for round_, workers in enumerate(options.scale_workers):
+                    await receiver.reset()
+                    await publish_batches(hookline, publisher, options, first=round_ * options.events)
+                    count, _ = await receiver.count()
+                    if count:
+                        raise RuntimeError(f"{count} deliveries arrived while no worker was running")
+                    drains.append(await drain(deployment, receiver, options, monitor, workers))
+                    await check_successful(hookline, options.deliveries * (round_ + 1))
+                async with contextlib.AsyncExitStack() as stack:
+                    await start_workers(stack, deployment, options, IDLE_WORKERS, "idle")
+
+                    async def listening() -> bool:
+                        return int(await monitor.fetchval(LISTENING)) >= IDLE_WORKERS
+
+                    await wait_until(listening, 60, f"{IDLE_WORKERS} workers to LISTEN")
+                    idle_ms = await measure_idle(hookline, publisher, receiver, options)
+            finally:
+                await monitor.close()
+    return ScaleResult(drains, idle_ms)
+
+
+async def drain(
+    deployment: Deployment, receiver: Receiver, options: Options, monitor: asyncpg.Connection, workers: int
+) -> Drain:
+    """Time `workers` new worker processes draining the backlog already published.
+
+    Each process needs a second or more to import, migrate and connect, and would start
+    draining alone before the others are up. So `monitor` holds an EXCLUSIVE lock on `webhooks`
+    (plain reads pass, claims wait) until every worker waits in its first claim, then lets
+    them all go at once; the time runs from there to the last delivery's arrival.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        async with monitor.transaction():
+            await monitor.execute("LOCK TABLE webhooks IN EXCLUSIVE MODE")
+            await start_workers(stack, deployment, options, workers, f"{workers}-workers")
+
+            async def all_waiting() -> bool:
+                return int(await monitor.fetchval(WAITING_ON_WEBHOOKS)) >= workers
+
+            await wait_until(all_waiting, 60, f"{workers} workers to wait in their first claim")
+            released = time.time()
+        arrivals, duplicates = await first_arrivals(receiver, options.deliveries, options.deadline_s)
+    return Drain(workers, options.deliveries / (max(arrivals.values()) - released), duplicates)
+
+
+async def start_workers(
+    stack: contextlib.AsyncExitStack, deployment: Deployment, options: Options, count: int, phase: str
+) -> None:
+    """`count` `hookline worker` processes, stopped (gracefully) when `stack` closes."""
+    for number in range(count):
+        await stack.enter_async_context(
+            hookline_process(deployment, options, "worker", phase=f"{phase}-{number + 1}")
+        )
+
+
+async def check_successful(hookline: Hookline, expected: int) -> None:
+    """Every Webhook published so far is Successful, once the workers have stopped."""
+    successful = await hookline.count_successful("Process")
+    if successful != expected:
+        raise RuntimeError(f"{successful} Webhooks are Successful, not {expected}")
+
+
+def report_scale(result: ScaleResult, options: Options, ceiling_per_s: float) -> None:
+    print()
+    print(
+        f"PostgreSQL scale-out: a backlog of {options.deliveries} deliveries published in batches to "
+        "`serve --no-worker`, then drained by `hookline worker` processes released together "
+        "(each count its own backlog; every Webhook Successful afterwards)"
+    )
+    print(f"{'workers':>9}{'deliveries/s':>16}{'share of the raw ceiling':>28}{'duplicates':>14}")
+    for d in result.drains:
+        share = d.deliveries_per_s / ceiling_per_s
+        print(f"{d.workers:>9}{d.deliveries_per_s:>16,.0f}{share:>28.0%}{d.duplicates:>14}")
+    print(
+        f"idle publish -> first attempt, API + {IDLE_WORKERS} idle worker processes woken by "
+        f"LISTEN/NOTIFY, p50 / p99 ms (n={options.idle_events}): {pair(result.idle_ms)}"
+    )
