@@ -1,209 +1,45 @@
-"""hookline's use cases, shared by the API, the UI and the CLI.
-
-Each use case commits in one transaction (a batch of events: each event with its Webhooks,
-group-committed with its neighbours). `organization_id=None` means "any organization" and is only
-passed for admin keys; every other caller is confined to its own organization, and ids of
-other organizations answer NotFound, exactly like ids that do not exist.
-"""
+"""Registrations: create (validated, deduplicated, idempotent, verified), change, delete,
+rotate secrets, and test webhooks on demand."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.clock import Clock
-from hookline.crypto import SecretBox, hash_api_key, new_api_key, new_signing_secret
-from hookline.delivery.dispatch import Dispatched, Dispatcher
-from hookline.delivery.guard import BlockedTarget, TargetGuard
-from hookline.delivery.wakeup import Wakeup, notify_due
+from hookline.crypto import new_signing_secret
+from hookline.delivery.dispatch import Dispatched
+from hookline.delivery.guard import BlockedTarget
+from hookline.delivery.wakeup import notify_due
 from hookline.domain import rotation
-from hookline.domain.catalog import Catalog
-from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
-from hookline.domain.errors import (
-    Conflict,
-    ErrorCollector,
-    FieldError,
-    InvalidInput,
-    NotFound,
-    PayloadTooLarge,
-)
+from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.errors import Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
-from hookline.domain.grouping import group_key_of
-from hookline.domain.states import can_transition, sources_of
 from hookline.domain.urls import normalize_target_url
-from hookline.fanout import EventRecord, FanOut, Published
 from hookline.ids import new_id
-from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED
-from hookline.store import api_keys as keys_store
-from hookline.store import attempts as attempts_store
-from hookline.store import events as events_store
+from hookline.service.base import UseCases
+from hookline.service.drafts import (
+    RegistrationChanges,
+    RegistrationDraft,
+    RegistrationFilter,
+    TargetAuthorization,
+)
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database
 from hookline.store.organizations import ensure_organization
-from hookline.store.records import ApiKey, Attempt, Page, Registration, Webhook
+from hookline.store.records import Page, Registration
 from hookline.store.webhooks import ClaimedWebhook
 
-KEY_RECHECK = timedelta(seconds=10)
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-COVERAGE_WINDOW = timedelta(days=7)
-RECOVER_RATE_PER_S = 20
 TEST_ENTITY = "WebhookRegistration"
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a role, and the organization it is confined to (None: admin, any)."""
-
-    role: Role
-    organization_id: str | None
-    key_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TargetAuthorization:
-    authorization_type: AuthorizationType = AuthorizationType.NONE
-    username: str | None = None
-    password: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationDraft:
-    organization_id: str
-    target_url: str
-    enabled_events: list[tuple[str, WebhookEventType]]
-    should_group: bool = False
-    should_group_continue_after_fail: bool = False
-    coalesce_updates: bool = False
-    """A newer Updated event of an entity replaces a still-waiting Updated Webhook's payload."""
-    target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
-    description: str | None = None
-    expires_at: datetime | None = None
-    verify: bool = False
-    """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationChanges:
-    """A PATCH: only the fields that are set change."""
-
-    target_url: str | None = None
-    enabled_events: list[tuple[str, WebhookEventType]] | None = None
-    should_group: bool | None = None
-    should_group_continue_after_fail: bool | None = None
-    coalesce_updates: bool | None = None
-    target_authorization: TargetAuthorization | None = None
-    description: str | None = None
-    clear_description: bool = False
-    is_active: bool | None = None
-    expires_at: datetime | None = None
-    clear_expires_at: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RegistrationFilter:
-    target_url: str | None = None
-    entity_name: str | None = None
-    type: WebhookEventType | None = None
-    is_active: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EventDraft:
-    organization_id: str
-    entity_name: str
-    type: WebhookEventType
-    entity_id: str
-    idempotency_id: str | None = None
-    group_key: str | None = None
-    occurred_at: datetime | None = None
-    data: object = None
-
-
-class Hookline:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        clock: Clock,
-        box: SecretBox,
-        catalog: Catalog,
-        guard: TargetGuard,
-        wakeup: Wakeup,
-        dispatcher: Dispatcher,
-        fanout: FanOut,
-        max_event_data_bytes: int,
-        admin_key: str | None = None,
-    ) -> None:
-        self.db = db
-        self.clock = clock
-        self.box = box
-        self.catalog = catalog
-        self.guard = guard
-        self.wakeup = wakeup
-        self.dispatcher = dispatcher
-        self.max_event_data_bytes = max_event_data_bytes
-        self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
-        self._fanout = fanout
-        self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
-
-    # API keys ---------------------------------------------------------------------------------
-
-    async def create_api_key(self, organization_id: str, role: Role, name: str | None) -> tuple[ApiKey, str]:
-        """A new key; the plain key is returned here once and never stored."""
-        now = self.clock.now()
-        key = new_api_key()
-        record = ApiKey(new_id("key"), organization_id, role, name or "", now, None, None)
-        async with self.db.write() as conn:
-            await ensure_organization(conn, organization_id, now)
-            await keys_store.insert_api_key(conn, record, hash_api_key(key))
-        return record, key
-
-    async def authenticate(self, key: str) -> Principal | None:
-        """The key's principal; a valid key is re-read from the database at most every
-        KEY_RECHECK, so a revocation in another process takes effect within that time."""
-        key_hash = hash_api_key(key)
-        if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
-            return Principal(Role.ADMIN, None)
-        now = self.clock.now()
-        cached = self._checked_keys.get(key_hash)
-        if cached is not None and now - cached[1] < KEY_RECHECK:
-            return cached[0]
-        async with self.db.read() as conn:
-            record = await keys_store.find_live_key(conn, key_hash)
-        if record is None:
-            self._checked_keys.pop(key_hash, None)
-            return None
-        if record.last_used_at is None or now - record.last_used_at > keys_store.LAST_USED_PRECISION:
-            async with self.db.write() as conn:
-                await keys_store.touch_api_key(conn, record.id, now)
-        scope = None if record.role is Role.ADMIN else record.organization_id
-        principal = Principal(record.role, scope, record.id)
-        if len(self._checked_keys) >= 10_000:
-            self._checked_keys.clear()
-        self._checked_keys[key_hash] = (principal, now)
-        return principal
-
-    async def list_api_keys(self, page_number: int, page_size: int) -> Page[ApiKey]:
-        async with self.db.read() as conn:
-            return await keys_store.list_api_keys(conn, page_number, page_size)
-
-    async def revoke_api_key(self, key_id: str) -> None:
-        async with self.db.write() as conn:
-            if not await keys_store.revoke_api_key(conn, key_id, self.clock.now()):
-                raise NotFound(f"no API key {key_id!r}")
-        for key_hash, (principal, _) in list(self._checked_keys.items()):
-            if principal.key_id == key_id:
-                del self._checked_keys[key_hash]
-
-    # Registrations ----------------------------------------------------------------------------
+class RegistrationUseCases(UseCases):
+    """Every change is validated in full first, then written in one transaction."""
 
     async def register_idempotently(
         self, draft: RegistrationDraft, idempotency_key: str
@@ -506,217 +342,6 @@ class Hookline:
             payload=json.dumps({"test": True}),
         )
         return await self.dispatcher.dispatch(probe)
-
-    async def recover(
-        self,
-        registration_id: str,
-        organization_id: str | None,
-        *,
-        since: datetime,
-        until: datetime | None,
-        states: Sequence[WebhookState],
-        dry_run: bool,
-    ) -> int:
-        """Give each matching Webhook of the registration one more attempt; answers how many.
-
-        The attempts are spread at RECOVER_RATE_PER_S, so a recovered target is not flooded
-        with its whole backlog at once.
-        """
-        if until is not None and until <= since:
-            raise InvalidInput.one("until", "must be after since")
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            await self._registration(conn, registration_id, organization_id)
-            ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
-            if not dry_run:
-                spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
-                for position, webhook_id in enumerate(ids):
-                    await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
-                await notify_due(conn)
-        if ids and not dry_run:
-            self.wakeup.ring()
-        return len(ids)
-
-    # Events -----------------------------------------------------------------------------------
-
-    async def publish(self, draft: EventDraft) -> Published:
-        """Record the event and one Webhook per matching subscription in ONE transaction."""
-        return await self._submit(self._event_record(draft, self.clock.now()))
-
-    async def publish_many(self, drafts: Sequence[EventDraft]) -> list[Published]:
-        """Publish a batch, checked as a whole first: one invalid event refuses them all.
-
-        The events share group-committed transactions; each is still all-or-nothing with its
-        Webhooks. Answers in the order given.
-        """
-        now = self.clock.now()
-        records: list[EventRecord] = []
-        errors = ErrorCollector()
-        for index, draft in enumerate(drafts):
-            try:
-                records.append(self._event_record(draft, now))
-            except InvalidInput as error:
-                for field_error in error.errors:
-                    errors.add(f"events[{index}].{field_error.field}", field_error.message)
-            except PayloadTooLarge as error:
-                raise PayloadTooLarge(f"events[{index}]: {error.detail}") from None
-        errors.raise_if_any()
-        return list(await asyncio.gather(*(self._submit(record) for record in records)))
-
-    def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
-        try:
-            entity_name = self.catalog.publishable(draft.entity_name)
-        except ValueError as error:
-            raise InvalidInput.one("entityName", str(error)) from None
-        payload = json.dumps(
-            draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
-        )
-        if len(payload.encode()) > self.max_event_data_bytes:
-            raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
-        return EventRecord(
-            organization_id=draft.organization_id,
-            idempotency_id=draft.idempotency_id,
-            entity_name=entity_name,
-            type=draft.type,
-            entity_id=draft.entity_id,
-            group_key=draft.group_key,
-            effective_group_key=group_key_of(entity_name, draft.entity_id, draft.group_key),
-            occurred_at=draft.occurred_at or now,
-            payload=payload,
-            now=now,
-        )
-
-    async def _submit(self, record: EventRecord) -> Published:
-        try:
-            published = await self._fanout.publish(record)
-        except IntegrityError:
-            if record.idempotency_id is None:
-                raise
-            async with self.db.read() as conn:  # a concurrent request with the same id won
-                found = await events_store.find_by_idempotency_id(
-                    conn, record.organization_id, record.idempotency_id
-                )
-            if found is None:
-                raise
-            return Published(found[0], found[1], replayed=True)
-        if not published.replayed:
-            EVENTS_PUBLISHED.inc()
-            WEBHOOKS_CREATED.inc(len(published.webhook_ids))
-            if published.webhook_ids:
-                self.wakeup.ring()
-        return published
-
-    # Webhooks ---------------------------------------------------------------------------------
-
-    async def list_webhooks(
-        self, where: webhooks_store.WebhookFilter, page_number: int, page_size: int
-    ) -> Page[Webhook]:
-        if where.entity_name is not None:
-            where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
-        async with self.db.read() as conn:
-            return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
-
-    async def entity_coverage(
-        self, organization_id: str | None
-    ) -> dict[tuple[str, WebhookEventType], tuple[int, int]]:
-        """Per catalog entity and type: events published and Webhooks Successful in the last
-        COVERAGE_WINDOW, zeros included, so gaps in coverage are visible."""
-        async with self.db.read() as conn:
-            counts = await events_store.coverage_since(
-                conn, organization_id, self.clock.now() - COVERAGE_WINDOW
-            )
-        return {
-            (name, kind): counts.get((name, kind.value), (0, 0))
-            for name in self.catalog.names
-            for kind in WebhookEventType
-        }
-
-    async def count_webhooks_by_state(self, organization_id: str | None) -> dict[WebhookState, int]:
-        async with self.db.read() as conn:
-            return await webhooks_store.count_by_state(conn, organization_id)
-
-    async def get_webhook(self, webhook_id: str, organization_id: str | None) -> Webhook:
-        async with self.db.read() as conn:
-            return await self._webhook(conn, webhook_id, organization_id)
-
-    async def list_attempts(
-        self, webhook_id: str, organization_id: str | None, page_number: int, page_size: int
-    ) -> Page[Attempt]:
-        async with self.db.read() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
-            return await attempts_store.list_attempts(conn, webhook_id, page_number, page_size)
-
-    async def abort(self, webhook_id: str, organization_id: str | None) -> Webhook:
-        return await self._settle(webhook_id, organization_id, WebhookState.ABORTED)
-
-    async def resolve(self, webhook_id: str, organization_id: str | None) -> Webhook:
-        return await self._settle(webhook_id, organization_id, WebhookState.RESOLVED)
-
-    async def retry(self, webhook_id: str, organization_id: str | None) -> Webhook:
-        """One more attempt now, whatever the state; Retrying until that attempt ends."""
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
-            await webhooks_store.grant_attempt(conn, webhook_id, now)
-            await notify_due(conn)
-            updated = await self._webhook(conn, webhook_id, None)
-        self.wakeup.ring()
-        return updated
-
-    async def _settle(self, webhook_id: str, organization_id: str | None, target: WebhookState) -> Webhook:
-        """Abort or resolve by hand; releases the next Webhook of its group if that was waiting."""
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            webhook = await self._webhook(conn, webhook_id, organization_id)
-            if webhook.state is target:
-                return webhook
-            if not can_transition(webhook.state, target):
-                raise Conflict(
-                    f"a {webhook.state.label} webhook cannot become {target.label}", state=webhook.state.value
-                )
-            moved = await webhooks_store.change_state(
-                conn, webhook_id, sources=sources_of(target), target=target, now=now
-            )
-            if not moved:
-                raise Conflict("the webhook changed meanwhile; read it again")
-            registration = await reg_store.get_registration(conn, webhook.registration_id, None)
-            released = None
-            if registration is not None and registration.should_group:
-                released = await webhooks_store.release_group(
-                    conn,
-                    webhook.registration_id,
-                    webhook.group_key,
-                    continue_after_fail=registration.should_group_continue_after_fail,
-                    now=now,
-                )
-                if released:
-                    await notify_due(conn)
-            updated = await self._webhook(conn, webhook_id, None)
-        if released:
-            self.wakeup.ring()
-        return updated
-
-    # Helpers ----------------------------------------------------------------------------------
-
-    async def _registration(
-        self, conn: AsyncConnection, registration_id: str, organization_id: str | None
-    ) -> Registration:
-        found = await reg_store.get_registration(conn, registration_id, organization_id)
-        if found is None:
-            raise NotFound(f"no webhook registration {registration_id!r}")
-        return found
-
-    async def _webhook(self, conn: AsyncConnection, webhook_id: str, organization_id: str | None) -> Webhook:
-        found = await webhooks_store.get_webhook(conn, webhook_id, organization_id)
-        if found is None:
-            raise NotFound(f"no webhook {webhook_id!r}")
-        return found
-
-    def _canonical_entity(self, name: str, field_name: str) -> str:
-        try:
-            return self.catalog.canonical(name)
-        except ValueError as error:
-            raise InvalidInput.one(field_name, str(error)) from None
 
     async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> str:
         """Normalized URL if it may be registered; resolves the host like delivery will."""

@@ -1,0 +1,68 @@
+"""The inputs of the use cases, as the API, UI and CLI hand them over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hookline.domain.enums import AuthorizationType, WebhookEventType
+
+
+@dataclass(frozen=True, slots=True)
+class TargetAuthorization:
+    authorization_type: AuthorizationType = AuthorizationType.NONE
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationDraft:
+    organization_id: str
+    target_url: str
+    enabled_events: list[tuple[str, WebhookEventType]]
+    should_group: bool = False
+    should_group_continue_after_fail: bool = False
+    coalesce_updates: bool = False
+    """A newer Updated event of an entity replaces a still-waiting Updated Webhook's payload."""
+    target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
+    description: str | None = None
+    expires_at: datetime | None = None
+    verify: bool = False
+    """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationChanges:
+    """A PATCH: only the fields that are set change."""
+
+    target_url: str | None = None
+    enabled_events: list[tuple[str, WebhookEventType]] | None = None
+    should_group: bool | None = None
+    should_group_continue_after_fail: bool | None = None
+    coalesce_updates: bool | None = None
+    target_authorization: TargetAuthorization | None = None
+    description: str | None = None
+    clear_description: bool = False
+    is_active: bool | None = None
+    expires_at: datetime | None = None
+    clear_expires_at: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFilter:
+    target_url: str | None = None
+    entity_name: str | None = None
+    type: WebhookEventType | None = None
+    is_active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EventDraft:
+    organization_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    idempotency_id: str | None = None
+    group_key: str | None = None
+    occurred_at: datetime | None = None
+    data: object = None

@@ -1,0 +1,67 @@
+"""API keys: creation, authentication with a short cache, revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hookline.crypto import hash_api_key, new_api_key
+from hookline.domain.enums import Role
+from hookline.domain.errors import NotFound
+from hookline.ids import new_id
+from hookline.service.base import Principal, UseCases
+from hookline.store import api_keys as keys_store
+from hookline.store.organizations import ensure_organization
+from hookline.store.records import ApiKey, Page
+
+KEY_RECHECK = timedelta(seconds=10)
+
+
+class ApiKeyUseCases(UseCases):
+    """Keys are shown once and stored as hashes; a checked key is trusted for KEY_RECHECK."""
+
+    async def create_api_key(self, organization_id: str, role: Role, name: str | None) -> tuple[ApiKey, str]:
+        """A new key; the plain key is returned here once and never stored."""
+        now = self.clock.now()
+        key = new_api_key()
+        record = ApiKey(new_id("key"), organization_id, role, name or "", now, None, None)
+        async with self.db.write() as conn:
+            await ensure_organization(conn, organization_id, now)
+            await keys_store.insert_api_key(conn, record, hash_api_key(key))
+        return record, key
+
+    async def authenticate(self, key: str) -> Principal | None:
+        """The key's principal; a valid key is re-read from the database at most every
+        KEY_RECHECK, so a revocation in another process takes effect within that time."""
+        key_hash = hash_api_key(key)
+        if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
+            return Principal(Role.ADMIN, None)
+        now = self.clock.now()
+        cached = self._checked_keys.get(key_hash)
+        if cached is not None and now - cached[1] < KEY_RECHECK:
+            return cached[0]
+        async with self.db.read() as conn:
+            record = await keys_store.find_live_key(conn, key_hash)
+        if record is None:
+            self._checked_keys.pop(key_hash, None)
+            return None
+        if record.last_used_at is None or now - record.last_used_at > keys_store.LAST_USED_PRECISION:
+            async with self.db.write() as conn:
+                await keys_store.touch_api_key(conn, record.id, now)
+        scope = None if record.role is Role.ADMIN else record.organization_id
+        principal = Principal(record.role, scope, record.id)
+        if len(self._checked_keys) >= 10_000:
+            self._checked_keys.clear()
+        self._checked_keys[key_hash] = (principal, now)
+        return principal
+
+    async def list_api_keys(self, page_number: int, page_size: int) -> Page[ApiKey]:
+        async with self.db.read() as conn:
+            return await keys_store.list_api_keys(conn, page_number, page_size)
+
+    async def revoke_api_key(self, key_id: str) -> None:
+        async with self.db.write() as conn:
+            if not await keys_store.revoke_api_key(conn, key_id, self.clock.now()):
+                raise NotFound(f"no API key {key_id!r}")
+        for key_hash, (principal, _) in list(self._checked_keys.items()):
+            if principal.key_id == key_id:
+                del self._checked_keys[key_hash]
