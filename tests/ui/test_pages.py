@@ -9,9 +9,10 @@ import pytest
 
 from hookline.api.app import create_app
 from hookline.clock import FrozenClock
-from hookline.domain.enums import Role, WebhookState
+from hookline.domain.enums import Role, WebhookEventType, WebhookState
 from hookline.runtime import Runtime
-from tests.conftest import Receiver
+from hookline.service import EventDraft
+from tests.conftest import Receiver, Reply
 from tests.ui.conftest import EVIL_BODY, PASSWORD, USERNAME, Seeded, csrf_of, new_key, seed, sign_in
 
 
@@ -458,3 +459,19 @@ async def test_ui_with_a_trailing_slash_goes_to_the_overview(signed_in: httpx.As
     answer = await signed_in.get("/ui/")
     assert answer.status_code == 307
     assert answer.headers["location"] == "/ui"
+
+
+async def test_a_failing_registration_is_marked_in_the_list_and_on_its_page(
+    signed_in: httpx.AsyncClient, seeded: Seeded, runtime: Runtime, receiver: Receiver
+) -> None:
+    listing = await signed_in.get("/ui/registrations")
+    assert 'class="badge active"' in listing.text and "badge failing" not in listing.text
+
+    receiver.default = Reply(500)
+    await runtime.hookline.publish(EventDraft("acme", "Tenant", WebhookEventType.CREATED, "8"))
+    assert await runtime.worker.deliver_due() == 1
+
+    listing = await signed_in.get("/ui/registrations")
+    assert 'class="badge failing"' in listing.text and 'class="badge active"' not in listing.text
+    detail = (await signed_in.get(f"/ui/registrations/{seeded.registration_id}")).text
+    assert "Every attempt has failed since" in detail
