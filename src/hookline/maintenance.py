@@ -39,6 +39,7 @@ class MaintenanceReport:
     failing: int = 0
     purged_webhooks: int = 0
     purged_events: int = 0
+    purged_registrations: int = 0
 
 
 class Maintenance:
@@ -94,12 +95,14 @@ class Maintenance:
                 ),
                 now,
             )
-        purged_webhooks = purged_events = 0
+        purged = [0, 0, 0]
         if self._retention:
             cutoff = now - self._retention
-            purged_webhooks = await self._purge(webhooks_store.purge_ended, cutoff)
-            purged_events = await self._purge(events_store.purge_orphaned_events, cutoff)
-        return MaintenanceReport(expired, failing, purged_webhooks, purged_events)
+            purges = (webhooks_store.purge_ended, events_store.purge_orphaned_events, reg_store.purge_deleted)
+            purged = [
+                await self._purge(purge, cutoff) for purge in purges
+            ]  # Webhooks first: they refer to the rest
+        return MaintenanceReport(expired, failing, *purged)
 
     async def _deactivate_each(self, find: Find, reason_for: Callable[[datetime], str], now: datetime) -> int:
         """Deactivate every registration `find` names, each in its own short transaction."""

@@ -9,10 +9,13 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from hookline.clock import FrozenClock
 from hookline.domain.retry import RetryPolicy
 from hookline.maintenance import MaintenanceReport
 from hookline.runtime import Runtime
+from hookline.store.tables import webhook_events, webhook_registrations, webhook_target_authorizations
 from tests.api.support import iso
 from tests.conftest import START, Reply
 from tests.delivery.conftest import Client, LiveReceiver, StackFactory
@@ -239,20 +242,35 @@ async def test_retention_purges_old_ended_webhooks_with_their_attempts_in_small_
     assert await stack.runtime.maintenance.run_once() == MaintenanceReport()
 
 
-async def test_retention_purges_events_left_without_webhooks_and_zero_keeps_everything(
+async def test_retention_purges_what_is_left_without_webhooks_and_zero_keeps_everything(
     make_stack: StackFactory, receiver: LiveReceiver, clock: FrozenClock
 ) -> None:
     keeping = await make_stack(clock, retention=timedelta(0))
     purging = await make_stack(clock)
-    await purging.client.register(receiver.url())
+    kept = await purging.client.register(receiver.url("/kept"))
+    deleted = await purging.client.register(
+        receiver.url("/deleted"),
+        targetAuthorization={"authorizationType": "Basic", "username": "u", "password": "p"},
+    )
     for n in range(3):
         await purging.client.publish(str(n))
-    assert await purging.runtime.worker.deliver_due() == 3
+    assert await purging.runtime.worker.deliver_due() == 6
+    answer = await purging.client.http.delete(
+        f"/api/webhook-registrations/{deleted['id']}", headers=purging.client.headers
+    )
+    assert answer.status_code == 204
     clock.advance(timedelta(days=31))
 
     assert await keeping.runtime.maintenance.run_once() == MaintenanceReport()
     report = await purging.runtime.maintenance.run_once()
-    assert (report.purged_webhooks, report.purged_events) == (3, 3)
+
+    assert (report.purged_webhooks, report.purged_events, report.purged_registrations) == (6, 3, 1)
+    assert (await purging.client.registration(kept["id"]))["isActive"] is True
+    r, e, a = webhook_registrations, webhook_events, webhook_target_authorizations
+    async with purging.runtime.db.read() as conn:
+        for column in (r.c.id, e.c.registration_id, a.c.registration_id):
+            left = await conn.scalar(select(func.count()).where(column == deleted["id"]))
+            assert left == 0, column
 
 
 async def test_concurrent_maintenance_jobs_deactivate_and_announce_each_registration_once(

@@ -16,6 +16,7 @@ from hookline.store.records import EnabledEvent, Page, Registration
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     webhook_events,
+    webhooks,
     webhook_registrations,
     webhook_target_authorizations,
 )
@@ -265,6 +266,23 @@ async def active_past(
         select(r.c.id, column).where(r.c.is_active.is_(True), column <= moment).order_by(column).limit(limit)
     )
     return [(row[0], row[1]) for row in rows]
+
+
+async def purge_deleted(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` registrations deleted before `before` that no Webhook refers to any
+    more, with their events and authorization (their encrypted secrets go with them)."""
+    gone = (
+        select(r.c.id)
+        .where(r.c.deleted_at < before, ~exists().where(webhooks.c.registration_id == r.c.id))
+        .order_by(r.c.deleted_at)
+        .limit(limit)
+    )
+    ids = list((await conn.execute(gone)).scalars())
+    if ids:
+        await conn.execute(delete(webhook_events).where(webhook_events.c.registration_id.in_(ids)))
+        await conn.execute(delete(a).where(a.c.registration_id.in_(ids)))
+        await conn.execute(delete(r).where(r.c.id.in_(ids)))
+    return len(ids)
 
 
 def live_registration_clause(now: datetime) -> Any:
