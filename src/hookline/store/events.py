@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.store.registrations import live_registration_clause
+from hookline.store.sql import unreferenced_before
 from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks
 
 
@@ -111,13 +112,7 @@ async def purge_orphaned_events(conn: AsyncConnection, before: datetime, limit: 
     """Delete up to `limit` events recorded before `before` that no Webhook refers to any more
     (ix_domain_events_created; the webhooks' unique key starts with domain_event_id)."""
     e = domain_events
-    orphaned = (
-        select(e.c.id)
-        .where(e.c.created_at < before, ~exists().where(webhooks.c.domain_event_id == e.c.id))
-        .order_by(e.c.created_at)
-        .limit(limit)
-    )
-    ids = list((await conn.execute(orphaned)).scalars())
+    ids = await unreferenced_before(conn, e.c.created_at, before, webhooks.c.domain_event_id, limit)
     if ids:
         await conn.execute(delete(e).where(e.c.id.in_(ids)))
     return len(ids)

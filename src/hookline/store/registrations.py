@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.ids import new_id
 from hookline.store.records import EnabledEvent, Page, Registration
-from hookline.store.sql import count_of
+from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
     webhook_events,
-    webhooks,
     webhook_registrations,
     webhook_target_authorizations,
+    webhooks,
 )
 
 r = webhook_registrations
@@ -271,13 +271,7 @@ async def active_past(
 async def purge_deleted(conn: AsyncConnection, before: datetime, limit: int) -> int:
     """Delete up to `limit` registrations deleted before `before` that no Webhook refers to any
     more, with their events and authorization (their encrypted secrets go with them)."""
-    gone = (
-        select(r.c.id)
-        .where(r.c.deleted_at < before, ~exists().where(webhooks.c.registration_id == r.c.id))
-        .order_by(r.c.deleted_at)
-        .limit(limit)
-    )
-    ids = list((await conn.execute(gone)).scalars())
+    ids = await unreferenced_before(conn, r.c.deleted_at, before, webhooks.c.registration_id, limit)
     if ids:
         await conn.execute(delete(webhook_events).where(webhook_events.c.registration_id.in_(ids)))
         await conn.execute(delete(a).where(a.c.registration_id.in_(ids)))

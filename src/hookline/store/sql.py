@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Column, Select, Table, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,3 +22,18 @@ async def count_of(conn: AsyncConnection, query: Select[Any]) -> int:
     """Rows `query` would return, ignoring its ordering and paging."""
     counted = select(func.count()).select_from(query.order_by(None).limit(None).offset(None).subquery())
     return int((await conn.execute(counted)).scalar_one())
+
+
+async def unreferenced_before(
+    conn: AsyncConnection, age: Column[Any], before: datetime, referrer: Column[Any], limit: int
+) -> list[str]:
+    """Ids of up to `limit` rows of `age`'s table, oldest first, older than `before`, that no
+    row refers to through the foreign key column `referrer`: what retention may delete."""
+    table = age.table
+    query = (
+        select(table.c.id)
+        .where(age < before, ~exists().where(referrer == table.c.id))
+        .order_by(age)
+        .limit(limit)
+    )
+    return list((await conn.execute(query)).scalars())
