@@ -51,8 +51,12 @@ class Runtime:
             policy=settings.retry_policy,
             dispatcher=dispatcher,
             wakeup=self.wakeup,
-            lease=settings.delivery_timeout,
-            options=WorkerOptions(concurrency=settings.worker_concurrency),
+            lease=settings.lease,
+            options=WorkerOptions(
+                concurrency=settings.worker_concurrency,
+                per_registration=settings.per_registration_concurrency,
+                stop_timeout_s=settings.graceful_stop_timeout.total_seconds(),
+            ),
         )
         self._listener: PostgresListener | None = None
         self._worker_task: asyncio.Task[None] | None = None
@@ -68,7 +72,8 @@ class Runtime:
             self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
 
     async def stop(self) -> None:
-        """Stop claiming, let in-flight attempts finish and be recorded, then close everything."""
+        """Stop claiming, let in-flight attempts finish and be recorded (within the stop timeout;
+        the rest is handed back), then close everything."""
         try:
             if self._worker_task is not None:
                 self.worker.stop()

@@ -12,7 +12,7 @@ import pytest
 
 from hookline.clock import FrozenClock
 from hookline.delivery import worker as worker_module
-from hookline.delivery.worker import LEASE_MARGIN, WorkerOptions
+from hookline.delivery.worker import WorkerOptions
 from hookline.runtime import Runtime
 from tests.conftest import Reply
 from tests.delivery.conftest import Client, LiveReceiver, running, worker_for
@@ -40,7 +40,7 @@ async def test_a_claim_holds_until_its_lease_expires_and_a_late_result_is_discar
     clock: FrozenClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    lease = runtime.settings.delivery_timeout + LEASE_MARGIN
+    lease = runtime.settings.lease
     await client.register(receiver.url())
     gate = receiver.hold()
     slow = worker_for(runtime, ONE_AT_A_TIME)
@@ -108,7 +108,7 @@ async def test_a_failed_recording_loses_nothing(
     webhook = await client.webhook(webhook_id)
     assert (webhook["state"], webhook["attemptCount"]) == (CREATED, 0)
     assert await client.attempts(webhook_id) == []  # the attempt went with its transaction
-    clock.advance(runtime.settings.delivery_timeout + LEASE_MARGIN - timedelta(microseconds=1))
+    clock.advance(runtime.settings.lease - timedelta(microseconds=1))
     assert await runtime.worker.deliver_due() == 0
     clock.advance(timedelta(microseconds=1))
     assert await runtime.worker.deliver_due() == 1
@@ -132,7 +132,7 @@ async def test_the_run_loop_survives_a_failed_recording(
     async with running(worker_for(runtime)):
         webhook_id = await client.publish_one()
         await asyncio.wait_for(failed.wait(), 15)
-        clock.advance(runtime.settings.delivery_timeout + LEASE_MARGIN)
+        clock.advance(runtime.settings.lease)
         runtime.wakeup.ring()
         await receiver.wait_for_requests(2)
 
