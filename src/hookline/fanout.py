@@ -65,6 +65,7 @@ class FanOut:
         open_groups: set[tuple[str, str]] = set()  # groups given a Webhook earlier in this batch
         event_rows: list[dict[str, object]] = []
         webhook_rows: list[dict[str, object]] = []
+        await self._lock_groups(conn, batch, subscriptions)
         for event in batch:
             replay = await self._replay(conn, event, first_by_id)
             if replay is not None:
@@ -75,8 +76,6 @@ class FanOut:
             event_id = new_id("evt")
             event_rows.append(_event_row(event_id, event))
             key = (event.organization_id, event.entity_name, event.type)
-            if key not in subscriptions:
-                subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
             ids = []
             for subscription in subscriptions[key]:
                 state = await self._initial_state(conn, subscription, event.effective_group_key, open_groups)
@@ -92,6 +91,25 @@ class FanOut:
         if webhook_rows:
             await notify_due(conn)
         return results
+
+    @staticmethod
+    async def _lock_groups(
+        conn: AsyncConnection,
+        batch: list[EventRecord],
+        subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]],
+    ) -> None:
+        """Look up every event's subscriptions into `subscriptions`, then lock every group the
+        batch publishes into, all at once in the one global order (as workers releasing groups
+        do): taken one by one in event order, they could deadlock with a worker."""
+        groups: set[tuple[str, str]] = set()
+        for event in batch:
+            key = (event.organization_id, event.entity_name, event.type)
+            if key not in subscriptions:
+                subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
+            groups |= {
+                (s.registration_id, event.effective_group_key) for s in subscriptions[key] if s.should_group
+            }
+        await webhooks_store.lock_groups(conn, groups)
 
     @staticmethod
     async def _replay(
