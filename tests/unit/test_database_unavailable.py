@@ -10,10 +10,18 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from hookline.store.db import unavailable
 
 
+def _wrapped(cause: BaseException) -> DBAPIError:
+    """As SQLAlchemy's asyncpg dialect raises a refused connect: its error around the adapter's."""
+    adapter_error = Exception(str(cause))
+    adapter_error.__cause__ = cause
+    return DBAPIError(None, None, adapter_error)
+
+
 @pytest.mark.parametrize(
     "error",
     [
         DBAPIError("SELECT 1", None, Exception("connection was closed"), connection_invalidated=True),
+        _wrapped(asyncpg.CannotConnectNowError("the database system is shutting down")),
         OperationalError("SELECT 1", None, Exception("database is locked")),
         PoolTimeout("QueuePool limit reached"),
         ConnectionRefusedError(111, "Connect call failed"),
@@ -32,6 +40,7 @@ def test_unreachable(error: BaseException) -> None:
     [
         IntegrityError("INSERT", None, Exception("duplicate key")),
         DBAPIError("SELECT nonsense", None, Exception("syntax error")),
+        _wrapped(asyncpg.UndefinedColumnError("column does not exist")),
         asyncpg.UndefinedColumnError("column does not exist"),
         ValueError("a bug"),
     ],

@@ -128,7 +128,11 @@ def unavailable(error: BaseException) -> bool:
     connection dropped, the pool exhausted) rather than a statement gone wrong: the first is
     answered 503 and retried, the second is a bug."""
     if isinstance(error, DBAPIError):
-        return error.connection_invalidated or isinstance(error, OperationalError)
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return True
+        # A refused connect ("shutting down", "starting up") arrives wrapped twice: SQLAlchemy's
+        # error around the driver adapter's, caused by asyncpg's own.
+        return error.orig is not None and isinstance(error.orig.__cause__, _SERVER_GONE)
     return isinstance(error, (PoolTimeout, OSError, *_SERVER_GONE))
 
 
