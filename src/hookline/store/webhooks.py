@@ -6,6 +6,7 @@ change that lost a race touches no row instead of overwriting a newer state.
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Iterable, Mapping
@@ -15,14 +16,15 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Subquery,
+    Update,
     and_,
     bindparam,
     case,
     exists,
     func,
-    literal,
     select,
     text,
     union,
@@ -316,14 +318,28 @@ class ClaimLimits:
 
     @property
     def partial(self) -> dict[str, int]:
-        return {r: more for r, more in self.allowance.items() if 0 < more < self.per_registration}
+        """Allowances that can bind: below both the default cap and the claim's size."""
+        binding = min(self.per_registration, self.total)
+        return {r: more for r, more in sorted(self.allowance.items()) if 0 < more < binding}
 
     @property
     def first_attempts(self) -> int:
         return math.ceil(self.total * FIRST_ATTEMPT_SHARE)
 
+    def parameters(self) -> dict[str, Any]:
+        """The bind parameters of `_claim_statement` for these limits."""
+        partial = self.partial
+        return {
+            "total": self.total,
+            "first_attempts": self.first_attempts,
+            "per_registration": self.per_registration,
+            "full": self.full,
+            **{f"registration_{i}": registration for i, registration in enumerate(partial)},
+            **{f"allowance_{i}": more for i, more in enumerate(partial.values())},
+        }
 
-def _due_rows(conn: AsyncConnection, now: datetime, limits: ClaimLimits, *, first_only: bool) -> Subquery:
+
+def _due_rows(dialect: str, *, first_only: bool) -> Subquery:
     """The oldest due, unleased Webhooks of registrations with room, locked on PostgreSQL.
 
     An index scan of ix_webhooks_due in due order, cut at the claim's size. The lock is taken
@@ -332,30 +348,43 @@ def _due_rows(conn: AsyncConnection, now: datetime, limits: ClaimLimits, *, firs
     """
     rows = (
         select(w.c.seq, w.c.registration_id, w.c.next_attempt_at, w.c.attempt_count)
-        .where(_DUE, w.c.next_attempt_at <= now)
-        .where((w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= now))
+        .where(_DUE, w.c.next_attempt_at <= bindparam("now"))
+        .where((w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= bindparam("now")))
+        .where(w.c.registration_id.not_in(bindparam("full", expanding=True)))
         .order_by(w.c.next_attempt_at)
-        .limit(limits.first_attempts if first_only else limits.total)
+        .limit(bindparam("first_attempts" if first_only else "total", type_=Integer))
     )
     if first_only:
         rows = rows.where(w.c.attempt_count == 0)
-    if limits.full:
-        rows = rows.where(w.c.registration_id.not_in(limits.full))
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         rows = rows.with_for_update(skip_locked=True)
     return rows.subquery("first_attempts" if first_only else "oldest")
 
 
-def _chosen(conn: AsyncConnection, now: datetime, limits: ClaimLimits) -> Select[Any]:
-    """The seqs to claim: from the oldest due rows plus the oldest due first attempts, at most
-    each registration's allowance (oldest first), first attempts up to their share, then by
-    due time."""
-    oldest = _due_rows(conn, now, limits, first_only=False)
-    firsts = _due_rows(conn, now, limits, first_only=True)
+@functools.lru_cache(maxsize=64)
+def _claim_statement(dialect: str, partial: int) -> Update:
+    """The claim, built once per dialect and number of partial allowances (`partial`): building
+    it anew took longer in Python than running it took in the database.
+
+    It leases what it chose: from the oldest due rows plus the oldest due first attempts, at
+    most each registration's allowance (oldest first), first attempts up to their share, then
+    by due time.
+    """
+    oldest = _due_rows(dialect, first_only=False)
+    firsts = _due_rows(dialect, first_only=True)
     pool = union(select(*oldest.c), select(*firsts.c)).subquery("pool")
-    allowed: ColumnElement[int] = literal(limits.per_registration)
-    if limits.partial:
-        allowed = case(limits.partial, value=pool.c.registration_id, else_=allowed)
+    allowed: ColumnElement[int] = bindparam("per_registration", type_=Integer)
+    if partial:
+        allowed = case(
+            *[
+                (
+                    pool.c.registration_id == bindparam(f"registration_{i}"),
+                    bindparam(f"allowance_{i}", type_=Integer),
+                )
+                for i in range(partial)
+            ],
+            else_=allowed,
+        )
     retry = case((pool.c.attempt_count == 0, 0), else_=1)
     ranked = select(
         pool.c.seq,
@@ -378,11 +407,19 @@ def _chosen(conn: AsyncConnection, now: datetime, limits: ClaimLimits) -> Select
         .where(ranked.c.in_registration <= ranked.c.allowed)
         .subquery("eligible")
     )
-    reserved = case((and_(eligible.c.retry == 0, eligible.c.in_kind <= limits.first_attempts), 0), else_=1)
-    return (
+    first_share = and_(
+        eligible.c.retry == 0, eligible.c.in_kind <= bindparam("first_attempts", type_=Integer)
+    )
+    chosen = (
         select(eligible.c.seq)
-        .order_by(reserved, eligible.c.next_attempt_at, eligible.c.seq)
-        .limit(limits.total)
+        .order_by(case((first_share, 0), else_=1), eligible.c.next_attempt_at, eligible.c.seq)
+        .limit(bindparam("total", type_=Integer))
+    )
+    return (
+        update(w)
+        .where(w.c.seq.in_(chosen.scalar_subquery()))
+        .values(lease_expires_at=bindparam("lease_until"), lease_token=bindparam("lease_token"))
+        .returning(w.c.seq)
     )
 
 
@@ -398,14 +435,9 @@ async def claim_due(
     (FIRST_ATTEMPT_SHARE) before older retries. A claim cut short by an allowance returns fewer
     rows than due; the worker claims again once it has room.
     """
-    claimed = (
-        await conn.execute(
-            update(w)
-            .where(w.c.seq.in_(_chosen(conn, now, limits).scalar_subquery()))
-            .values(lease_expires_at=lease_until, lease_token=lease_token)
-            .returning(w.c.seq)
-        )
-    ).scalars()
+    statement = _claim_statement(conn.dialect.name, len(limits.partial))
+    parameters = limits.parameters() | {"now": now, "lease_until": lease_until, "lease_token": lease_token}
+    claimed = (await conn.execute(statement, parameters)).scalars()
     seqs = list(claimed)
     if not seqs:
         return []
