@@ -28,7 +28,7 @@ from hookline.clock import Clock
 from hookline.delivery.backoff import Backoff
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.sender import Sent
-from hookline.delivery.wakeup import Wakeup
+from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain.enums import WebhookState
 from hookline.domain.outcome import judge
 from hookline.domain.retry import RetryPolicy
@@ -239,6 +239,7 @@ class Worker:
         try:
             async with self._db.write() as conn:
                 await hand_back(conn, {webhook.id: webhook.lease_token for webhook in unfinished})
+                await notify_due(conn)  # idle workers elsewhere take them now, not at their next poll
             log.info("stopping: handed back %d unfinished webhooks", len(unfinished))
         except Exception as error:
             _log_failure(f"handing back {len(unfinished)} webhooks", error, "their leases will expire")
