@@ -91,7 +91,7 @@ class Worker:
         self._held: Counter[str] = Counter()  # claims not yet recorded or handed back, by registration
         self._holding = 0
         self._claim_lock = asyncio.Lock()  # limits are computed and claims counted as one step
-        self._in_flight: dict[asyncio.Task[None], ClaimedWebhook] = {}
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._unfinished: list[ClaimedWebhook] = []  # to hand back when stopping
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
@@ -191,8 +191,8 @@ class Worker:
             return
         for webhook in claimed:
             task = asyncio.create_task(self._send_and_queue(webhook))
-            self._in_flight[task] = webhook
-            task.add_done_callback(self._in_flight.pop)
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _idle_timeout_s(self, claimed_some: bool) -> float:
         """Sleep until the next Webhook falls due, but never longer than the safety-net poll."""
