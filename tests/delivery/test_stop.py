@@ -72,7 +72,7 @@ async def test_sigterm_stops_a_worker_process_within_its_stop_timeout_handing_ba
         signalled = loop.time()
         worker.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(worker.wait(), 10) == 0
-        assert loop.time() - signalled < 1 + 2.5  # the stop timeout, plus closing down
+        assert loop.time() - signalled < 1 + 4  # the stop timeout, plus closing down; not the 60 s
     assert "handed back 1 unfinished webhooks" in log.read_text()
     await assert_handed_back_and_recorded_once(client, runtime, gate, hanging, fast)
 

@@ -33,6 +33,9 @@ from tests.processes import free_port, hookline_env, running_hookline
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 GROUPED, UNGROUPED = "/grouped", "/ungrouped"
 GROUPS = 40
+SHORT_LEASE = {"delivery_timeout": "2s", "lease_margin": "2s", "retry_schedule": "200ms,200ms,200ms"}
+"""Settings for workers whose claims must come back within seconds (a lease of 4 s); should a
+loaded machine time an attempt out, its retry comes in 200 ms, not 5 minutes."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from tests.conftest import Receiver, eventually
 from tests.delivery.conftest import Client
 from tests.processes import ADMIN, free_port, hookline_env, running_hookline, until_ready
 from tests.scale.conftest import (
+    SHORT_LEASE,
     PrivatePostgres,
     arrivals,
     assert_group_order,
@@ -41,10 +42,8 @@ async def test_workers_carry_on_after_a_restart_and_lose_nothing(
     receiver: Receiver,
     tmp_path: Path,
 ) -> None:
-    """A short lease (1 s + 2 s) brings back, quickly, what was sent but not recorded."""
-    async with workers(
-        2, database_url, runtime, tmp_path, worker_concurrency="16", delivery_timeout="1s", lease_margin="2s"
-    ) as started:
+    """A short lease (2 s + 2 s) brings back, quickly, what was sent but not recorded."""
+    async with workers(2, database_url, runtime, tmp_path, worker_concurrency="16", **SHORT_LEASE) as started:
         webhook_ids = await publish(client, receiver, events=400)
 
         async def a_third_arrived() -> bool:

@@ -11,7 +11,15 @@ import pytest
 from hookline.runtime import Runtime
 from tests.conftest import Receiver, eventually
 from tests.delivery.conftest import Client
-from tests.scale.conftest import arrivals, assert_group_order, duplicates, publish, until_delivered, workers
+from tests.scale.conftest import (
+    SHORT_LEASE,
+    arrivals,
+    assert_group_order,
+    duplicates,
+    publish,
+    until_delivered,
+    workers,
+)
 
 pytestmark = pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -35,7 +43,7 @@ async def test_four_workers_deliver_each_webhook_exactly_once_in_group_order(
 async def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_its_in_flight(
     database_url: str, runtime: Runtime, client: Client, receiver: Receiver, tmp_path: Path
 ) -> None:
-    """The short lease (1 s timeout + 2 s margin) is what the killed worker's claims wait out."""
+    """The short lease (2 s timeout + 2 s margin) is what the killed worker's claims wait out."""
     concurrency = 8
     async with workers(
         3,
@@ -43,8 +51,7 @@ async def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_its_in_
         runtime,
         tmp_path,
         worker_concurrency=str(concurrency),
-        delivery_timeout="1s",
-        lease_margin="2s",
+        **SHORT_LEASE,
     ) as started:
         webhook_ids = await publish(client, receiver, events=450)
 
