@@ -41,7 +41,7 @@ async def test_a_hanging_target_holds_at_most_its_share_while_another_is_deliver
     stuck = [await client.publish_one(str(n)) for n in range(6)]  # older: first in due order
     fast = [await client.publish_one(str(n), entityName="Unit") for n in range(6)]
 
-    worker = worker_for(runtime, WorkerOptions(concurrency=4, per_registration=2, max_poll_s=0.05))
+    worker = worker_for(runtime, WorkerOptions(concurrency=4, per_registration=2, max_poll_s=3600))
     async with running(worker):
         await eventually(
             lambda: _all_in(client, fast, SUCCESSFUL), "the fast target's Webhooks delivered", timeout_s=5

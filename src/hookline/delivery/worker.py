@@ -107,7 +107,7 @@ class Worker:
                 try:
                     room = self._free_slots() > 0
                     claimed = await self._claim() if room else []
-                    if claimed and self._free_slots() > 0:
+                    if self._free_slots() > 0 and self._capped(claimed):
                         continue  # cut short by a registration's allowance: more may be due now
                     idle_s = await self._idle_timeout_s(bool(claimed) or not room)
                 except Exception as error:
@@ -172,6 +172,12 @@ class Worker:
             per_registration=cap,
             allowance={registration: cap - count for registration, count in held.items() if count > 0},
         )
+
+    def _capped(self, claimed: list[ClaimedWebhook]) -> bool:
+        """Whether this claim filled some registration's allowance, and so may have left out
+        rows of other registrations that are due."""
+        cap = self._options.per_registration or self._options.concurrency
+        return any(self._held[webhook.registration_id] >= cap for webhook in claimed)
 
     def _hold(self, claimed: Iterable[ClaimedWebhook]) -> None:
         for webhook in claimed:
