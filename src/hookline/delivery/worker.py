@@ -107,8 +107,8 @@ class Worker:
                 try:
                     room = self._free_slots() > 0
                     claimed = await self._claim() if room else []
-                    if self._free_slots() > 0 and self._capped(claimed):
-                        continue  # cut short by a registration's allowance: more may be due now
+                    if self._cut_short(claimed):
+                        continue
                     idle_s = await self._idle_timeout_s(bool(claimed) or not room)
                 except Exception as error:
                     # The database may be restarting: wait longer each time, then claim again.
@@ -173,11 +173,11 @@ class Worker:
             allowance={registration: cap - count for registration, count in held.items() if count > 0},
         )
 
-    def _capped(self, claimed: list[ClaimedWebhook]) -> bool:
-        """Whether this claim filled some registration's allowance, and so may have left out
-        rows of other registrations that are due."""
+    def _cut_short(self, claimed: list[ClaimedWebhook]) -> bool:
+        """Whether claiming again at once may find more: slots are free and this claim filled
+        some registration's allowance, so it may have left out due rows of others."""
         cap = self._options.per_registration or self._options.concurrency
-        return any(self._held[webhook.registration_id] >= cap for webhook in claimed)
+        return self._free_slots() > 0 and any(self._held[w.registration_id] >= cap for w in claimed)
 
     def _hold(self, claimed: Iterable[ClaimedWebhook]) -> None:
         for webhook in claimed:
@@ -260,7 +260,10 @@ class Worker:
             try:
                 # Refill the freed slots in the same transaction: one write per cycle, not two.
                 refill = not self._stopping.is_set()
-                self._spawn(await asyncio.shield(self._record(batch, refill=refill)))
+                claimed = await asyncio.shield(self._record(batch, refill=refill))
+                self._spawn(claimed)
+                if self._cut_short(claimed):
+                    self._wakeup.ring()  # the run loop claims the rest
             except Exception as error:
                 _log_failure(f"recording {len(batch)} attempts", error, "their leases will expire and retry")
                 self._wakeup.ring()
