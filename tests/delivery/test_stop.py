@@ -8,11 +8,13 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
 from tests.conftest import eventually
 from tests.delivery.conftest import Client, LiveReceiver, StackFactory
-from tests.processes import hookline_env, running_hookline
+from tests.processes import free_port, hookline_env, running_hookline
 
 CREATED, SUCCESSFUL = 1, 3
 UNIT = [{"entityName": "Unit", "type": "Updated"}]
@@ -57,21 +59,34 @@ async def test_an_in_process_worker_hands_back_what_outlasts_the_stop_timeout(
     await assert_handed_back_and_recorded_once(client, runtime, gate, hanging, fast)
 
 
-async def test_sigterm_stops_a_worker_process_within_its_stop_timeout_handing_back_the_rest(
-    database_url: str, client: Client, runtime: Runtime, receiver: LiveReceiver, tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "stop"),
+    [("worker", signal.SIGTERM), ("worker", signal.SIGINT), ("serve", signal.SIGTERM)],
+    ids=["worker-SIGTERM", "worker-SIGINT", "serve-SIGTERM"],
+)
+async def test_a_signal_stops_a_process_within_its_stop_timeout_handing_back_the_rest(
+    database_url: str,
+    client: Client,
+    runtime: Runtime,
+    receiver: LiveReceiver,
+    tmp_path: Path,
+    command: str,
+    stop: signal.Signals,
 ) -> None:
     gate, hanging, fast = await publish_hanging_and_fast(client, receiver)
     env = hookline_env(
         database_url, secret_key=str(runtime.settings.secret_key), stop_timeout="1s", delivery_timeout="60s"
     )
-    log = tmp_path / "worker.log"
-    async with running_hookline("worker", env=env, log=log) as worker:
+    args = ["serve", "--port", str(free_port())] if command == "serve" else ["worker"]
+    log = tmp_path / "hookline.log"
+    async with running_hookline(*args, env=env, log=log) as process:
         await receiver.wait_for_requests(2)
         await eventually(lambda: _is(client, fast, SUCCESSFUL), "the prompt Webhook recorded")
         loop = asyncio.get_running_loop()
         signalled = loop.time()
-        worker.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(worker.wait(), 10) == 0
+        process.send_signal(stop)
+        # uvicorn, under `serve`, ends by raising the signal again once it has shut down.
+        assert await asyncio.wait_for(process.wait(), 10) == (0 if command == "worker" else -stop)
         assert loop.time() - signalled < 1 + 4  # the stop timeout, plus closing down; not the 60 s
     assert "handed back 1 unfinished webhooks" in log.read_text()
     await assert_handed_back_and_recorded_once(client, runtime, gate, hanging, fast)
