@@ -253,24 +253,36 @@ class Worker:
             self._settle(unfinished)
 
     async def _record_forever(self) -> None:
+        backoff = Backoff()
+        batch: list[Dispatched] = []
         while True:
-            batch = [await self._finished.get()]
+            if not batch:
+                batch.append(await self._finished.get())
             while not self._finished.empty():
                 batch.append(self._finished.get_nowait())
             try:
                 # Refill the freed slots in the same transaction: one write per cycle, not two.
                 refill = not self._stopping.is_set()
                 claimed = await asyncio.shield(self._record(batch, refill=refill))
-                self._spawn(claimed)
-                if self._cut_short(claimed):
-                    self._wakeup.ring()  # the run loop claims the rest
             except Exception as error:
+                if unavailable(error) and not self._stopping.is_set():
+                    # Keep the batch (its slots stay held, so nothing new is sent meanwhile)
+                    # and record it once the database is back, instead of sending it again.
+                    delay_s = backoff.next_delay_s()
+                    _log_failure(f"recording {len(batch)} attempts", error, f"trying again in {delay_s:.1f}s")
+                    await self._pause(delay_s)
+                    continue
                 _log_failure(f"recording {len(batch)} attempts", error, "their leases will expire and retry")
+                claimed = []
                 self._wakeup.ring()
-            finally:
-                self._settle(done.webhook for done in batch)
-                for _ in batch:
-                    self._finished.task_done()
+            backoff.reset()
+            self._settle(done.webhook for done in batch)
+            for _ in batch:
+                self._finished.task_done()
+            batch = []
+            self._spawn(claimed)
+            if self._cut_short(claimed):
+                self._wakeup.ring()  # the run loop claims the rest
 
     async def _record(self, batch: list[Dispatched], *, refill: bool) -> list[ClaimedWebhook]:
         """One transaction: every attempt of the batch with its Webhook's next state, then, if
