@@ -3,7 +3,8 @@
 Claiming, sending and recording overlap: while some requests are in flight, finished ones are
 written in one transaction per batch (each attempt together with its Webhook's next state),
 and freed slots are refilled at once. Recording is shielded from cancellation, so a stopping
-worker never loses an attempt it made.
+worker never loses an attempt it made, and a batch the database could not take (it was down or
+restarting) is kept and recorded once it answers, with back-off, rather than sent again.
 
 A slot is held from the claim until the attempt is recorded (or handed back), so a worker never
 has more than `concurrency` Webhooks delivered but unrecorded, nor more than `per_registration`
