@@ -27,11 +27,12 @@ from typing import Any
 from sqlalchemy import event, text, update
 
 from bench.harness import Options, pair, percentile, postgres_database
+from hookline.config import Settings
 from hookline.domain.enums import WebhookState
 from hookline.ids import new_id
 from hookline.store.db import Database
 from hookline.store.tables import webhooks
-from hookline.store.webhooks import ClaimedWebhook, claim_due, next_due_at
+from hookline.store.webhooks import ClaimedWebhook, ClaimLimits, claim_due, next_due_at
 
 CLAIM_DATABASE = "hookline_bench_claim"
 LEASE = timedelta(seconds=40)  # as the worker's by default: the delivery timeout plus 30 s
@@ -154,10 +155,12 @@ async def captured(db: Database) -> AsyncIterator[list[Sent]]:
 
 
 async def claim(db: Database, now: datetime, limit: int) -> list[ClaimedWebhook]:
-    """One claim as the worker makes it: its own write transaction, committed."""
+    """One claim as the worker makes it: its own write transaction, committed, with the default
+    per-registration limit of a worker of concurrency `limit`."""
+    limits = ClaimLimits(limit, Settings(worker_concurrency=limit).per_registration_concurrency)
     async with db.write() as conn:
         return await claim_due(
-            conn, now=now, limit=limit, lease_until=now + LEASE, lease_token=new_id("lease")
+            conn, now=now, limits=limits, lease_until=now + LEASE, lease_token=new_id("lease")
         )
 
 

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -147,6 +147,19 @@ async def api(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     """The HTTP API in-process, unauthenticated; see `admin`, `subscriber`, `publisher`."""
     async with asgi_client(runtime) as client:
         yield client
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout_s: float = 30.0) -> None:
+    """Wait until `check()` is true, asking again every 50 ms; fail naming `what` after `timeout_s`.
+
+    For conditions another process or task brings about (a row's state, a process's exit):
+    the deadline bounds the wait, it never stands in for the condition.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"not within {timeout_s} s: {what}")
+        await asyncio.sleep(0.05)
 
 
 def bearer(key: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+STOP_GRACE = timedelta(seconds=5)
+"""Default stop timeout beyond the delivery timeout: time to record what finished last."""
 
 
 class ConfigError(ValueError):
@@ -40,6 +42,13 @@ class Settings:
     entities: tuple[str, ...] = DEFAULT_ENTITIES
     max_event_data_bytes: int = 256 * 1024
     worker_concurrency: int = 128
+    registration_concurrency: int | None = None
+    """Attempts one worker keeps in flight for any one registration; None: a quarter of
+    `worker_concurrency`, so one slow or dead target cannot take every slot."""
+    stop_timeout: timedelta | None = None
+    """How long a stopping worker lets in-flight attempts run; None: the delivery timeout + 5 s."""
+    lease_margin: timedelta = timedelta(seconds=30)
+    """How long after an attempt's timeout its worker still holds the Webhook to record it."""
     rate_limit_per_s: float = 1000.0
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
@@ -63,6 +72,9 @@ class Settings:
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
             "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
             "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
+            "HOOKLINE_REGISTRATION_CONCURRENCY": ("registration_concurrency", int),
+            "HOOKLINE_STOP_TIMEOUT": ("stop_timeout", parse_duration),
+            "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
@@ -91,6 +103,31 @@ class Settings:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
         if self.maintenance_interval <= timedelta(0):
             raise ConfigError("HOOKLINE_MAINTENANCE_INTERVAL must be positive")
+        if not 1 <= self.per_registration_concurrency <= self.worker_concurrency:
+            raise ConfigError(
+                "HOOKLINE_REGISTRATION_CONCURRENCY must be between 1 and HOOKLINE_WORKER_CONCURRENCY"
+                f" ({self.worker_concurrency})"
+            )
+        if self.graceful_stop_timeout < timedelta(0):
+            raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
+        if self.lease_margin <= timedelta(0):
+            raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+
+    @property
+    def per_registration_concurrency(self) -> int:
+        if self.registration_concurrency is not None:
+            return self.registration_concurrency
+        return max(1, self.worker_concurrency // 4)
+
+    @property
+    def graceful_stop_timeout(self) -> timedelta:
+        """Long enough by default for an attempt started just before the stop to end by itself."""
+        return self.stop_timeout if self.stop_timeout is not None else self.delivery_timeout + STOP_GRACE
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds a Webhook: a crashed worker's claims come back after this."""
+        return self.delivery_timeout + self.lease_margin
 
 
 __all__ = ["DEFAULT_SCHEDULE", "ConfigError", "Network", "Settings"]

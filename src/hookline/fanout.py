@@ -94,6 +94,7 @@ class FanOut:
         written = _Batch()
         event_rows: list[dict[str, object]] = []
         webhook_rows: list[dict[str, object]] = []
+        await self._lock(conn, batch, subscriptions)
         for event in batch:
             replay = await self._replay(conn, event, first_by_id)
             if replay is not None:
@@ -104,8 +105,6 @@ class FanOut:
             event_id = new_id("evt")
             event_rows.append(_event_row(event_id, event))
             key = (event.organization_id, event.entity_name, event.type)
-            if key not in subscriptions:
-                subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
             ids = []
             superseded = 0
             for subscription in subscriptions[key]:
@@ -161,6 +160,27 @@ class FanOut:
         return latest.webhook_id
 
     @staticmethod
+    async def _lock(
+        conn: AsyncConnection,
+        batch: list[EventRecord],
+        subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]],
+    ) -> None:
+        """Look up every event's subscriptions into `subscriptions`, then take every lock the
+        batch needs (its groups, and the entities it may supersede) at once, in the one global
+        order workers use too: taken one by one in event order, they could deadlock."""
+        locks: set[str] = set()
+        for event in batch:
+            key = (event.organization_id, event.entity_name, event.type)
+            if key not in subscriptions:
+                subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
+            for s in subscriptions[key]:
+                if s.should_group:
+                    locks.add(webhooks_store.group_lock(s.registration_id, event.effective_group_key))
+                if s.coalesce_updates and event.type is WebhookEventType.UPDATED:
+                    locks.add(webhooks_store.supersession_lock(s.registration_id, _entity_key(event)))
+        await webhooks_store.take_locks(conn, locks)
+
+    @staticmethod
     async def _replay(
         conn: AsyncConnection, event: EventRecord, first_by_id: dict[tuple[str, str], Published]
     ) -> Published | None:
@@ -183,7 +203,6 @@ class FanOut:
         group = (subscription.registration_id, group_key)
         blocked = group in open_groups
         if not blocked:
-            await webhooks_store.lock_group(conn, *group)
             blocked = await webhooks_store.group_is_blocked(
                 conn, *group, continue_after_fail=subscription.continue_after_fail
             )

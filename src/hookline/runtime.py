@@ -57,8 +57,12 @@ class Runtime:
             dispatcher=dispatcher,
             wakeup=self.wakeup,
             health=self.health,
-            lease=settings.delivery_timeout,
-            options=WorkerOptions(concurrency=settings.worker_concurrency),
+            lease=settings.lease,
+            options=WorkerOptions(
+                concurrency=settings.worker_concurrency,
+                per_registration=settings.per_registration_concurrency,
+                stop_timeout_s=settings.graceful_stop_timeout.total_seconds(),
+            ),
         )
         self.maintenance = Maintenance(
             db=self.db,
@@ -87,7 +91,8 @@ class Runtime:
             self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
 
     async def stop(self) -> None:
-        """Stop claiming, let in-flight attempts finish and be recorded, then close everything."""
+        """Stop claiming, let in-flight attempts finish and be recorded (within the stop timeout;
+        the rest is handed back), then close everything."""
         self._stopping.set()
         try:
             if self._worker_task is not None:

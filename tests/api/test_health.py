@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+import socket
+from pathlib import Path
 
 import httpx
+
+from hookline.config import Settings
+from hookline.runtime import Runtime
+from tests.conftest import ADMIN_KEY, asgi_client, bearer
 
 
 async def test_healthz_answers_ok_without_a_key(api: httpx.AsyncClient) -> None:
@@ -70,3 +76,28 @@ async def test_docs_page_is_served_with_local_assets_only(api: httpx.AsyncClient
         served = await api.get(asset)
         assert served.status_code == 200, asset
         assert len(served.content) > 100, asset
+
+
+async def test_an_unreachable_database_answers_503_problem_with_retry_after(tmp_path: Path) -> None:
+    """Never 500: the request may well succeed once the database is back."""
+    with socket.socket() as refusing:
+        refusing.bind(("127.0.0.1", 0))  # bound but not listening: every connection is refused
+        url = f"postgresql://postgres@127.0.0.1:{refusing.getsockname()[1]}/test"
+        runtime = Runtime(
+            Settings(database_url=url, admin_key=ADMIN_KEY, secret_key="k", secret_key_file=tmp_path / "k")
+        )
+        event = {"organizationId": "acme", "entityName": "Process", "type": 2, "entityId": "42"}
+        try:
+            async with asgi_client(runtime) as api:
+                answers = [
+                    await api.get("/readyz"),
+                    await api.get("/api/webhooks", headers=bearer(ADMIN_KEY)),
+                    await api.post("/api/events", headers=bearer(ADMIN_KEY), json=event),
+                ]
+        finally:
+            await runtime.db.close()
+    for answer in answers:
+        assert answer.status_code == 503, (answer.request.url, answer.text)
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.headers["retry-after"] == "2"
+        assert answer.json()["detail"] == "the database is unavailable; try again shortly"

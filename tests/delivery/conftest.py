@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -47,7 +48,11 @@ class LiveReceiver(Receiver):
         self.by_webhook: dict[str, list[Reply]] = {}
         self._gates: list[asyncio.Event] = []
         self._all_gates: list[asyncio.Event] = []
+        self._path_gates: dict[str, asyncio.Event] = {}
         self._arrived = asyncio.Condition()
+        self._open: Counter[str] = Counter()
+        self.most_at_once: Counter[str] = Counter()
+        """By path: the most requests held open at the same time."""
 
     def reply_at(self, path: str, *replies: Reply) -> None:
         """Answer the next requests to `path` with `replies` before the global script."""
@@ -61,6 +66,12 @@ class LiveReceiver(Receiver):
         """Hold the next request to arrive (after recording it) until the returned event is set."""
         gate = asyncio.Event()
         self._gates.append(gate)
+        self._all_gates.append(gate)
+        return gate
+
+    def hold_path(self, path: str) -> asyncio.Event:
+        """Hold every request to `path` (after recording it) until the returned event is set."""
+        gate = self._path_gates[path] = asyncio.Event()
         self._all_gates.append(gate)
         return gate
 
@@ -87,13 +98,18 @@ class LiveReceiver(Receiver):
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        gate = self._gates.pop(0) if self._gates else None
+        gate = self._gates.pop(0) if self._gates else self._path_gates.get(request.path)
         self.requests.append(Received(request.method, request.path_qs, dict(request.headers), body))
         async with self._arrived:
             self._arrived.notify_all()
         reply = self._next_reply(request)
         if gate is not None:
-            await gate.wait()
+            self._open[request.path] += 1
+            self.most_at_once[request.path] = max(self.most_at_once[request.path], self._open[request.path])
+            try:
+                await gate.wait()
+            finally:
+                self._open[request.path] -= 1
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if isinstance(reply, StreamedReply):
@@ -231,7 +247,7 @@ def worker_for(runtime: Runtime, options: WorkerOptions = NO_POLL) -> Worker:
         dispatcher=runtime.hookline.dispatcher,
         wakeup=runtime.wakeup,
         health=runtime.health,
-        lease=runtime.settings.delivery_timeout,
+        lease=runtime.settings.lease,
         options=options,
     )
 

@@ -12,22 +12,25 @@ import pytest
 
 from hookline.clock import FrozenClock
 from hookline.delivery import worker as worker_module
-from hookline.delivery.worker import LEASE_MARGIN, WorkerOptions
+from hookline.delivery.worker import WorkerOptions
 from hookline.runtime import Runtime
-from tests.conftest import Reply
+from tests.conftest import Reply, eventually
 from tests.delivery.conftest import Client, LiveReceiver, running, worker_for
 
 CREATED, RETRYING, SUCCESSFUL, FAILED, ABORTED, PENDING, RESOLVED = 1, 2, 3, 4, 5, 6, 7
 ONE_AT_A_TIME = WorkerOptions(concurrency=1, max_poll_s=3600)
 
 
-def failing_once(real: Callable[..., Any], failed: asyncio.Event) -> Callable[..., Any]:
-    """`real`, except that its first call raises, as a dropped database connection would."""
+def failing_once(
+    real: Callable[..., Any], failed: asyncio.Event, error: Exception | None = None
+) -> Callable[..., Any]:
+    """`real`, except that its first call raises `error`, by default what a dropped database
+    connection raises."""
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not failed.is_set():
             failed.set()
-            raise ConnectionResetError("database connection lost (injected)")
+            raise error or ConnectionResetError("database connection lost (injected)")
         return await real(*args, **kwargs)
 
     return wrapper
@@ -40,7 +43,7 @@ async def test_a_claim_holds_until_its_lease_expires_and_a_late_result_is_discar
     clock: FrozenClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    lease = runtime.settings.delivery_timeout + LEASE_MARGIN
+    lease = runtime.settings.lease
     await client.register(receiver.url())
     gate = receiver.hold()
     slow = worker_for(runtime, ONE_AT_A_TIME)
@@ -108,7 +111,7 @@ async def test_a_failed_recording_loses_nothing(
     webhook = await client.webhook(webhook_id)
     assert (webhook["state"], webhook["attemptCount"]) == (CREATED, 0)
     assert await client.attempts(webhook_id) == []  # the attempt went with its transaction
-    clock.advance(runtime.settings.delivery_timeout + LEASE_MARGIN - timedelta(microseconds=1))
+    clock.advance(runtime.settings.lease - timedelta(microseconds=1))
     assert await runtime.worker.deliver_due() == 0
     clock.advance(timedelta(microseconds=1))
     assert await runtime.worker.deliver_due() == 1
@@ -118,7 +121,32 @@ async def test_a_failed_recording_loses_nothing(
     assert len(await client.attempts(webhook_id)) == 1
 
 
-async def test_the_run_loop_survives_a_failed_recording(
+async def test_the_run_loop_records_again_once_the_database_is_back(
+    client: Client,
+    runtime: Runtime,
+    receiver: LiveReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The attempt is kept and recorded after a back-off: not sent again when its lease expires."""
+    failed = asyncio.Event()
+    monkeypatch.setattr(worker_module, "insert_attempts", failing_once(worker_module.insert_attempts, failed))
+    await client.register(receiver.url())
+    async with running(worker_for(runtime)):
+        webhook_id = await client.publish_one()
+        await eventually(lambda: _is_successful(client, webhook_id), "recorded after the failure")
+
+    assert failed.is_set()
+    assert "recording 1 attempts failed: database unavailable" in caplog.text
+    assert receiver.ids() == [webhook_id]
+    assert len(await client.attempts(webhook_id)) == 1
+
+
+async def _is_successful(client: Client, webhook_id: str) -> bool:
+    return await client.states(webhook_id) == [SUCCESSFUL]
+
+
+async def test_the_run_loop_survives_a_recording_that_fails_for_another_reason(
     client: Client,
     runtime: Runtime,
     receiver: LiveReceiver,
@@ -126,13 +154,15 @@ async def test_the_run_loop_survives_a_failed_recording(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A bug, not an outage: the batch is given up, its leases expire, and it is sent again."""
     failed = asyncio.Event()
-    monkeypatch.setattr(worker_module, "insert_attempts", failing_once(worker_module.insert_attempts, failed))
+    failing = failing_once(worker_module.insert_attempts, failed, ValueError("a bug (injected)"))
+    monkeypatch.setattr(worker_module, "insert_attempts", failing)
     await client.register(receiver.url())
     async with running(worker_for(runtime)):
         webhook_id = await client.publish_one()
         await asyncio.wait_for(failed.wait(), 15)
-        clock.advance(runtime.settings.delivery_timeout + LEASE_MARGIN)
+        clock.advance(runtime.settings.lease)
         runtime.wakeup.ring()
         await receiver.wait_for_requests(2)
 

@@ -24,6 +24,9 @@ def test_defaults_match_the_contract():
     assert settings.entities == DEFAULT_ENTITIES
     assert len(settings.entities) == 24
     assert settings.max_event_data_bytes == 256 * 1024
+    assert settings.per_registration_concurrency == 32  # a quarter of the worker's 128
+    assert settings.graceful_stop_timeout == timedelta(seconds=15)  # the delivery timeout + 5 s
+    assert settings.lease == timedelta(seconds=40)  # the delivery timeout + the 30 s margin
     assert settings == Settings()
 
 
@@ -50,6 +53,9 @@ def test_overrides():
             "HOOKLINE_ENTITIES": " Invoice , Order ,,",
             "HOOKLINE_MAX_EVENT_DATA_BYTES": "1024",
             "HOOKLINE_WORKER_CONCURRENCY": "8",
+            "HOOKLINE_REGISTRATION_CONCURRENCY": "3",
+            "HOOKLINE_STOP_TIMEOUT": "2s",
+            "HOOKLINE_LEASE_MARGIN": "1500ms",
         }
     )
     assert settings.database_url == "postgresql://hookline@db/hookline"
@@ -66,6 +72,16 @@ def test_overrides():
     assert settings.entities == ("Invoice", "Order")
     assert settings.max_event_data_bytes == 1024
     assert settings.worker_concurrency == 8
+    assert settings.per_registration_concurrency == 3
+    assert settings.graceful_stop_timeout == timedelta(seconds=2)
+    assert settings.lease == timedelta(seconds=2)  # 500 ms delivery timeout + 1.5 s margin
+
+
+def test_derived_defaults_follow_what_they_derive_from():
+    settings = Settings.from_env({"HOOKLINE_WORKER_CONCURRENCY": "2", "HOOKLINE_DELIVERY_TIMEOUT": "1s"})
+    assert settings.per_registration_concurrency == 1  # never 0
+    assert settings.graceful_stop_timeout == timedelta(seconds=6)
+    assert settings.lease == timedelta(seconds=31)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +99,13 @@ def test_overrides():
         ("HOOKLINE_WORKER_CONCURRENCY", "many"),
         ("HOOKLINE_WORKER_CONCURRENCY", "0"),
         ("HOOKLINE_WORKER_CONCURRENCY", "-1"),
+        ("HOOKLINE_REGISTRATION_CONCURRENCY", "0"),
+        ("HOOKLINE_REGISTRATION_CONCURRENCY", "129"),  # more than the worker's 128 slots
+        ("HOOKLINE_REGISTRATION_CONCURRENCY", "half"),
+        ("HOOKLINE_STOP_TIMEOUT", "soon"),
+        ("HOOKLINE_STOP_TIMEOUT", "-1s"),
+        ("HOOKLINE_LEASE_MARGIN", "0s"),
+        ("HOOKLINE_LEASE_MARGIN", "30"),
     ],
 )
 def test_invalid_values_raise_config_error_naming_the_variable(variable, value):

@@ -6,11 +6,11 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from hookline.api.schemas import AttemptOut
@@ -22,6 +22,7 @@ from hookline.domain.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from hookline.store.db import unavailable
 from hookline.store.records import Attempt
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,12 @@ async def _on_http_error(_: Request, error: Exception) -> JSONResponse:
     return problem(error.status_code, detail, headers=getattr(error, "headers", None))
 
 
-async def _on_database_down(_: Request, error: Exception) -> JSONResponse:
-    log.warning("database unavailable: %s", error)
+async def _on_database_error(request: Request, error: Exception) -> JSONResponse:
+    """503 with Retry-After while the database is unreachable (restarting, connection lost): the
+    request may well succeed in a moment. Any other database error is a bug: 500."""
+    if not unavailable(error):
+        return await _on_unexpected(request, error)
+    log.warning("database unavailable: %s", str(error).splitlines()[0])
     return problem(503, "the database is unavailable; try again shortly", headers={"Retry-After": "2"})
 
 
@@ -146,14 +151,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HooklineError, _on_hookline_error)
     app.add_exception_handler(HTTPException, _on_http_error)
-    for kind in (OperationalError, PoolTimeout, ConnectionError, OSError):
-        app.add_exception_handler(kind, _on_database_down)
-    app.add_exception_handler(DBAPIError, _on_database_or_bug)
+    for kind in (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(kind, _on_database_error)
     app.add_exception_handler(Exception, _on_unexpected)
-
-
-async def _on_database_or_bug(request: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, DBAPIError)
-    if error.connection_invalidated:
-        return await _on_database_down(request, error)
-    return await _on_unexpected(request, error)

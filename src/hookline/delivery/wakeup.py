@@ -16,6 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.delivery.backoff import Backoff
+from hookline.store.db import CONNECT_TIMEOUT_S
+
 CHANNEL = "hookline_due"
 log = logging.getLogger(__name__)
 
@@ -65,16 +68,16 @@ class PostgresListener:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _listen(self) -> None:
-        delay = 0.1
+        backoff = Backoff()
         while True:
             try:
-                connection = await asyncpg.connect(self._dsn)
+                connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
             except (OSError, asyncpg.PostgresError) as error:
-                log.warning("LISTEN connection failed (%s); retrying in %.1fs", error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                delay_s = backoff.next_delay_s()
+                log.warning("LISTEN connection failed (%s); retrying in %.1fs", error, delay_s)
+                await asyncio.sleep(delay_s)
                 continue
-            delay = 0.1
+            backoff.reset()
             lost = asyncio.Event()
             try:
                 connection.add_termination_listener(lambda _c, lost=lost: lost.set())

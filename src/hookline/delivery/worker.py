@@ -3,22 +3,33 @@
 Claiming, sending and recording overlap: while some requests are in flight, finished ones are
 written in one transaction per batch (each attempt together with its Webhook's next state),
 and freed slots are refilled at once. Recording is shielded from cancellation, so a stopping
-worker never loses an attempt it made.
+worker never loses an attempt it made, and a batch the database could not take (it was down or
+restarting) is kept and recorded once it answers, with back-off, rather than sent again.
+
+A slot is held from the claim until the attempt is recorded (or handed back), so a worker never
+has more than `concurrency` Webhooks delivered but unrecorded, nor more than `per_registration`
+of one registration: a slow or dead target cannot take every slot. Stopping, the worker claims
+no more, gives in-flight attempts the stop timeout to finish, records them, and clears the
+leases of the rest so another worker takes them at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.clock import Clock
+from hookline.delivery.backoff import Backoff
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.sender import Sent
-from hookline.delivery.wakeup import Wakeup
+from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain.enums import WebhookState
 from hookline.domain.outcome import judge
 from hookline.domain.retry import RetryPolicy
@@ -27,12 +38,15 @@ from hookline.health import AttemptOutcome, Health
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
 from hookline.store.attempts import insert_attempts
-from hookline.store.db import Database
+from hookline.store.db import Database, unavailable
 from hookline.store.records import Attempt
 from hookline.store.webhooks import (
     ClaimedWebhook,
+    ClaimLimits,
     claim_due,
+    hand_back,
     held_states,
+    lock_groups,
     next_due_at,
     release_group,
     store_results,
@@ -40,12 +54,15 @@ from hookline.store.webhooks import (
 
 log = logging.getLogger(__name__)
 
-LEASE_MARGIN = timedelta(seconds=30)
-
 
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     concurrency: int = 128
+    """Claims held at once: from the claim until the attempt is recorded or handed back."""
+    per_registration: int | None = None
+    """Claims held at once for any one registration; None: no limit beyond `concurrency`."""
+    stop_timeout_s: float | None = None
+    """How long a stopping worker lets in-flight attempts run; None: until they end by themselves."""
     max_poll_s: float = 1.0
     """Longest idle wait between checks of `next_attempt_at`; only a safety net for wake-ups."""
 
@@ -69,34 +86,40 @@ class Worker:
         self._policy = policy
         self._dispatcher = dispatcher
         self._wakeup = wakeup
-        self._lease = lease + LEASE_MARGIN
+        self._lease = lease
         self._options = options or WorkerOptions()
+        self._held: Counter[str] = Counter()  # claims not yet recorded or handed back, by registration
+        self._holding = 0
+        self._claim_lock = asyncio.Lock()  # limits are computed and claims counted as one step
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._sending = 0  # attempts not yet handed to the recorder; their slots are taken
+        self._unfinished: list[ClaimedWebhook] = []  # to hand back when stopping
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
+        self._backoff = Backoff()
 
     async def run(self) -> None:
-        """Deliver until `stop()`; then let in-flight attempts finish and record them."""
+        """Deliver until `stop()`; then let in-flight attempts finish (within the stop timeout),
+        record them, and hand back whatever is unfinished."""
         recorder = asyncio.create_task(self._record_forever(), name="hookline-recorder")
         try:
             while not self._stopping.is_set():
                 self._wakeup.clear()
                 try:
-                    free = self._free_slots()
-                    claimed = await self._claim(free) if free > 0 else []
-                    if free > 0 and len(claimed) == free:
-                        continue  # more may be due right now
-                    idle_s = await self._idle_timeout_s(bool(claimed))
-                except Exception:
-                    # A database hiccup must not end delivery for good: wait, then claim again.
-                    idle_s = self._options.max_poll_s
-                    log.exception("claiming due webhooks failed; trying again within %.1fs", idle_s)
+                    room = self._free_slots() > 0
+                    claimed = await self._claim() if room else []
+                    if self._cut_short(claimed):
+                        continue
+                    idle_s = await self._idle_timeout_s(bool(claimed) or not room)
+                except Exception as error:
+                    # The database may be restarting: wait longer each time, then claim again.
+                    delay_s = self._backoff.next_delay_s()
+                    _log_failure("claiming due webhooks", error, f"trying again in {delay_s:.1f}s")
+                    await self._pause(delay_s)
+                    continue
+                self._backoff.reset()
                 await self._wakeup.wait(idle_s)
         finally:
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight, return_exceptions=True)
-            await self._finished.join()
+            await self._drain()
             recorder.cancel()
             await asyncio.gather(recorder, return_exceptions=True)
 
@@ -110,27 +133,68 @@ class Worker:
         Returns how many attempts were made.
         """
         made = 0
-        while claimed := await self._claim(self._options.concurrency, spawn=False):
-            dispatched = await asyncio.gather(*(self._dispatcher.dispatch(c) for c in claimed))
-            await self._record(list(dispatched))
+        while claimed := await self._claim(spawn=False):
+            try:
+                dispatched = await asyncio.gather(*(self._dispatcher.dispatch(c) for c in claimed))
+                await self._record(list(dispatched), refill=False)
+            finally:
+                self._settle(claimed)
             made += len(claimed)
         return made
 
-    async def _claim(self, limit: int, *, spawn: bool = True) -> list[ClaimedWebhook]:
-        async with self._db.write() as conn:
-            claimed = await self._claim_in(conn, limit)
+    async def _claim(self, *, spawn: bool = True) -> list[ClaimedWebhook]:
+        claimed = await self._record([], refill=True)
         if spawn:
             self._spawn(claimed)
         return claimed
 
-    async def _claim_in(self, conn: AsyncConnection, limit: int) -> list[ClaimedWebhook]:
-        now = self._clock.now()
-        return await claim_due(
-            conn, now=now, limit=limit, lease_until=now + self._lease, lease_token=new_id("lease")
+    async def _claim_in(
+        self, conn: AsyncConnection, settling: Sequence[ClaimedWebhook] = ()
+    ) -> list[ClaimedWebhook]:
+        """Claim what fits beside the claims held (counting `settling` as done), and hold it."""
+        async with self._claim_lock:
+            limits = self._limits(settling)
+            if limits.total <= 0:
+                return []
+            now = self._clock.now()
+            claimed = await claim_due(
+                conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
+            )
+            self._hold(claimed)
+            return claimed
+
+    def _limits(self, settling: Sequence[ClaimedWebhook]) -> ClaimLimits:
+        held = self._held.copy()
+        held.subtract(webhook.registration_id for webhook in settling)
+        cap = self._options.per_registration or self._options.concurrency
+        return ClaimLimits(
+            total=self._free_slots() + len(settling),
+            per_registration=cap,
+            allowance={registration: cap - count for registration, count in held.items() if count > 0},
         )
 
+    def _cut_short(self, claimed: list[ClaimedWebhook]) -> bool:
+        """Whether claiming again at once may find more: slots are free and this claim filled
+        some registration's allowance, so it may have left out due rows of others."""
+        cap = self._options.per_registration or self._options.concurrency
+        return self._free_slots() > 0 and any(self._held[w.registration_id] >= cap for w in claimed)
+
+    def _hold(self, claimed: Iterable[ClaimedWebhook]) -> None:
+        for webhook in claimed:
+            self._held[webhook.registration_id] += 1
+            self._holding += 1
+
+    def _settle(self, webhooks: Iterable[ClaimedWebhook]) -> None:
+        for webhook in webhooks:
+            self._held[webhook.registration_id] -= 1
+            if self._held[webhook.registration_id] <= 0:
+                del self._held[webhook.registration_id]
+            self._holding -= 1
+
     def _spawn(self, claimed: list[ClaimedWebhook]) -> None:
-        self._sending += len(claimed)
+        if self._stopping.is_set():
+            self._unfinished.extend(claimed)  # claimed as the stop came: not sent, handed back
+            return
         for webhook in claimed:
             task = asyncio.create_task(self._send_and_queue(webhook))
             self._in_flight.add(task)
@@ -146,87 +210,158 @@ class Worker:
         wait = (due - self._clock.now()).total_seconds() if due else longest
         return min(wait, longest) if wait > 0 else longest
 
+    async def _pause(self, delay_s: float) -> None:
+        """Wait `delay_s`, or less if asked to stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay_s)
+
     def _free_slots(self) -> int:
-        return self._options.concurrency - self._sending
+        return self._options.concurrency - self._holding
 
     async def _send_and_queue(self, webhook: ClaimedWebhook) -> None:
         try:
-            self._finished.put_nowait(await self._dispatcher.dispatch(webhook))
+            dispatched = await self._dispatcher.dispatch(webhook)
+        except asyncio.CancelledError:
+            self._unfinished.append(webhook)  # cut off by the stop timeout: handed back
+            raise
+        except Exception:
+            log.exception("sending %s failed; its lease will expire and it will be retried", webhook.id)
+            self._settle([webhook])
+            return
+        self._finished.put_nowait(dispatched)
+
+    async def _drain(self) -> None:
+        """Let in-flight attempts finish within the stop timeout and record them; hand back the
+        leases of the rest, so another worker takes them at once instead of after the lease."""
+        if self._in_flight:
+            _, late = await asyncio.wait(list(self._in_flight), timeout=self._options.stop_timeout_s)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        await self._finished.join()
+        unfinished, self._unfinished = self._unfinished, []
+        if not unfinished:
+            return
+        try:
+            async with self._db.write() as conn:
+                await hand_back(conn, {webhook.id: webhook.lease_token for webhook in unfinished})
+                await notify_due(conn)  # idle workers elsewhere take them now, not at their next poll
+            log.info("stopping: handed back %d unfinished webhooks", len(unfinished))
+        except Exception as error:
+            _log_failure(f"handing back {len(unfinished)} webhooks", error, "their leases will expire")
         finally:
-            self._sending -= 1
+            self._settle(unfinished)
 
     async def _record_forever(self) -> None:
+        backoff = Backoff()
+        batch: list[Dispatched] = []
         while True:
-            batch = [await self._finished.get()]
+            if not batch:
+                batch.append(await self._finished.get())
             while not self._finished.empty():
                 batch.append(self._finished.get_nowait())
-            # Refill the freed slots in the same transaction: one write per cycle, not two.
-            refill = 0 if self._stopping.is_set() else self._free_slots()
             try:
-                self._spawn(await asyncio.shield(self._record(batch, refill=refill)))
-            except Exception:
-                log.exception("recording %d attempts failed; their leases will expire and retry", len(batch))
-                self._wakeup.ring()
-            finally:
-                for _ in batch:
-                    self._finished.task_done()
-
-    async def _record(self, batch: list[Dispatched], *, refill: int = 0) -> list[ClaimedWebhook]:
-        """One transaction: every attempt of the batch with its Webhook's next state, then a
-        claim of up to `refill` due Webhooks (what the state changes released included)."""
-        now = self._clock.now()
-        async with self._db.write() as conn:
-            # Registrations before Webhooks: the lock order every deactivation uses too.
-            await self._health.record_streaks(
-                conn, [(d.webhook.registration_id, d.sent.result.succeeded) for d in batch], now
-            )
-            held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
-            attempts: list[Attempt] = []
-            outcomes: list[AttemptOutcome] = []
-            results = []
-            releases: dict[tuple[str, str], bool] = {}
-            for done in batch:
-                claimed, sent = done.webhook, done.sent
-                current = held.get(claimed.id)
-                if current is None:
-                    log.warning("lease on %s expired before its result was recorded", claimed.id)
+                # Refill the freed slots in the same transaction: one write per cycle, not two.
+                refill = not self._stopping.is_set()
+                claimed = await asyncio.shield(self._record(batch, refill=refill))
+            except Exception as error:
+                if unavailable(error) and not self._stopping.is_set():
+                    # Keep the batch (its slots stay held, so nothing new is sent meanwhile)
+                    # and record it once the database is back, instead of sending it again.
+                    delay_s = backoff.next_delay_s()
+                    _log_failure(f"recording {len(batch)} attempts", error, f"trying again in {delay_s:.1f}s")
+                    await self._pause(delay_s)
                     continue
-                verdict = judge(
-                    self._policy,
-                    sent.result,
-                    attempt_number=claimed.attempt_number,
-                    attempt_limit=claimed.attempt_limit,
-                    now=now,
-                )
-                # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
-                state, next_at = (
-                    (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
-                )
-                attempt = done.attempt(new_id("att"))
-                attempts.append(attempt)
-                outcomes.append(AttemptOutcome(claimed, attempt, state, verdict.target_gone))
-                results.append(
-                    {
-                        "b_id": claimed.id,
-                        "state": state.value,
-                        "attempt_count": claimed.attempt_number,
-                        "next_attempt_at": next_at,
-                        "updated_at": now,
-                    }
-                )
-                _observe(sent, state)
-                if claimed.should_group and not blocks_group(
-                    state, continue_after_fail=claimed.continue_after_fail
-                ):
-                    releases[(claimed.registration_id, claimed.group_key)] = claimed.continue_after_fail
-            await insert_attempts(conn, attempts)
-            await store_results(conn, results)
-            await self._health.record(conn, outcomes, now)
-            for (registration_id, group_key), continue_after_fail in releases.items():
-                await release_group(
-                    conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
-                )
-            return await self._claim_in(conn, refill) if refill > 0 else []
+                _log_failure(f"recording {len(batch)} attempts", error, "their leases will expire and retry")
+                claimed = []
+                self._wakeup.ring()
+            backoff.reset()
+            self._settle(done.webhook for done in batch)
+            for _ in batch:
+                self._finished.task_done()
+            batch = []
+            self._spawn(claimed)
+            if self._cut_short(claimed):
+                self._wakeup.ring()  # the run loop claims the rest
+
+    async def _record(self, batch: list[Dispatched], *, refill: bool) -> list[ClaimedWebhook]:
+        """One transaction: every attempt of the batch with its Webhook's next state, then, if
+        `refill`, a claim of what fits in the freed slots (what the state changes released
+        included). The claims returned are held."""
+        claimed: list[ClaimedWebhook] = []
+        try:
+            async with self._db.write() as conn:
+                if batch:
+                    await self._write_results(conn, batch)
+                if refill:
+                    claimed = await self._claim_in(conn, settling=[done.webhook for done in batch])
+        except BaseException:
+            self._settle(claimed)  # claimed, then the commit failed: nothing is held
+            raise
+        return claimed
+
+    async def _write_results(self, conn: AsyncConnection, batch: list[Dispatched]) -> None:
+        """Every attempt of the batch with its Webhook's next state, releasing its group."""
+        now = self._clock.now()
+        # Registrations before Webhooks: the lock order every deactivation uses too.
+        await self._health.record_streaks(
+            conn, [(d.webhook.registration_id, d.sent.result.succeeded) for d in batch], now
+        )
+        held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
+        attempts: list[Attempt] = []
+        outcomes: list[AttemptOutcome] = []
+        results = []
+        releases: dict[tuple[str, str], bool] = {}
+        for done in batch:
+            claimed, sent = done.webhook, done.sent
+            current = held.get(claimed.id)
+            if current is None:
+                log.warning("lease on %s expired before its result was recorded", claimed.id)
+                continue
+            verdict = judge(
+                self._policy,
+                sent.result,
+                attempt_number=claimed.attempt_number,
+                attempt_limit=claimed.attempt_limit,
+                now=now,
+            )
+            # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
+            state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
+            attempt = done.attempt(new_id("att"))
+            attempts.append(attempt)
+            outcomes.append(AttemptOutcome(claimed, attempt, state, verdict.target_gone))
+            results.append(
+                {
+                    "b_id": claimed.id,
+                    "state": state.value,
+                    "attempt_count": claimed.attempt_number,
+                    "next_attempt_at": next_at,
+                    "updated_at": now,
+                }
+            )
+            _observe(sent, state)
+            if claimed.should_group and not blocks_group(
+                state, continue_after_fail=claimed.continue_after_fail
+            ):
+                releases[(claimed.registration_id, claimed.group_key)] = claimed.continue_after_fail
+        await insert_attempts(conn, attempts)
+        await store_results(conn, results)
+        await lock_groups(conn, releases)
+        for (registration_id, group_key), continue_after_fail in releases.items():
+            await release_group(
+                conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
+            )
+        # After the group locks: deactivating and announcing takes locks of its own, in order.
+        await self._health.record(conn, outcomes, now)
+
+
+def _log_failure(what: str, error: Exception, then: str) -> None:
+    """One line while the database is unreachable (that may last minutes); a traceback otherwise."""
+    if unavailable(error):
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        log.warning("%s failed: database unavailable (%s); %s", what, reason, then)
+    else:
+        log.error("%s failed; %s", what, then, exc_info=error)
 
 
 def _observe(sent: Sent, state: WebhookState) -> None:

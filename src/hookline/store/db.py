@@ -8,16 +8,30 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "hookline_write"
 MIGRATION_LOCK = 0x686F6F6B  # "hook": one migrating process at a time on PostgreSQL
+CONNECT_TIMEOUT_S = 5.0
+"""asyncpg waits 60 s for an unreachable host by default; a request should fail sooner."""
+
+_SERVER_GONE = (
+    asyncpg.PostgresConnectionError,  # class 08: connection exceptions
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,  # terminated by a fast shutdown or restart
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # the connection was closed under us
+)
 
 
 def async_url(url: str) -> str:
@@ -36,9 +50,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in (
+        "busy_timeout=10000",  # first: switching a new file to WAL waits for a migrating process too
         "journal_mode=WAL",
         "synchronous=NORMAL",
-        "busy_timeout=10000",
         "foreign_keys=ON",
     ):
         cursor.execute(f"PRAGMA {pragma}")
@@ -67,7 +81,14 @@ class Database:
         if not self.is_sqlite:
             # No pre-ping (a round trip per checkout): a dropped connection fails one statement,
             # which SQLAlchemy turns into invalidating the pool; callers answer 503 and retry.
-            options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 3600}
+            # Measured against a PostgreSQL restart: only the first statement after it fails, once
+            # per process, because SQLAlchemy then recycles every pooled connection.
+            options |= {
+                "pool_size": pool_size,
+                "max_overflow": pool_size,
+                "pool_recycle": 3600,
+                "connect_args": {"timeout": CONNECT_TIMEOUT_S},
+            }
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         if self.is_sqlite:
@@ -100,6 +121,19 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached right now (down, restarting, the
+    connection dropped, the pool exhausted) rather than a statement gone wrong: the first is
+    answered 503 and retried, the second is a bug."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated or isinstance(error, OperationalError):
+            return True
+        # A refused connect ("shutting down", "starting up") arrives wrapped twice: SQLAlchemy's
+        # error around the driver adapter's, caused by asyncpg's own.
+        return error.orig is not None and isinstance(error.orig.__cause__, _SERVER_GONE)
+    return isinstance(error, (PoolTimeout, OSError, *_SERVER_GONE))
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

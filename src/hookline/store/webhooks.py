@@ -6,13 +6,31 @@ change that lost a race touches no row instead of overwriting a newer state.
 
 from __future__ import annotations
 
+import functools
+import math
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    Subquery,
+    Update,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
@@ -109,14 +127,34 @@ async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> 
     return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
 
 
-async def lock_group(conn: AsyncConnection, registration_id: str, group_key: str) -> None:
-    """Serialize publishing into and releasing from one group (PostgreSQL; SQLite has one writer)."""
-    await _lock(conn, f"{registration_id}\0{group_key}")
+def group_lock(registration_id: str, group_key: str) -> str:
+    """The lock that serializes publishing into and releasing from one group."""
+    return f"{registration_id}\0{group_key}"
 
 
-async def _lock(conn: AsyncConnection, name: str) -> None:
+def supersession_lock(registration_id: str, supersession_key: str) -> str:
+    """The lock that serializes publishers of one entity to a coalescing registration."""
+    return f"{registration_id}\1{supersession_key}"
+
+
+async def take_locks(conn: AsyncConnection, names: Iterable[str]) -> None:
+    """Transaction-scoped advisory locks (PostgreSQL; SQLite has one writer).
+
+    Locks are taken in ascending id: every transaction that takes several takes them in this one
+    order, so concurrent publishers and workers cannot deadlock on them. Taking a lock again in
+    the same transaction returns at once.
+    """
     if conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_advisory_xact_lock(zlib.crc32(name.encode()))))
+        for lock_id in sorted({zlib.crc32(name.encode()) for name in names}):
+            await conn.execute(select(func.pg_advisory_xact_lock(lock_id)))
+
+
+async def lock_groups(conn: AsyncConnection, groups: Iterable[tuple[str, str]]) -> None:
+    await take_locks(conn, (group_lock(*group) for group in groups))
+
+
+async def lock_group(conn: AsyncConnection, registration_id: str, group_key: str) -> None:
+    await lock_groups(conn, [(registration_id, group_key)])
 
 
 SUPERSEDABLE = frozenset({S.CREATED, S.RETRYING, S.PENDING})
@@ -137,10 +175,9 @@ async def latest_of_entity(
 ) -> LatestOfEntity | None:
     """The newest Webhook of one entity for one registration (ix_webhooks_supersession).
 
-    Serializes publishers of the same entity, and on PostgreSQL locks the row until commit,
-    so no worker claims it between this read and its supersession.
+    The caller holds the entity's `supersession_lock` (publishers of one entity take turns); on
+    PostgreSQL the row stays locked until commit, so no worker claims it before it is repointed.
     """
-    await _lock(conn, f"{registration_id}\1{supersession_key}")
     query = (
         select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -316,32 +353,149 @@ class ClaimedWebhook:
     payload: str
 
 
+FIRST_ATTEMPT_SHARE = 0.5
+"""The part of each claim kept for first attempts (attempt_count = 0), so a backlog of retries
+that fell due earlier cannot hold back new Webhooks; the rest goes strictly by due time."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLimits:
+    """How much one claim may take: in all, and per registration.
+
+    `per_registration` caps each registration; `allowance` overrides it for registrations the
+    worker already has in flight (how many more each may take, 0 or less: none).
+    """
+
+    total: int
+    per_registration: int
+    allowance: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def full(self) -> list[str]:
+        return sorted(registration for registration, more in self.allowance.items() if more <= 0)
+
+    @property
+    def partial(self) -> dict[str, int]:
+        """Allowances that can bind: below both the default cap and the claim's size."""
+        binding = min(self.per_registration, self.total)
+        return {r: more for r, more in sorted(self.allowance.items()) if 0 < more < binding}
+
+    @property
+    def first_attempts(self) -> int:
+        return math.ceil(self.total * FIRST_ATTEMPT_SHARE)
+
+    def parameters(self) -> dict[str, Any]:
+        """The bind parameters of `_claim_statement` for these limits."""
+        partial = self.partial
+        return {
+            "total": self.total,
+            "first_attempts": self.first_attempts,
+            "per_registration": self.per_registration,
+            "full": self.full,
+            **{f"registration_{i}": registration for i, registration in enumerate(partial)},
+            **{f"allowance_{i}": more for i, more in enumerate(partial.values())},
+        }
+
+
+def _due_rows(dialect: str, *, first_only: bool) -> Subquery:
+    """The oldest due, unleased Webhooks of registrations with room, locked on PostgreSQL.
+
+    An index scan of ix_webhooks_due in due order, cut at the claim's size. The lock is taken
+    here, below the window functions that rank these rows, because PostgreSQL refuses
+    FOR UPDATE in a query with window functions.
+    """
+    rows = (
+        select(w.c.seq, w.c.registration_id, w.c.next_attempt_at, w.c.attempt_count)
+        .where(_DUE, w.c.next_attempt_at <= bindparam("now"))
+        .where((w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= bindparam("now")))
+        .where(w.c.registration_id.not_in(bindparam("full", expanding=True)))
+        .order_by(w.c.next_attempt_at)
+        .limit(bindparam("first_attempts" if first_only else "total", type_=Integer))
+    )
+    if first_only:
+        rows = rows.where(w.c.attempt_count == 0)
+    if dialect == "postgresql":
+        rows = rows.with_for_update(skip_locked=True)
+    return rows.subquery("first_attempts" if first_only else "oldest")
+
+
+@functools.lru_cache(maxsize=64)
+def _claim_statement(dialect: str, partial: int) -> Update:
+    """The claim, built once per dialect and number of partial allowances (`partial`): building
+    it anew took longer in Python than running it took in the database.
+
+    It leases what it chose: from the oldest due rows plus the oldest due first attempts, at
+    most each registration's allowance (oldest first), first attempts up to their share, then
+    by due time.
+    """
+    oldest = _due_rows(dialect, first_only=False)
+    firsts = _due_rows(dialect, first_only=True)
+    pool = union(select(*oldest.c), select(*firsts.c)).subquery("pool")
+    allowed: ColumnElement[int] = bindparam("per_registration", type_=Integer)
+    if partial:
+        allowed = case(
+            *[
+                (
+                    pool.c.registration_id == bindparam(f"registration_{i}"),
+                    bindparam(f"allowance_{i}", type_=Integer),
+                )
+                for i in range(partial)
+            ],
+            else_=allowed,
+        )
+    retry = case((pool.c.attempt_count == 0, 0), else_=1)
+    ranked = select(
+        pool.c.seq,
+        pool.c.next_attempt_at,
+        retry.label("retry"),
+        allowed.label("allowed"),
+        func.row_number()
+        .over(partition_by=pool.c.registration_id, order_by=(pool.c.next_attempt_at, pool.c.seq))
+        .label("in_registration"),
+    ).subquery("ranked")
+    eligible = (
+        select(
+            ranked.c.seq,
+            ranked.c.next_attempt_at,
+            ranked.c.retry,
+            func.row_number()
+            .over(partition_by=ranked.c.retry, order_by=(ranked.c.next_attempt_at, ranked.c.seq))
+            .label("in_kind"),
+        )
+        .where(ranked.c.in_registration <= ranked.c.allowed)
+        .subquery("eligible")
+    )
+    first_share = and_(
+        eligible.c.retry == 0, eligible.c.in_kind <= bindparam("first_attempts", type_=Integer)
+    )
+    chosen = (
+        select(eligible.c.seq)
+        .order_by(case((first_share, 0), else_=1), eligible.c.next_attempt_at, eligible.c.seq)
+        .limit(bindparam("total", type_=Integer))
+    )
+    return (
+        update(w)
+        .where(w.c.seq.in_(chosen.scalar_subquery()))
+        .values(lease_expires_at=bindparam("lease_until"), lease_token=bindparam("lease_token"))
+        .returning(w.c.seq)
+    )
+
+
 async def claim_due(
-    conn: AsyncConnection, *, now: datetime, limit: int, lease_until: datetime, lease_token: str
+    conn: AsyncConnection, *, now: datetime, limits: ClaimLimits, lease_until: datetime, lease_token: str
 ) -> list[ClaimedWebhook]:
-    """Lease up to `limit` due Webhooks, oldest due first, and read what sending them needs.
+    """Lease up to `limits.total` due Webhooks, fairly, and read what sending them needs.
 
     A Webhook is due when it is Created or Retrying, its `next_attempt_at` has passed, and no
     live lease holds it; an expired lease (a crashed worker) makes it claimable again. On
-    PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers take disjoint batches.
+    PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers take disjoint batches. Fair:
+    no registration gets more than its allowance, and first attempts get their share
+    (FIRST_ATTEMPT_SHARE) before older retries. A claim cut short by an allowance returns fewer
+    rows than due; the worker claims again once it has room.
     """
-    due = (
-        select(w.c.seq)
-        .where(_DUE, w.c.next_attempt_at <= now)
-        .where((w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= now))
-        .order_by(w.c.next_attempt_at)
-        .limit(limit)
-    )
-    if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = (
-        await conn.execute(
-            update(w)
-            .where(w.c.seq.in_(due.scalar_subquery()))
-            .values(lease_expires_at=lease_until, lease_token=lease_token)
-            .returning(w.c.seq)
-        )
-    ).scalars()
+    statement = _claim_statement(conn.dialect.name, len(limits.partial))
+    parameters = limits.parameters() | {"now": now, "lease_until": lease_until, "lease_token": lease_token}
+    claimed = (await conn.execute(statement, parameters)).scalars()
     seqs = list(claimed)
     if not seqs:
         return []
@@ -416,6 +570,18 @@ async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str
         query = query.with_for_update()
     rows = await conn.execute(query)
     return {row.id: WebhookState(row.state) for row in rows if leases.get(row.id) == row.lease_token}
+
+
+async def hand_back(conn: AsyncConnection, leases: dict[str, str]) -> None:
+    """Clear the leases `leases` (id → token) still holds, so another worker may claim those
+    Webhooks at once: a stopping worker's unfinished claims."""
+    if leases:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"), w.c.lease_token == bindparam("b_token"))
+            .values(lease_expires_at=None, lease_token=None),
+            [{"b_id": webhook_id, "b_token": token} for webhook_id, token in leases.items()],
+        )
 
 
 async def store_results(conn: AsyncConnection, results: list[dict[str, Any]]) -> None:
