@@ -21,7 +21,7 @@ from hookline.health import Health
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database
+from hookline.store.db import Database, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,11 @@ class Maintenance:
                 pass
             try:
                 report = await self.run_once()
-            except Exception:
-                log.exception("maintenance failed; trying again in %s", interval)
+            except Exception as error:
+                if unavailable(error):  # a restarting database: one line, not a traceback a minute
+                    log.warning("maintenance skipped: database unavailable; trying again in %s", interval)
+                else:
+                    log.exception("maintenance failed; trying again in %s", interval)
                 continue
             if report != MaintenanceReport():
                 log.info("maintenance: %s", report)
