@@ -9,9 +9,9 @@ import pytest
 
 from hookline.api.app import create_app
 from hookline.clock import FrozenClock
-from hookline.domain.enums import Role, WebhookEventType, WebhookState
+from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.runtime import Runtime
-from hookline.service import EventDraft
+from hookline.service import EventDraft, RegistrationDraft, TargetAuthorization
 from tests.conftest import Receiver, Reply
 from tests.ui.conftest import EVIL_BODY, PASSWORD, USERNAME, Seeded, csrf_of, new_key, seed, sign_in
 
@@ -475,3 +475,75 @@ async def test_a_failing_registration_is_marked_in_the_list_and_on_its_page(
     assert 'class="badge failing"' in listing.text and 'class="badge active"' not in listing.text
     detail = (await signed_in.get(f"/ui/registrations/{seeded.registration_id}")).text
     assert "Every attempt has failed since" in detail
+
+
+async def test_a_test_webhook_from_the_registration_page_shows_the_answer(
+    signed_in: httpx.AsyncClient, seeded: Seeded, receiver: Receiver
+) -> None:
+    page = f"/ui/registrations/{seeded.registration_id}"
+    token = csrf_of((await signed_in.get(page)).text)
+    before = len(receiver.requests)
+
+    answer = await signed_in.post(f"{page}/test", data={"csrf": token})
+
+    assert answer.status_code == 200
+    assert "Test webhook answered 200 in " in answer.text
+    [sent] = receiver.requests[before:]
+    assert b'"entityName":"WebhookRegistration"' in sent.body.replace(b" ", b"")
+    receiver.default = Reply(503, "busy")
+    failed = await signed_in.post(f"{page}/test", data={"csrf": token})
+    assert "Test webhook failed after " in failed.text and "HTTP 503" in failed.text
+
+
+async def test_deactivate_and_reactivate_from_the_registration_page(
+    signed_in: httpx.AsyncClient, seeded: Seeded, runtime: Runtime
+) -> None:
+    page = f"/ui/registrations/{seeded.registration_id}"
+    token = csrf_of((await signed_in.get(page)).text)
+
+    done = await signed_in.post(f"{page}/deactivate", data={"csrf": token})
+    assert done.status_code == 303
+    shown = (await signed_in.get(done.headers["location"])).text
+    assert "Deactivated: it receives no new webhooks" in shown
+    assert 'class="badge inactive"' in shown and f"{page}/reactivate" in shown
+    assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is False
+
+    done = await signed_in.post(f"{page}/reactivate", data={"csrf": token})
+    shown = (await signed_in.get(done.headers["location"])).text
+    assert "Reactivated" in shown and 'class="badge active"' in shown
+    assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is True
+
+
+async def test_registration_actions_need_the_forms_token_and_a_known_action(
+    signed_in: httpx.AsyncClient, seeded: Seeded, runtime: Runtime, receiver: Receiver
+) -> None:
+    page = f"/ui/registrations/{seeded.registration_id}"
+    before = len(receiver.requests)
+    for action in ("deactivate", "test"):
+        assert (await signed_in.post(f"{page}/{action}", data={"csrf": "forged"})).status_code == 403
+    assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is True
+    assert len(receiver.requests) == before
+    token = csrf_of((await signed_in.get(page)).text)
+    assert (await signed_in.post(f"{page}/explode", data={"csrf": token})).status_code == 404
+
+
+async def test_reactivating_beside_an_identical_active_registration_shows_the_conflict(
+    signed_in: httpx.AsyncClient, seeded: Seeded, runtime: Runtime, receiver: Receiver
+) -> None:
+    page = f"/ui/registrations/{seeded.registration_id}"
+    token = csrf_of((await signed_in.get(page)).text)
+    assert (await signed_in.post(f"{page}/deactivate", data={"csrf": token})).status_code == 303
+    await runtime.hookline.register(
+        RegistrationDraft(
+            organization_id="acme",
+            target_url=receiver.url("/acme"),
+            enabled_events=[("Process", WebhookEventType.UPDATED), ("Tenant", WebhookEventType.CREATED)],
+            target_authorization=TargetAuthorization(AuthorizationType.BASIC, USERNAME, PASSWORD),
+        )
+    )
+
+    answer = await signed_in.post(f"{page}/reactivate", data={"csrf": token})
+
+    assert answer.status_code == 409
+    assert "Not possible: an identical active registration exists." in answer.text
+    assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is False

@@ -23,8 +23,8 @@ from starlette.responses import RedirectResponse, Response
 from hookline import __version__
 from hookline.domain.enums import Role, WebhookState
 from hookline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hookline.service import Hookline, Principal, RegistrationFilter
-from hookline.store.records import Webhook
+from hookline.service import Hookline, Principal, RegistrationChanges, RegistrationFilter
+from hookline.store.records import Registration, Webhook
 from hookline.store.webhooks import WebhookFilter
 from hookline.ui import session
 from hookline.ui.rendering import STATE_ORDER, link, templates
@@ -54,6 +54,11 @@ DONE = {
     "retry": "Retry requested: one more attempt is queued now.",
 }
 """What a successful action says; fixed texts so no query string is ever echoed."""
+
+REGISTRATION_DONE = {
+    "deactivate": "Deactivated: it receives no new webhooks, and its unfinished ones were aborted.",
+    "reactivate": "Reactivated: it receives new webhooks again, with a clean failure record.",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,13 +332,88 @@ async def registrations(
 
 
 @router.get("/ui/registrations/{registration_id}")
-async def registration(request: Request, registration_id: str, viewer: Signed) -> Response:
-    service = _hookline(request)
-    found = await service.get_registration(registration_id, viewer.scope)
-    recent = await service.list_webhooks(
+async def registration(
+    request: Request,
+    registration_id: str,
+    viewer: Signed,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    found = await _hookline(request).get_registration(registration_id, viewer.scope)
+    return await _registration_page(request, viewer, found, message=REGISTRATION_DONE.get(done or ""))
+
+
+async def _registration_page(
+    request: Request,
+    viewer: Viewer,
+    found: Registration,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
+    recent = await _hookline(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, 20
     )
-    return render(request, "registration.html", nav="registrations", registration=found, recent=recent)
+    return render(
+        request,
+        "registration.html",
+        status_code,
+        nav="registrations",
+        registration=found,
+        recent=recent,
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/ui/registrations/{registration_id}/{action}")
+async def act_on_registration(
+    request: Request, registration_id: str, action: str, viewer: Signed
+) -> Response:
+    """Send a test webhook, or deactivate or reactivate, from a form on the registration page."""
+    if action not in ("test", *REGISTRATION_DONE):
+        raise NotFound(f"no action {action!r}")
+    refused = await _refuse_foreign_form(request, viewer)
+    if refused is not None:
+        return refused
+    service = _hookline(request)
+    if action == "test":
+        tried = await service.test_registration(registration_id, viewer.scope)
+        result, took = tried.sent.result, f"{tried.sent.duration_ms} ms"
+        found = await service.get_registration(registration_id, viewer.scope)
+        if result.succeeded:
+            return await _registration_page(
+                request, viewer, found, message=f"Test webhook answered {result.status} in {took}."
+            )
+        why = result.error or f"HTTP {result.status}"
+        return await _registration_page(
+            request, viewer, found, error=f"Test webhook failed after {took}: {why}."
+        )
+    try:
+        await service.update_registration(
+            registration_id, viewer.scope, RegistrationChanges(is_active=action == "reactivate")
+        )
+    except Conflict as conflict:
+        found = await service.get_registration(registration_id, viewer.scope)
+        return await _registration_page(
+            request, viewer, found, status_code=409, error=f"Not possible: {conflict.detail}."
+        )
+    return RedirectResponse(
+        link(f"/ui/registrations/{quote(registration_id, safe='')}", {"done": action}), 303
+    )
+
+
+async def _refuse_foreign_form(request: Request, viewer: Viewer) -> Response | None:
+    """A 403 page for a form post without this session's CSRF token or from another site."""
+    form = await _form(request)
+    if session.same_origin(request) and viewer.credentials.accepts(form.get("csrf")):
+        return None
+    return _error_page(
+        request,
+        403,
+        "Forbidden",
+        "This form is out of date or was not sent from this page. Reload the page and try again.",
+    )
 
 
 # Webhooks ------------------------------------------------------------------------------------
@@ -447,14 +527,9 @@ async def act(request: Request, webhook_id: str, action: str, viewer: Signed) ->
     perform = actions.get(action)
     if perform is None:
         raise NotFound(f"no action {action!r}")
-    form = await _form(request)
-    if not session.same_origin(request) or not viewer.credentials.accepts(form.get("csrf")):
-        return _error_page(
-            request,
-            403,
-            "Forbidden",
-            "This form is out of date or was not sent from this page. Reload the page and try again.",
-        )
+    refused = await _refuse_foreign_form(request, viewer)
+    if refused is not None:
+        return refused
     try:
         await perform(webhook_id, viewer.scope)
     except Conflict as conflict:
