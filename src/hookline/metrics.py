@@ -6,6 +6,10 @@ from prometheus_client import Counter, Histogram
 
 EVENTS_PUBLISHED = Counter("hookline_events_published_total", "Domain events recorded (replays excluded).")
 WEBHOOKS_CREATED = Counter("hookline_webhooks_created_total", "Webhooks created by published events.")
+WEBHOOKS_SUPERSEDED = Counter(
+    "hookline_webhooks_superseded_total",
+    "Waiting Webhooks that took over a newer event instead of a new Webhook (coalesceUpdates).",
+)
 ATTEMPTS = Counter(
     "hookline_attempts_total",
     "Delivery attempts recorded, by outcome (success, failure, blocked).",

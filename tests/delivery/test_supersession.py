@@ -7,6 +7,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
 from tests.conftest import Reply
@@ -15,6 +17,10 @@ from tests.delivery.conftest import NO_POLL, Client, LiveReceiver, running, work
 CREATED, UPDATED, DELETED = 1, 2, 3
 S_CREATED, S_RETRYING, S_SUCCESSFUL, S_PENDING = 1, 2, 3, 6
 ALL_TYPES = [{"entityName": "Process", "type": kind} for kind in (CREATED, UPDATED, DELETED)]
+
+
+def superseded_total() -> float:
+    return REGISTRY.get_sample_value("hookline_webhooks_superseded_total") or 0.0
 
 
 def bodies(receiver: LiveReceiver) -> list[dict[str, Any]]:
@@ -30,8 +36,10 @@ async def test_a_recovering_target_receives_the_latest_state_once(
     assert await runtime.worker.deliver_due() == 1
     assert await client.states(first) == [S_RETRYING]
 
+    superseded_before = superseded_total()
     later = [await client.publish_one(data={"version": v}) for v in (2, 3)]
     assert later == [first, first]  # no new Webhooks: the waiting one carries each newer event
+    assert superseded_total() == superseded_before + 2
     other_entity = await client.publish_one("43", data={"version": 1})
     assert other_entity != first
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from hookline.domain.errors import ErrorCollector, InvalidInput, PayloadTooLarge
 from hookline.domain.grouping import group_key_of
 from hookline.fanout import EventRecord, Published
-from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED
+from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
 from hookline.store import events as events_store
@@ -83,7 +83,9 @@ class EventUseCases(UseCases):
             return Published(found[0], found[1], replayed=True)
         if not published.replayed:
             EVENTS_PUBLISHED.inc()
-            WEBHOOKS_CREATED.inc(len(published.webhook_ids))
-            if published.webhook_ids:
+            created = len(published.webhook_ids) - published.superseded
+            WEBHOOKS_CREATED.inc(created)
+            WEBHOOKS_SUPERSEDED.inc(published.superseded)
+            if created:
                 self.wakeup.ring()
         return published
