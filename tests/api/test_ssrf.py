@@ -3,6 +3,7 @@ refused in every spelling, unless HOOKLINE_ALLOWED_TARGET_NETWORKS admits them."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -10,6 +11,9 @@ import pytest
 
 from hookline.clock import FrozenClock
 from hookline.config import Settings
+from hookline.delivery.guard import TargetGuard
+from hookline.runtime import Runtime
+from hookline.service import registrations as registrations_module
 from tests.api.support import assert_problem, registration_body
 from tests.conftest import another_api_process
 
@@ -94,3 +98,28 @@ async def test_loopback_is_accepted_only_where_allowed(
     ).status_code == 422
     allowed = await api.post("/api/webhook-registrations", headers=subscriber, json=registration_body(url))
     assert allowed.status_code == 201, allowed.text
+
+
+class SilentDns(TargetGuard):
+    """A name server that never answers: a real one cannot be made slow on demand here."""
+
+    async def check_host(self, host: str, port: int) -> None:
+        await asyncio.Event().wait()
+
+
+async def test_a_host_that_does_not_resolve_in_time_is_refused_without_holding_the_request(
+    api: httpx.AsyncClient, runtime: Runtime, subscriber: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(registrations_module, "RESOLVE_TIMEOUT_S", 0.05)
+    runtime.hookline.guard = SilentDns()
+
+    response = await api.post(
+        "/api/webhook-registrations", headers=subscriber, json=registration_body("http://slow.example/hook")
+    )
+
+    problem = assert_problem(response, 422)
+    assert problem["errors"] == [
+        {"field": "targetUrl", "message": "host did not resolve within 0.05 s; try again"}
+    ]
+    listed = await api.get("/api/webhook-registrations", headers=subscriber)
+    assert listed.json()["totalCount"] == 0

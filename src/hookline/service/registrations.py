@@ -3,6 +3,7 @@ rotate secrets, and test webhooks on demand."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from hookline.store.records import Page, Registration
 from hookline.store.webhooks import ClaimedWebhook
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+RESOLVE_TIMEOUT_S = 5.0
 TEST_ENTITY = "WebhookRegistration"
 
 
@@ -352,9 +354,12 @@ class RegistrationUseCases(UseCases):
             return ""
         parts = urlsplit(normalized)
         try:
-            await self.guard.check_host(parts.hostname or "", parts.port or 0)
+            async with asyncio.timeout(RESOLVE_TIMEOUT_S):  # a slow DNS server must not hold the request
+                await self.guard.check_host(parts.hostname or "", parts.port or 0)
         except BlockedTarget as error:
             errors.add(field_name, f"is not allowed: {error}")
+        except TimeoutError:
+            errors.add(field_name, f"host did not resolve within {RESOLVE_TIMEOUT_S:g} s; try again")
         except OSError as error:
             errors.add(field_name, f"host cannot be resolved: {error.strerror or error}")
         except ValueError as error:  # e.g. UnicodeError from IDNA: an empty or 64+ character label
