@@ -1,4 +1,5 @@
-"""The periodic maintenance job: expiry, deactivation of long-failing registrations, retention.
+"""The periodic maintenance job: backlog gauges, expiry, deactivation of long-failing
+registrations, retention.
 
 It runs inside every `serve` and `worker` process, so it must be safe when several run at
 once: a deactivation is a guarded update (exactly one process deactivates and announces a
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.clock import Clock
 from hookline.health import Health
+from hookline.metrics import show_backlog
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
@@ -79,7 +81,16 @@ class Maintenance:
             if report != MaintenanceReport():
                 log.info("maintenance: %s", report)
 
+    async def show_backlog(self) -> None:
+        """Set the backlog and lag gauges from the database, so every process, however many
+        run, exposes the same database-wide figures (first, so a slow purge never delays them)."""
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            found = await webhooks_store.backlog(conn, now)
+        show_backlog(found.counts, found.oldest_due_at, now)
+
     async def run_once(self) -> MaintenanceReport:
+        await self.show_backlog()
         now = self._clock.now()
         expired = await self._deactivate_each(
             lambda conn: reg_store.active_past(conn, "expires_at", now, self._batch_size),

@@ -17,6 +17,7 @@ from hookline.domain.catalog import Catalog
 from hookline.fanout import FanOut
 from hookline.health import Health
 from hookline.maintenance import Maintenance
+from hookline.metrics import RegistrationAttempts
 from hookline.service import Hookline
 from hookline.store.db import Database
 
@@ -34,6 +35,7 @@ class Runtime:
             timeout=settings.delivery_timeout,
             guard=TargetGuard(settings.allowed_target_networks),
             max_connections=settings.worker_concurrency,
+            proxy=settings.egress_proxy,
         )
         dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
@@ -63,6 +65,7 @@ class Runtime:
                 per_registration=settings.per_registration_concurrency,
                 stop_timeout_s=settings.graceful_stop_timeout.total_seconds(),
             ),
+            registration_attempts=RegistrationAttempts(settings.registration_metrics_limit),
         )
         self.maintenance = Maintenance(
             db=self.db,
@@ -79,6 +82,7 @@ class Runtime:
     async def start(self, *, run_worker: bool) -> None:
         """Migrate, open the HTTP client pool, start the maintenance job and, if asked, delivering."""
         await self.db.migrate()
+        await self.maintenance.show_backlog()  # right from the start, not a maintenance interval later
         await self.sender.__aenter__()
         self._maintenance_task = asyncio.create_task(
             self.maintenance.run(self.settings.maintenance_interval, self._stopping),

@@ -620,3 +620,35 @@ async def purge_ended(conn: AsyncConnection, before: datetime, limit: int) -> in
         await conn.execute(delete(webhook_attempts).where(webhook_attempts.c.webhook_id.in_(ids)))
         await conn.execute(delete(w).where(w.c.id.in_(ids)))
     return len(ids)
+
+
+BACKLOG_STATES = (S.CREATED, S.RETRYING, S.PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Unfinished Webhooks across every organization, as the metrics gauges show them."""
+
+    counts: dict[WebhookState, int]
+    """How many Webhooks wait in each of BACKLOG_STATES (leased ones included)."""
+    oldest_due_at: datetime | None
+    """When the longest-waiting due, unleased Webhook became due; None if none is due."""
+
+
+async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
+    """One count per waiting state, and the oldest due Webhook no worker holds (ix_webhooks_due
+    in due order, walking past at most the rows in flight)."""
+    states = [state.value for state in BACKLOG_STATES]
+    counted = await conn.execute(
+        select(w.c.state, func.count()).where(w.c.state.in_(states)).group_by(w.c.state)
+    )
+    counts = dict.fromkeys(BACKLOG_STATES, 0) | {WebhookState(s): int(n) for s, n in counted}
+    oldest = (
+        select(w.c.next_attempt_at)
+        .where(_DUE, w.c.next_attempt_at <= now)
+        .where(w.c.lease_expires_at.is_(None) | (w.c.lease_expires_at <= now))
+        .order_by(w.c.next_attempt_at)
+        .limit(1)
+    )
+    oldest_due_at: datetime | None = (await conn.execute(oldest)).scalar()
+    return Backlog(counts, oldest_due_at)

@@ -1,0 +1,27 @@
+"""A proxy.py plugin for tests: appends one JSON line per request it is asked to forward.
+
+Loaded by a real `python -m proxy` process (see `egress_proxy` in test_egress_proxy.py); it
+writes to the file named by HOOKLINE_TEST_PROXY_LOG what the proxy saw before connecting
+upstream: the method, the upstream host and port, and the `Host` header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from proxy.http.parser import HttpParser
+from proxy.http.proxy import HttpProxyBasePlugin
+
+
+class Recorder(HttpProxyBasePlugin):
+    def before_upstream_connection(self, request: HttpParser) -> HttpParser:
+        entry = {
+            "method": (request.method or b"").decode(),
+            "host": (request.host or b"").decode(),
+            "port": request.port,
+            "hostHeader": request.header(b"host").decode() if request.has_header(b"host") else None,
+        }
+        with open(os.environ["HOOKLINE_TEST_PROXY_LOG"], "a") as log:
+            log.write(json.dumps(entry) + "\n")
+        return request
