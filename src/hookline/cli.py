@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 from dataclasses import replace
 
 import click
 import uvicorn
 import uvloop
+from uvicorn.config import LOGGING_CONFIG
 
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
+from hookline.logs import configure_logging
 from hookline.runtime import Runtime
 
 
@@ -23,6 +24,7 @@ def _settings(database_url: str | None) -> Settings:
         raise click.ClickException(str(error)) from None
     if database_url:
         settings = replace(settings, database_url=database_url)
+    configure_logging(settings.log_format, settings.log_level)
     return settings
 
 
@@ -35,7 +37,6 @@ database_option = click.option(
 @click.version_option(package_name="hookline")
 def main() -> None:
     """hookline: durable, signed, retrying webhooks."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
@@ -47,8 +48,17 @@ def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> No
     """API, web UI and (unless --no-worker) an in-process delivery worker."""
     from hookline.api.app import create_app
 
-    app = create_app(Runtime(_settings(database_url)), run_worker=not no_worker)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    settings = _settings(database_url)
+    app = create_app(Runtime(settings), run_worker=not no_worker)
+    # uvicorn's own log configuration formats its lines as text; for JSON it leaves them to ours.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=LOGGING_CONFIG if settings.log_format == "text" else None,
+        proxy_headers=False,
+    )
 
 
 @main.command()

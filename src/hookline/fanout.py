@@ -44,6 +44,8 @@ class EventRecord:
     occurred_at: datetime
     payload: str
     now: datetime
+    traceparent: str | None = None
+    """The trace context every attempt of this event's Webhooks continues."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,4 +247,5 @@ def _event_row(event_id: str, event: EventRecord) -> dict[str, object]:
         "occurred_at": event.occurred_at,
         "payload": event.payload,
         "created_at": event.now,
+        "traceparent": event.traceparent,
     }

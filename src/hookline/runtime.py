@@ -20,12 +20,15 @@ from hookline.maintenance import Maintenance
 from hookline.metrics import RegistrationAttempts
 from hookline.service import Hookline
 from hookline.store.db import Database
+from hookline.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, tracing: Tracing | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
@@ -37,7 +40,8 @@ class Runtime:
             max_connections=settings.worker_concurrency,
             proxy=settings.egress_proxy,
         )
-        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.tracing = tracing or Tracing.from_environment()
+        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock, tracing=self.tracing)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
         self.health = Health(fanout)
         self.hookline = Hookline(
@@ -51,6 +55,7 @@ class Runtime:
             fanout=fanout,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
+            tracing=self.tracing,
         )
         self.worker = Worker(
             db=self.db,
@@ -109,3 +114,4 @@ class Runtime:
                 await self._listener.stop()
             await self.sender.__aexit__()
             await self.db.close()
+            await asyncio.to_thread(self.tracing.shutdown)  # exports what is buffered; may block

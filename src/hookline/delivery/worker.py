@@ -227,7 +227,11 @@ class Worker:
             self._unfinished.append(webhook)  # cut off by the stop timeout: handed back
             raise
         except Exception:
-            log.exception("sending %s failed; its lease will expire and it will be retried", webhook.id)
+            log.exception(
+                "sending %s failed; its lease will expire and it will be retried",
+                webhook.id,
+                extra=_fields(webhook),
+            )
             self._settle([webhook])
             return
         self._finished.put_nowait(dispatched)
@@ -318,7 +322,9 @@ class Worker:
             claimed, sent = done.webhook, done.sent
             current = held.get(claimed.id)
             if current is None:
-                log.warning("lease on %s expired before its result was recorded", claimed.id)
+                log.warning(
+                    "lease on %s expired before its result was recorded", claimed.id, extra=_fields(claimed)
+                )
                 continue
             verdict = judge(
                 self._policy,
@@ -365,6 +371,16 @@ def _log_failure(what: str, error: Exception, then: str) -> None:
         log.warning("%s failed: database unavailable (%s); %s", what, reason, then)
     else:
         log.error("%s failed; %s", what, then, exc_info=error)
+
+
+def _fields(webhook: ClaimedWebhook) -> dict[str, object]:
+    """The ids a delivery log line carries as fields (`HOOKLINE_LOG_FORMAT=json`)."""
+    return {
+        "webhook_id": webhook.id,
+        "registration_id": webhook.registration_id,
+        "organization_id": webhook.organization_id,
+        "attempt_number": webhook.attempt_number,
+    }
 
 
 def _observe(sent: Sent, state: WebhookState) -> str:

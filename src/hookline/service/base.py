@@ -20,6 +20,7 @@ from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Database
 from hookline.store.records import Registration, Webhook
+from hookline.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class UseCases:
         fanout: FanOut,
         max_event_data_bytes: int,
         admin_key: str | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -56,6 +58,7 @@ class UseCases:
         self.wakeup = wakeup
         self.dispatcher = dispatcher
         self.max_event_data_bytes = max_event_data_bytes
+        self.tracing = tracing or Tracing()
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
         self._checked_keys: dict[str, tuple[Principal, datetime]] = {}

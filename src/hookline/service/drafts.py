@@ -66,3 +66,5 @@ class EventDraft:
     group_key: str | None = None
     occurred_at: datetime | None = None
     data: object = None
+    traceparent: str | None = None
+    """The publisher's W3C `traceparent` header, as received (an invalid one is ignored)."""

@@ -133,6 +133,8 @@ domain_events = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("payload", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # W3C `traceparent` the event's deliveries continue (see tracing.py); version 00 is 55 chars.
+    Column("traceparent", String(55)),
     UniqueConstraint("organization_id", "idempotency_id"),
     Index("ix_domain_events_org_created", "organization_id", "created_at"),
     Index("ix_domain_events_created", "created_at"),  # retention

@@ -351,6 +351,8 @@ class ClaimedWebhook:
     entity_id: str
     occurred_at: datetime
     payload: str
+    traceparent: str | None = None
+    """The trace context of the event's fan-out, continued by this attempt."""
 
 
 FIRST_ATTEMPT_SHARE = 0.5
@@ -522,6 +524,7 @@ async def claim_due(
             d.c.entity_id,
             d.c.occurred_at,
             d.c.payload,
+            d.c.traceparent,
         )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -552,6 +555,7 @@ async def claim_due(
             entity_id=row.entity_id,
             occurred_at=row.occurred_at,
             payload=row.payload,
+            traceparent=row.traceparent,
         )
         for row in rows
     ]
