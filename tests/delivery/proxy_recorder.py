@@ -2,14 +2,18 @@
 
 Loaded by a real `python -m proxy` process (see `egress_proxy` in test_egress_proxy.py); it
 writes to the file named by HOOKLINE_TEST_PROXY_LOG what the proxy saw before connecting
-upstream: the method, the upstream host and port, and the `Host` header.
+upstream: the method, the upstream host and port, and the `Host` header. It refuses (403) to
+forward to anything but an IP address, so the proxy never resolves a name: no DNS query leaves
+the machine even if hookline handed it one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 
+from proxy.http.exception import HttpRequestRejected
 from proxy.http.parser import HttpParser
 from proxy.http.proxy import HttpProxyBasePlugin
 
@@ -24,4 +28,8 @@ class Recorder(HttpProxyBasePlugin):
         }
         with open(os.environ["HOOKLINE_TEST_PROXY_LOG"], "a") as log:
             log.write(json.dumps(entry) + "\n")
+        try:
+            ipaddress.ip_address(entry["host"])
+        except ValueError:
+            raise HttpRequestRejected(status_code=403, reason=b"names are not resolved here") from None
         return request

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 import trustme
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from hookline.config import Settings
 from hookline.delivery.guard import TargetGuard
@@ -173,9 +175,58 @@ async def test_a_blocked_target_is_refused_before_the_proxy_sees_anything(
         ) as sender:
             sent = await sender.post(f"http://{host}:{port}/hook", {}, b"{}", now=NOW)
         assert sent.result.blocked
-        assert sent.result.error == "blocked target: 127.0.0.1 is not a public address"
+        assert sent.result.error is not None
+        assert sent.result.error.startswith("blocked target: 127.0.0.1 is not a public address")
         assert target.requests == []
     assert egress_proxy.seen() == []
+
+
+class Rebinding(AbstractResolver):
+    """A hostile name server: `rebinding.test` answers loopback (allowed here) first, then a
+    private address, as DNS rebinding does between a check and a connection."""
+
+    def __init__(self) -> None:
+        self.answers = ["127.0.0.1", "10.0.0.1"]
+
+    async def resolve(self, host: str, port: int = 0, family: Any = 0) -> list[ResolveResult]:
+        assert host == "rebinding.test"
+        address = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        return [
+            {
+                "hostname": host,
+                "host": address,
+                "port": port,
+                "family": socket.AF_INET,
+                "proto": 6,
+                "flags": 0,
+            }
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_the_proxy_gets_the_checked_address_so_a_rebound_name_cannot_redirect_it(
+    egress_proxy: RecordingProxy,
+) -> None:
+    guard = TargetGuard([ipaddress.ip_network("127.0.0.0/8")], resolver=Rebinding)
+    async with (
+        serving(Receiver()) as target,
+        Sender(timeout=timedelta(seconds=10), guard=guard, proxy=egress_proxy.url) as sender,
+    ):
+        port = int(target.base_url.rsplit(":", 1)[1])
+        url = f"http://rebinding.test:{port}/hook"
+        first = await sender.post(url, {}, b"{}", now=NOW)
+        second = await sender.post(url, {}, b"{}", now=NOW)  # the name now answers 10.0.0.1
+
+        assert first.result.succeeded, first.result
+        assert [request.headers["Host"] for request in target.requests] == [f"rebinding.test:{port}"]
+    assert second.result.blocked and second.result.error is not None
+    assert second.result.error.startswith("blocked target: 10.0.0.1 is not a public address")
+    # The proxy was asked once, for the address hookline checked; it never had a name to resolve.
+    assert egress_proxy.seen() == [
+        {"method": "POST", "host": "127.0.0.1", "port": port, "hostHeader": f"rebinding.test:{port}"}
+    ]
 
 
 async def test_an_unreachable_proxy_is_named_on_the_attempt(closed_port: int) -> None:
