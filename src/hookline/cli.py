@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from dataclasses import replace
 
@@ -15,6 +16,8 @@ from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
 from hookline.logs import configure_logging
 from hookline.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -75,7 +78,7 @@ async def _work(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await runtime.start(run_worker=True)
-    click.echo("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully", err=True)
+    log.info("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully")
     await stop.wait()
     await runtime.stop()
 
