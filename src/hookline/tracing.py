@@ -14,11 +14,11 @@ that span and sends its own span's `traceparent` to the target.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from opentelemetry import trace
 from opentelemetry.trace import INVALID_SPAN, NoOpTracer, Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
@@ -94,10 +94,16 @@ class Tracing:
 
 def valid_traceparent(text: str | None) -> str | None:
     """`text` as a version-00 W3C `traceparent`, or None if it is not a valid one (which the
-    Trace Context spec says to ignore, never to refuse)."""
-    if not text:
+    Trace Context spec says to ignore, never to refuse). A later version is read as 00, as the
+    spec asks, its extra fields dropped."""
+    found = _TRACEPARENT.fullmatch(text.strip()) if text else None
+    if found is None:
         return None
-    context = trace.get_current_span(_PROPAGATOR.extract({"traceparent": text})).get_span_context()
-    if not context.is_valid:
+    version, trace_id, span_id, flags, rest = found.groups()
+    if version == "ff" or (version == "00" and rest) or trace_id == _ZERO_TRACE or span_id == _ZERO_SPAN:
         return None
-    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
+    return f"00-{trace_id}-{span_id}-{flags}"
+
+
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
+_ZERO_TRACE, _ZERO_SPAN = "0" * 32, "0" * 16

@@ -163,6 +163,8 @@ async def test_untraced_the_publishers_traceparent_is_handed_on_as_it_came(
         (f"ff-{TRACE_ID}-{PUBLISHER_SPAN}-01", None),  # version ff is forbidden
         (f"00-{TRACE_ID}-{PUBLISHER_SPAN}", None),
         (PUBLISHER.upper(), None),  # the spec's hex digits are lower-case
+        (f"{PUBLISHER}-more", None),  # version 00 has exactly four fields
+        (f"01-{TRACE_ID}-{PUBLISHER_SPAN}-01-more", PUBLISHER),  # a later version, read as 00
         ("", None),
         (None, None),
     ],

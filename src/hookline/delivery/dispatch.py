@@ -73,16 +73,27 @@ class Dispatcher:
             signing_secrets=self._signing_secrets(webhook, started_at),
             basic_credentials=self._credentials(webhook),
         )
+        if self._tracing.enabled:
+            sent = await self._post_traced(webhook, headers, body, started_at)
+        else:
+            if webhook.traceparent is not None:
+                headers["traceparent"] = webhook.traceparent  # checked when stored: handed on as is
+            sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+        if log.isEnabledFor(logging.DEBUG):
+            _log_attempt(webhook, sent)
+        return Dispatched(webhook, sent, started_at)
+
+    async def _post_traced(
+        self, webhook: ClaimedWebhook, headers: dict[str, str], body: bytes, started_at: datetime
+    ) -> Sent:
+        """Send inside the attempt's span, a child of the event's fan-out, and tell the target."""
         with self._tracing.span("hookline.attempt", parent=webhook.traceparent, kind=SpanKind.CLIENT) as span:
             traceparent = self._tracing.traceparent(webhook.traceparent)
             if traceparent is not None:
                 headers["traceparent"] = traceparent
             sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
-            if span.is_recording():
-                _describe(span, webhook, sent)
-        if log.isEnabledFor(logging.DEBUG):
-            _log_attempt(webhook, sent)
-        return Dispatched(webhook, sent, started_at)
+            _describe(span, webhook, sent)
+        return sent
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
         """The current secret, plus retired ones while their grace period after rotation lasts."""
