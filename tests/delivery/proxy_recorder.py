@@ -4,7 +4,8 @@ Loaded by a real `python -m proxy` process (see `egress_proxy` in test_egress_pr
 writes to the file named by HOOKLINE_TEST_PROXY_LOG what the proxy saw before connecting
 upstream: the method, the upstream host and port, and the `Host` header. It refuses (403) to
 forward to anything but an IP address, so the proxy never resolves a name: no DNS query leaves
-the machine even if hookline handed it one.
+the machine even if hookline handed it one; with HOOKLINE_TEST_PROXY_REFUSE_ALL it refuses
+everything, as a filtering proxy refuses a target it does not allow.
 """
 
 from __future__ import annotations
@@ -31,5 +32,7 @@ class Recorder(HttpProxyBasePlugin):
         try:
             ipaddress.ip_address(entry["host"])
         except ValueError:
-            raise HttpRequestRejected(status_code=403, reason=b"names are not resolved here") from None
+            raise HttpRequestRejected(status_code=403, reason=b"Forbidden") from None
+        if os.environ.get("HOOKLINE_TEST_PROXY_REFUSE_ALL"):
+            raise HttpRequestRejected(status_code=403, reason=b"Forbidden")
         return request

@@ -11,6 +11,7 @@ import socket
 import ssl
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,16 +46,19 @@ class RecordingProxy:
         return [json.loads(line) for line in self.log.read_text().splitlines()]
 
 
-@pytest.fixture
-async def egress_proxy(tmp_path: Path) -> AsyncIterator[RecordingProxy]:
-    """A real proxy.py process on a free loopback port with the recording plugin loaded."""
-    log, port_file = tmp_path / "proxy.jsonl", tmp_path / "proxy.port"
+@asynccontextmanager
+async def recording_proxy(directory: Path, *, refuse_all: bool = False) -> AsyncIterator[RecordingProxy]:
+    """A real proxy.py process on a free loopback port with the recording plugin loaded;
+    `refuse_all`: it answers every request 403, as a filtering proxy refusing a target does."""
+    log, port_file = directory / "proxy.jsonl", directory / "proxy.port"
+    env = {"HOOKLINE_TEST_PROXY_LOG": str(log), "PATH": "", "PYTHONPATH": str(Path.cwd())}
+    if refuse_all:
+        env["HOOKLINE_TEST_PROXY_REFUSE_ALL"] = "1"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0",
         "--port-file", str(port_file), "--num-workers", "1", "--num-acceptors", "1",
         "--plugins", "tests.delivery.proxy_recorder.Recorder", "--log-level", "WARNING",
-        env={"HOOKLINE_TEST_PROXY_LOG": str(log), "PATH": "", "PYTHONPATH": str(Path.cwd())},
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     try:
         port = int((await until_file(port_file)).split()[0])
@@ -62,6 +66,12 @@ async def egress_proxy(tmp_path: Path) -> AsyncIterator[RecordingProxy]:
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
+
+
+@pytest.fixture
+async def egress_proxy(tmp_path: Path) -> AsyncIterator[RecordingProxy]:
+    async with recording_proxy(tmp_path) as proxy:
+        yield proxy
 
 
 @pytest.fixture
@@ -227,6 +237,21 @@ async def test_the_proxy_gets_the_checked_address_so_a_rebound_name_cannot_redir
     assert egress_proxy.seen() == [
         {"method": "POST", "host": "127.0.0.1", "port": port, "hostHeader": f"rebinding.test:{port}"}
     ]
+
+
+async def test_a_proxy_refusing_the_tunnel_is_named_on_the_attempt(
+    tls_receiver: TlsReceiver, ca: trustme.CA, tmp_path: Path
+) -> None:
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    async with (
+        recording_proxy(tmp_path, refuse_all=True) as refusing,
+        Sender(timeout=timedelta(seconds=10), guard=LOOPBACK, proxy=refusing.url, tls=trusting) as sender,
+    ):
+        sent = await sender.post(tls_receiver.url, {}, b"{}", now=NOW)
+    assert sent.result.error == "egress proxy refused: 403 Forbidden", sent.result
+    assert [entry["method"] for entry in refusing.seen()] == ["CONNECT"]
+    assert tls_receiver.hosts == []
 
 
 async def test_an_unreachable_proxy_is_named_on_the_attempt(closed_port: int) -> None:
