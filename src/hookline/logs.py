@@ -35,9 +35,12 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(log_format: str, level: str) -> None:
     """Send every logger's records (uvicorn's too, when it is told not to configure its own)
-    to standard error in `log_format`."""
+    to standard error in `log_format`, hookline's from `level` up. Libraries stay at INFO even
+    when `level` is DEBUG: their debug lines (a database driver's, per statement) would drown
+    hookline's."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(max(logging.getLevelNamesMapping()[level], logging.INFO))
+    logging.getLogger("hookline").setLevel(level)

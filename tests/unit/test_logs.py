@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from hookline.logs import JsonFormatter
+from hookline.logs import JsonFormatter, configure_logging
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -41,3 +41,20 @@ def test_a_line_is_one_line_whatever_the_message_holds() -> None:
     text = JsonFormatter().format(logging.makeLogRecord({"msg": "two\nlines", "levelname": "INFO"}))
     assert "\n" not in text
     assert json.loads(text)["message"] == "two\nlines"
+
+
+def test_debug_is_for_hookline_only() -> None:
+    root, ours = logging.getLogger(), logging.getLogger("hookline")
+    saved = (list(root.handlers), root.level, ours.level)
+    try:
+        configure_logging("json", "DEBUG")
+        assert logging.getLogger("hookline.delivery.dispatch").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("aiosqlite").isEnabledFor(logging.DEBUG)
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+        configure_logging("text", "WARNING")
+        assert not ours.isEnabledFor(logging.INFO)
+        assert not isinstance(root.handlers[0].formatter, JsonFormatter)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])  # setLevel, not assignment: it clears the loggers' level caches
+        ours.setLevel(saved[2])
