@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
+from hookline.store.webhooks import ClaimLimits, claim_due
 from tests.conftest import Reply
 from tests.delivery.conftest import Client, LiveReceiver, StackFactory
 
@@ -105,3 +106,31 @@ async def test_per_registration_counters_are_off_by_default(
     samples = await scrape(client.http)
     assert not any(registration["id"] in str(labels) for _, labels in samples)
     assert ("hookline_attempts_total", frozenset({("outcome", "success")})) in samples
+
+
+async def test_lag_leaves_out_webhooks_a_worker_holds_until_their_lease_expires(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    await client.register(receiver.url())
+    await client.publish("1")
+    clock.advance(timedelta(seconds=60))
+    await client.publish("2")
+    clock.advance(timedelta(seconds=30))
+    async with runtime.db.write() as conn:  # a worker claims the older one: it is in flight
+        claimed = await claim_due(
+            conn,
+            now=clock.now(),
+            limits=ClaimLimits(total=1, per_registration=1),
+            lease_until=clock.now() + timedelta(minutes=1),
+            lease_token="lease_test",
+        )
+    assert [webhook.entity_id for webhook in claimed] == ["1"]
+
+    await runtime.maintenance.run_once()
+    samples = await scrape(client.http)
+    assert samples[("hookline_delivery_lag_seconds", frozenset())] == 30.0  # the unclaimed one
+    assert backlog_of(samples)["Created"] == 2  # both still wait to be recorded
+
+    clock.advance(timedelta(minutes=2))  # the worker died: its lease expired, the Webhook waits again
+    await runtime.maintenance.run_once()
+    assert (await scrape(client.http))[("hookline_delivery_lag_seconds", frozenset())] == 210.0
