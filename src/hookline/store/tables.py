@@ -32,6 +32,10 @@ metadata = MetaData(
 
 ID = 40  # our ids are prefixed, URL-safe random strings well under this
 _DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
+WAITING_STATES = "state IN ({})".format(
+    ", ".join(str(s.value) for s in (WebhookState.CREATED, WebhookState.RETRYING, WebhookState.PENDING))
+)
+"""The backlog gauges' states; ix_webhooks_waiting counts them in time proportional to the backlog."""
 _ENDED_STATES = "state IN ({})".format(
     ", ".join(
         str(s.value)
@@ -178,6 +182,12 @@ webhooks = Table(
         "seq",
         sqlite_where=text("supersession_key IS NOT NULL"),
         postgresql_where=text("supersession_key IS NOT NULL"),
+    ),
+    Index(
+        "ix_webhooks_waiting",
+        "state",
+        sqlite_where=text(WAITING_STATES),
+        postgresql_where=text(WAITING_STATES),
     ),
     Index(
         "ix_webhooks_ended",
