@@ -31,9 +31,11 @@ class OtlpReceiver:
 
     def __init__(self) -> None:
         self.spans: list[dict[str, Any]] = []
+        self.requests: list[dict[str, str]] = []
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.requests.append(dict(request.headers))
         body = await request.read()
         if request.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
@@ -114,6 +116,7 @@ async def test_spans_are_exported_over_otlp_in_the_publishers_trace(
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url,
         "OTEL_SERVICE_NAME": "hookline-under-test",
         "OTEL_BSP_SCHEDULE_DELAY": "50",  # the SDK's own batching variable: export within 50 ms
+        "OTEL_EXPORTER_OTLP_HEADERS": "x-collector-token=otlp-test",
     }
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -131,6 +134,8 @@ async def test_spans_are_exported_over_otlp_in_the_publishers_trace(
         await eventually(exported, "publish, fan-out and attempt spans exported")
 
     assert request.headers["webhook-id"] == webhook_id
+    assert {r["Content-Type"] for r in otlp.requests} == {"application/x-protobuf"}
+    assert {r["x-collector-token"] for r in otlp.requests} == {"otlp-test"}
     spans = {span["name"]: span for span in otlp.spans}
     assert {span["trace_id"] for span in spans.values()} == {TRACE_ID}
     assert {span["service"] for span in spans.values()} == {"hookline-under-test"}
