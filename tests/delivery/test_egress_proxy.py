@@ -32,6 +32,7 @@ from tests.processes import until_file
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 LOOPBACK = TargetGuard([ipaddress.ip_network("127.0.0.0/8")])
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -51,7 +52,12 @@ async def recording_proxy(directory: Path, *, refuse_all: bool = False) -> Async
     """A real proxy.py process on a free loopback port with the recording plugin loaded;
     `refuse_all`: it answers every request 403, as a filtering proxy refusing a target does."""
     log, port_file = directory / "proxy.jsonl", directory / "proxy.port"
-    env = {"HOOKLINE_TEST_PROXY_LOG": str(log), "PATH": "", "PYTHONPATH": str(Path.cwd())}
+    env = {
+        "HOOKLINE_TEST_PROXY_LOG": str(log),
+        "PYTHONPATH": str(REPOSITORY),  # where the plugin module is found
+        "HOME": str(directory),  # proxy.py keeps its data directory under the home directory
+        "PATH": "",
+    }
     if refuse_all:
         env["HOOKLINE_TEST_PROXY_REFUSE_ALL"] = "1"
     process = await asyncio.create_subprocess_exec(
