@@ -147,12 +147,15 @@ def _log_attempt(webhook: ClaimedWebhook, sent: Sent) -> None:
         webhook.id,
         outcome,
         detail,
-        extra={
-            "webhook_id": webhook.id,
-            "registration_id": webhook.registration_id,
-            "organization_id": webhook.organization_id,
-            "attempt_number": webhook.attempt_number,
-            "response_status": result.status,
-            "duration_ms": sent.duration_ms,
-        },
+        extra=log_fields(webhook) | {"response_status": result.status, "duration_ms": sent.duration_ms},
     )
+
+
+def log_fields(webhook: ClaimedWebhook) -> dict[str, object]:
+    """The ids a delivery log line carries as fields (`HOOKLINE_LOG_FORMAT=json`)."""
+    return {
+        "webhook_id": webhook.id,
+        "registration_id": webhook.registration_id,
+        "organization_id": webhook.organization_id,
+        "attempt_number": webhook.attempt_number,
+    }

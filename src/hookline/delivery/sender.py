@@ -71,7 +71,7 @@ class Sender:
             limit_per_host=0,
             ssl=self._tls,
             # Through a proxy the connector only ever resolves the operator's proxy; targets are
-            # resolved and checked by `pinned` before each attempt.
+            # resolved and checked by `pin` before each attempt.
             resolver=GuardedResolver(self._guard) if self._proxy is None else None,
             ttl_dns_cache=None,  # every attempt re-checks what the name resolves to now
             use_dns_cache=False,

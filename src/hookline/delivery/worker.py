@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.clock import Clock
 from hookline.delivery.backoff import Backoff
-from hookline.delivery.dispatch import Dispatched, Dispatcher
+from hookline.delivery.dispatch import Dispatched, Dispatcher, log_fields
 from hookline.delivery.sender import Sent
 from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain.enums import WebhookState
@@ -230,7 +230,7 @@ class Worker:
             log.exception(
                 "sending %s failed; its lease will expire and it will be retried",
                 webhook.id,
-                extra=_fields(webhook),
+                extra=log_fields(webhook),
             )
             self._settle([webhook])
             return
@@ -323,7 +323,9 @@ class Worker:
             current = held.get(claimed.id)
             if current is None:
                 log.warning(
-                    "lease on %s expired before its result was recorded", claimed.id, extra=_fields(claimed)
+                    "lease on %s expired before its result was recorded",
+                    claimed.id,
+                    extra=log_fields(claimed),
                 )
                 continue
             verdict = judge(
@@ -371,16 +373,6 @@ def _log_failure(what: str, error: Exception, then: str) -> None:
         log.warning("%s failed: database unavailable (%s); %s", what, reason, then)
     else:
         log.error("%s failed; %s", what, then, exc_info=error)
-
-
-def _fields(webhook: ClaimedWebhook) -> dict[str, object]:
-    """The ids a delivery log line carries as fields (`HOOKLINE_LOG_FORMAT=json`)."""
-    return {
-        "webhook_id": webhook.id,
-        "registration_id": webhook.registration_id,
-        "organization_id": webhook.organization_id,
-        "attempt_number": webhook.attempt_number,
-    }
 
 
 def _observe(sent: Sent, state: WebhookState) -> str:

@@ -90,7 +90,7 @@ class EventUseCases(UseCases):
     async def _submit(self, record: EventRecord) -> Published:
         with self.tracing.span("hookline.fan_out") as span:
             # Continue from this span (or, untraced, from the publisher's own context).
-            published = await self._record(
+            published = await self._fan_out(
                 replace(record, traceparent=self.tracing.traceparent(record.traceparent))
             )
             if span.is_recording():
@@ -106,7 +106,7 @@ class EventUseCases(UseCases):
                 )
             return published
 
-    async def _record(self, record: EventRecord) -> Published:
+    async def _fan_out(self, record: EventRecord) -> Published:
         try:
             published = await self._fanout.publish(record)
         except IntegrityError:
