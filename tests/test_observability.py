@@ -170,7 +170,10 @@ async def test_json_log_lines_carry_delivery_ids_and_no_secret(
     assert attempt["organization_id"] == "acme"
     assert attempt["attempt_number"] == 1
     assert attempt["response_status"] == 200
-    assert any(line["logger"].startswith("uvicorn") for line in lines)  # the server's lines too
+    published = [
+        line for line in lines if line["logger"] == "uvicorn.access" and line["path"] == "/api/events"
+    ]
+    assert [(line["method"], line["status"]) for line in published] == [("POST", 202)]  # the server's too
     for secret in (PASSWORD, registration["signingSecret"], ADMIN, request.headers["Authorization"]):
         assert secret not in text
 

@@ -3,7 +3,8 @@ pipelines (`HOOKLINE_LOG_FORMAT=json`).
 
 A JSON line carries `time`, `level`, `logger`, `message`, every field the call site passed as
 `extra` (delivery lines name `webhook_id`, `registration_id`, `organization_id` and
-`attempt_number`), and `exception` with the traceback when there is one. Call sites pass ids
+`attempt_number`; uvicorn's access lines `client`, `method`, `path` and `status`), and
+`exception` with the traceback when there is one. Call sites pass ids
 and outcomes only: no header, body, credential or secret is ever handed to a logger.
 """
 
@@ -28,6 +29,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry |= {name: value for name, value in vars(record).items() if name not in _STANDARD}
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, _, status = record.args  # uvicorn's access-line arguments
+            entry |= {"client": client, "method": method, "path": path, "status": status}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
