@@ -182,3 +182,19 @@ def test_tracing_is_off_unless_an_otlp_endpoint_is_set() -> None:
         tracing = Tracing.from_environment({variable: "http://127.0.0.1:4318"})
         assert tracing.enabled
         tracing.shutdown()
+
+
+async def test_a_publisher_that_does_not_sample_is_followed(
+    traced: tuple[Runtime, Client], receiver: LiveReceiver, exporter: InMemorySpanExporter
+) -> None:
+    """The default sampler is parent-based: an unsampled publisher's trace records no span, and
+    its deliveries still carry the trace, unsampled."""
+    runtime, client = traced
+    await client.register(receiver.url())
+    await publish_traced(client, f"00-{TRACE_ID}-{PUBLISHER_SPAN}-00")
+    assert await runtime.worker.deliver_due() == 1
+
+    assert exporter.get_finished_spans() == ()
+    [request] = receiver.requests
+    version, trace_id, _, flags = request.headers["traceparent"].split("-")
+    assert (version, trace_id, flags) == ("00", TRACE_ID, "00")

@@ -92,7 +92,8 @@ class Dispatcher:
             if traceparent is not None:
                 headers["traceparent"] = traceparent
             sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
-            _describe(span, webhook, sent)
+            if span.is_recording():  # not when the sampler dropped it
+                _describe(span, webhook, sent)
         return sent
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
