@@ -30,7 +30,7 @@ class Recorder(HttpProxyBasePlugin):
         with open(os.environ["HOOKLINE_TEST_PROXY_LOG"], "a") as log:
             log.write(json.dumps(entry) + "\n")
         try:
-            ipaddress.ip_address(entry["host"])
+            ipaddress.ip_address(str(entry["host"]).strip("[]"))
         except ValueError:
             raise HttpRequestRejected(status_code=403, reason=b"Forbidden") from None
         if os.environ.get("HOOKLINE_TEST_PROXY_REFUSE_ALL"):
