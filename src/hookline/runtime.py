@@ -11,14 +11,14 @@ from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import TargetGuard
 from hookline.delivery.sender import Sender
-from hookline.delivery.wakeup import PostgresListener, Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
-from hookline.fanout import FanOut
-from hookline.health import Health
 from hookline.maintenance import Maintenance
 from hookline.service import Hookline
+from hookline.service.fanout import FanOut
+from hookline.service.health import Health
 from hookline.store.db import Database
+from hookline.store.wakeup import PostgresListener, Wakeup
 
 log = logging.getLogger(__name__)
 

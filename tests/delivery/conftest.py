@@ -25,9 +25,9 @@ from aiohttp import web
 from hookline.api.app import create_app
 from hookline.clock import Clock
 from hookline.config import Settings
-from hookline.delivery.wakeup import Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.runtime import Runtime
+from hookline.store.wakeup import Wakeup
 from tests.conftest import Received, Receiver, Reply, serving
 
 

@@ -22,8 +22,8 @@ from hookline.domain.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from hookline.domain.records import Attempt
 from hookline.store.db import unavailable
-from hookline.store.records import Attempt
 
 log = logging.getLogger(__name__)
 

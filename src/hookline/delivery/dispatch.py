@@ -12,7 +12,7 @@ from hookline.delivery.request import webhook_headers
 from hookline.delivery.sender import Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
-from hookline.store.records import Attempt
+from hookline.domain.records import Attempt
 from hookline.store.webhooks import ClaimedWebhook
 
 

@@ -25,21 +25,21 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.backoff import Backoff
 from hookline.clock import Clock
-from hookline.delivery.backoff import Backoff
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.sender import Sent
-from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain.enums import WebhookState
 from hookline.domain.outcome import judge
+from hookline.domain.records import Attempt
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
-from hookline.health import AttemptOutcome, Health
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
+from hookline.service.health import AttemptOutcome, Health
 from hookline.store.attempts import insert_attempts
 from hookline.store.db import Database, unavailable
-from hookline.store.records import Attempt
+from hookline.store.wakeup import Wakeup, notify_due
 from hookline.store.webhooks import (
     ClaimedWebhook,
     ClaimLimits,

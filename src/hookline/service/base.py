@@ -11,15 +11,15 @@ from hookline.clock import Clock
 from hookline.crypto import SecretBox, hash_api_key
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import TargetGuard
-from hookline.delivery.wakeup import Wakeup
 from hookline.domain.catalog import Catalog
 from hookline.domain.enums import Role
 from hookline.domain.errors import InvalidInput, NotFound
-from hookline.fanout import FanOut
+from hookline.domain.records import Registration, Webhook
+from hookline.service.fanout import FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Database
-from hookline.store.records import Registration, Webhook
+from hookline.store.wakeup import Wakeup
 
 
 @dataclass(frozen=True, slots=True)

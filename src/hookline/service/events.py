@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from hookline.domain.errors import ErrorCollector, InvalidInput, PayloadTooLarge
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, Published
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
+from hookline.service.fanout import EventRecord, Published
 from hookline.store import events as events_store
 
 

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.ids import new_id
 from hookline.store import events as events_store
@@ -27,6 +26,7 @@ from hookline.store.db import Database
 from hookline.store.events import Subscription
 from hookline.store.group_commit import GroupCommit
 from hookline.store.organizations import ensure_organization
+from hookline.store.wakeup import notify_due
 from hookline.store.webhooks import SUPERSEDABLE
 
 

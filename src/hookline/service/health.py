@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, FanOut
+from hookline.domain.records import Attempt
+from hookline.service.fanout import EventRecord, FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt
 from hookline.store.webhooks import ClaimedWebhook
 
 GONE_REASON = "target answered 410 Gone"

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.crypto import new_signing_secret
 from hookline.delivery.dispatch import Dispatched
 from hookline.delivery.guard import BlockedTarget
-from hookline.delivery.wakeup import notify_due
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.records import Page, Registration
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import UseCases
@@ -32,7 +32,7 @@ from hookline.service.drafts import (
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.organizations import ensure_organization
-from hookline.store.records import Page, Registration
+from hookline.store.wakeup import notify_due
 from hookline.store.webhooks import ClaimedWebhook
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)

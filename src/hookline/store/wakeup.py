@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.delivery.backoff import Backoff
+from hookline.backoff import Backoff
 from hookline.store.db import CONNECT_TIMEOUT_S
 
 CHANNEL = "hookline_due"

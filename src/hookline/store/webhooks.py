@@ -34,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.records import Page, Webhook
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states
-from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     domain_events,

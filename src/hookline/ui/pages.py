@@ -23,8 +23,8 @@ from starlette.responses import RedirectResponse, Response
 from hookline import __version__
 from hookline.domain.enums import Role, WebhookState
 from hookline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hookline.domain.records import Registration, Webhook
 from hookline.service import Hookline, Principal, RegistrationChanges, RegistrationFilter
-from hookline.store.records import Registration, Webhook
 from hookline.store.webhooks import WebhookFilter
 from hookline.ui import session
 from hookline.ui.rendering import STATE_ORDER, link, templates
