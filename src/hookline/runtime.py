@@ -24,18 +24,19 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, *, wakeup: Wakeup | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, wakeup=wakeup)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
-        self.wakeup = Wakeup()
         self.sender = Sender(
             timeout=settings.delivery_timeout,
             guard=TargetGuard(settings.allowed_target_networks),
             max_connections=settings.worker_concurrency,
         )
-        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
         self.health = Health(fanout)
         self.hookline = Hookline(
@@ -44,8 +45,7 @@ class Runtime:
             box=self.box,
             catalog=Catalog(settings.entities),
             guard=TargetGuard(settings.allowed_target_networks),
-            wakeup=self.wakeup,
-            dispatcher=dispatcher,
+            probe_sender=self.dispatcher,
             fanout=fanout,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
@@ -54,8 +54,8 @@ class Runtime:
             db=self.db,
             clock=self.clock,
             policy=settings.retry_policy,
-            dispatcher=dispatcher,
-            wakeup=self.wakeup,
+            dispatcher=self.dispatcher,
+            wakeup=self.db.wakeup,
             health=self.health,
             lease=settings.lease,
             options=WorkerOptions(
@@ -86,7 +86,7 @@ class Runtime:
         )
         if run_worker:
             if not self.db.is_sqlite:
-                self._listener = PostgresListener(self.settings.database_url, self.wakeup)
+                self._listener = self.db.listener()
                 self._listener.start()
             self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
 

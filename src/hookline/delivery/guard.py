@@ -14,12 +14,10 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
+from hookline.domain.errors import BlockedTarget
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-class BlockedTarget(Exception):
-    """The target resolves to an address hookline must not reach."""
 
 
 class TargetGuard:
