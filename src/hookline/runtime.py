@@ -9,7 +9,7 @@ from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
 from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
-from hookline.delivery.guard import TargetGuard
+from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
@@ -25,15 +25,23 @@ log = logging.getLogger(__name__)
 
 class Runtime:
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, *, wakeup: Wakeup | None = None
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        wakeup: Wakeup | None = None,
+        resolver: ResolverFactory | None = None,
     ) -> None:
+        """`wakeup` replaces the doorbell and `resolver` the system's name resolution (tests
+        watch the one and script what names answer with the other)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
+        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
-            guard=TargetGuard(settings.allowed_target_networks),
+            guard=guard,
             max_connections=settings.worker_concurrency,
         )
         self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
@@ -44,7 +52,7 @@ class Runtime:
             clock=self.clock,
             box=self.box,
             catalog=Catalog(settings.entities),
-            guard=TargetGuard(settings.allowed_target_networks),
+            guard=guard,
             probe_sender=self.dispatcher,
             fanout=fanout,
             max_event_data_bytes=settings.max_event_data_bytes,
