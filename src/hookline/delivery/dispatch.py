@@ -16,8 +16,7 @@ from hookline.delivery.request import webhook_headers
 from hookline.delivery.sender import Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
-from hookline.store.records import Attempt
-from hookline.store.webhooks import ClaimedWebhook
+from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.tracing import Tracing
 
 log = logging.getLogger(__name__)
@@ -82,6 +81,10 @@ class Dispatcher:
         if log.isEnabledFor(logging.DEBUG):
             _log_attempt(webhook, sent)
         return Dispatched(webhook, sent, started_at)
+
+    async def send_probe(self, webhook: ClaimedWebhook) -> Attempt:
+        """One attempt that nothing records (a test webhook); its id is the webhook's."""
+        return (await self.dispatch(webhook)).attempt(webhook.id)
 
     async def _post_traced(
         self, webhook: ClaimedWebhook, headers: dict[str, str], body: bytes, started_at: datetime
