@@ -53,6 +53,10 @@ class Settings:
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
     """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
+    max_pause: timedelta = timedelta(days=7)
+    """Deactivate a registration paused longer than this (aborting what it holds); 0 never does."""
+    resume_rate_per_s: float = 20.0
+    """How fast a resume releases what a pause held: Webhooks per second, per registration."""
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
@@ -77,6 +81,8 @@ class Settings:
             "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
+            "HOOKLINE_MAX_PAUSE": ("max_pause", _duration_or_off),
+            "HOOKLINE_RESUME_RATE": ("resume_rate_per_s", float),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
         }
@@ -110,6 +116,8 @@ class Settings:
             )
         if self.graceful_stop_timeout < timedelta(0):
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
+        if not 0 < self.resume_rate_per_s < float("inf"):
+            raise ConfigError("HOOKLINE_RESUME_RATE must be a positive number of webhooks per second")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
 

@@ -4,6 +4,11 @@ Concurrent publishes are group-committed: each batch is ONE transaction holding 
 of the batch together with all of its Webhooks, so nothing is ever half-written, and N
 concurrent publishers pay for one commit instead of N.
 
+Pause: a paused registration's new Webhooks are written Pending (held); the publisher takes the
+registration's pause lock and reads the pause again under it, so a concurrent resume either sees
+and releases them or is seen. A Webhook written Created just as a pause began is held by the
+worker that claims it.
+
 Supersession: for a registration with `coalesce_updates`, an Updated event whose entity's
 latest Webhook is an Updated one still waiting (Created, Retrying or Pending, not leased by a
 worker) takes that Webhook over instead of adding one, so a recovering target receives the
@@ -13,7 +18,7 @@ merged across a Created or Deleted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,6 +27,7 @@ from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.ids import new_id
 from hookline.store import events as events_store
+from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Database
 from hookline.store.events import Subscription
@@ -169,6 +175,7 @@ class FanOut:
         batch needs (its groups, and the entities it may supersede) at once, in the one global
         order workers use too: taken one by one in event order, they could deadlock."""
         locks: set[str] = set()
+        paused: set[str] = set()
         for event in batch:
             key = (event.organization_id, event.entity_name, event.type)
             if key not in subscriptions:
@@ -178,7 +185,14 @@ class FanOut:
                     locks.add(webhooks_store.group_lock(s.registration_id, event.effective_group_key))
                 if s.coalesce_updates and event.type is WebhookEventType.UPDATED:
                     locks.add(webhooks_store.supersession_lock(s.registration_id, _entity_key(event)))
+                if s.is_paused:
+                    paused.add(s.registration_id)
+                    locks.add(webhooks_store.pause_lock(s.registration_id))
         await webhooks_store.take_locks(conn, locks)
+        if paused:  # under the pause locks: a resume may have committed since the look-up
+            still = await reg_store.paused_among(conn, paused)
+            for key, found in subscriptions.items():
+                subscriptions[key] = [replace(s, is_paused=s.registration_id in still) for s in found]
 
     @staticmethod
     async def _replay(
@@ -197,9 +211,10 @@ class FanOut:
     async def _initial_state(
         conn: AsyncConnection, subscription: Subscription, group_key: str, open_groups: set[tuple[str, str]]
     ) -> WebhookState:
-        """Pending when grouped behind an unfinished Webhook, in the database or in this batch."""
+        """Pending when its registration is paused, or grouped behind an unfinished Webhook, in
+        the database or in this batch."""
         if not subscription.should_group:
-            return WebhookState.CREATED
+            return WebhookState.PENDING if subscription.is_paused else WebhookState.CREATED
         group = (subscription.registration_id, group_key)
         blocked = group in open_groups
         if not blocked:
@@ -207,7 +222,7 @@ class FanOut:
                 conn, *group, continue_after_fail=subscription.continue_after_fail
             )
         open_groups.add(group)
-        return WebhookState.PENDING if blocked else WebhookState.CREATED
+        return WebhookState.PENDING if blocked or subscription.is_paused else WebhookState.CREATED
 
     def _webhook_row(
         self, event_id: str, event: EventRecord, subscription: Subscription, state: WebhookState

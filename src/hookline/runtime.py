@@ -37,7 +37,7 @@ class Runtime:
         )
         dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
-        self.health = Health(fanout)
+        self.health = Health(fanout, resume_rate_per_s=settings.resume_rate_per_s)
         self.hookline = Hookline(
             db=self.db,
             clock=self.clock,
@@ -47,6 +47,7 @@ class Runtime:
             wakeup=self.wakeup,
             dispatcher=dispatcher,
             fanout=fanout,
+            health=self.health,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
         )
@@ -69,6 +70,7 @@ class Runtime:
             clock=self.clock,
             health=self.health,
             disable_after_failing=settings.disable_after_failing,
+            max_pause=settings.max_pause,
             retention=settings.retention,
         )
         self._listener: PostgresListener | None = None

@@ -25,6 +25,8 @@ REGISTRATION_FIELDS = {
     "failingSince",
     "targetAuthorization",
     "isActive",
+    "isPaused",
+    "pausedAt",
     "disabledReason",
     "expiresAt",
     "createdAt",

@@ -184,6 +184,9 @@ class RegistrationIn(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     expires_at: Instant | None = None
+    is_paused: bool = Field(
+        False, description="Created paused: matching events make Webhooks that wait in Pending."
+    )
     organization_id: Name | None = None
 
 
@@ -196,6 +199,11 @@ class RegistrationPatch(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     is_active: bool | None = None
+    is_paused: bool | None = Field(
+        None,
+        description="true holds its Webhooks in Pending; false releases them in group order, "
+        "at HOOKLINE_RESUME_RATE per second.",
+    )
     expires_at: Instant | None = None
 
 
@@ -210,6 +218,8 @@ class RegistrationOut(Schema):
     coalesce_updates: bool
     target_authorization: TargetAuthorizationOut
     is_active: bool
+    is_paused: bool
+    paused_at: datetime | None
     disabled_reason: str | None
     expires_at: datetime | None
     failing_since: datetime | None = Field(

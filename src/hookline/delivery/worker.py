@@ -46,6 +46,7 @@ from hookline.store.webhooks import (
     claim_due,
     hand_back,
     held_states,
+    hold_claimed,
     lock_groups,
     next_due_at,
     release_group,
@@ -160,6 +161,9 @@ class Worker:
             claimed = await claim_due(
                 conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
             )
+            # Paused since it became due (the pause held only what no worker had): held, unsent.
+            await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
+            claimed = [c for c in claimed if not c.paused]
             self._hold(claimed)
             return claimed
 

@@ -16,6 +16,7 @@ from hookline.domain.catalog import Catalog
 from hookline.domain.enums import Role
 from hookline.domain.errors import InvalidInput, NotFound
 from hookline.fanout import FanOut
+from hookline.health import Health
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Database
@@ -45,6 +46,7 @@ class UseCases:
         wakeup: Wakeup,
         dispatcher: Dispatcher,
         fanout: FanOut,
+        health: Health,
         max_event_data_bytes: int,
         admin_key: str | None = None,
     ) -> None:
@@ -58,6 +60,7 @@ class UseCases:
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
+        self._health = health
         self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
 
     async def _registration(

@@ -27,6 +27,8 @@ class RegistrationDraft:
     target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
     description: str | None = None
     expires_at: datetime | None = None
+    is_paused: bool = False
+    """Created paused: its Webhooks wait in Pending until it is resumed."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
 
@@ -44,6 +46,7 @@ class RegistrationChanges:
     description: str | None = None
     clear_description: bool = False
     is_active: bool | None = None
+    is_paused: bool | None = None
     expires_at: datetime | None = None
     clear_expires_at: bool = False
 

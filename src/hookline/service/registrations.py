@@ -1,5 +1,5 @@
-"""Registrations: create (validated, deduplicated, idempotent, verified), change, delete,
-rotate secrets, and test webhooks on demand."""
+"""Registrations: create (validated, deduplicated, idempotent, verified), change, pause and
+resume, delete, rotate secrets, and test webhooks on demand."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ from hookline.store.webhooks import ClaimedWebhook
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 RESOLVE_TIMEOUT_S = 5.0
 TEST_ENTITY = "WebhookRegistration"
+PAUSED_BY_HAND = "paused through the API"
 
 
 class RegistrationUseCases(UseCases):
@@ -113,6 +114,8 @@ class RegistrationUseCases(UseCases):
                         "should_group_continue_after_fail": draft.should_group_continue_after_fail,
                         "coalesce_updates": draft.coalesce_updates,
                         "is_active": True,
+                        "paused_at": now if draft.is_paused else None,
+                        "disabled_reason": PAUSED_BY_HAND if draft.is_paused else None,
                         "expires_at": draft.expires_at,
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
@@ -180,6 +183,18 @@ class RegistrationUseCases(UseCases):
                 page_size,
             )
 
+    async def pause_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Hold the registration's Webhooks in Pending (new ones too) until it is resumed."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=True)
+        )
+
+    async def resume_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Release what the pause held, in group order at HOOKLINE_RESUME_RATE, and deliver again."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=False)
+        )
+
     async def update_registration(
         self, registration_id: str, organization_id: str | None, changes: RegistrationChanges
     ) -> Registration:
@@ -206,6 +221,10 @@ class RegistrationUseCases(UseCases):
                 new_normalized, new_events, auth.authorization_type, auth.username
             )
             is_active = current.is_active if changes.is_active is None else changes.is_active
+            if changes.is_paused and not is_active:
+                raise Conflict(
+                    "an inactive registration cannot be paused; reactivate it (isActive: true) first"
+                )
             if is_active:
                 await self._refuse_duplicate(conn, current.organization_id, fingerprint, registration_id)
             values: dict[str, object] = {
@@ -231,7 +250,7 @@ class RegistrationUseCases(UseCases):
             elif new_normalized != current.normalized_target_url:
                 values["failing_since"] = None
             if not is_active and current.is_active:
-                values["disabled_reason"] = "deactivated through the API"
+                values |= {"disabled_reason": "deactivated through the API", "paused_at": None}
             await reg_store.update_registration(conn, registration_id, values)
             if not is_active and current.is_active:  # registration first: the common lock order
                 await webhooks_store.abort_unfinished(conn, registration_id, now)
@@ -241,15 +260,31 @@ class RegistrationUseCases(UseCases):
                 await reg_store.set_authorization(conn, registration_id, auth)
             updated = await self._registration(conn, registration_id, None)
             released = await self._release_after_grouping_change(conn, current, updated, now)
+            if changes.is_paused is not None and changes.is_paused is not updated.is_paused and is_active:
+                released += await self._pause_or_resume(conn, updated, pause=changes.is_paused, now=now)
+                updated = await self._registration(conn, registration_id, None)
         if released:
             self.wakeup.ring()
         return updated
 
+    async def _pause_or_resume(
+        self, conn: AsyncConnection, registration: Registration, *, pause: bool, now: datetime
+    ) -> int:
+        """Pause or resume (announced); answers how many Webhooks the resume released."""
+        if pause:
+            await self._health.pause(conn, registration.id, PAUSED_BY_HAND, now)
+            return 0
+        released = await self._health.resume(conn, registration, now) or 0
+        if released:
+            await notify_due(conn)
+        return released
+
     async def _release_after_grouping_change(
         self, conn: AsyncConnection, before: Registration, after: Registration, now: datetime
     ) -> int:
-        """Waiting Webhooks must not be stranded when the grouping rules get looser."""
-        if not after.is_active:
+        """Waiting Webhooks must not be stranded when the grouping rules get looser (a paused
+        registration's stay held: its resume releases them)."""
+        if not after.is_active or after.is_paused:
             return 0
         if before.should_group and not after.should_group:
             released = await webhooks_store.release_all_pending(conn, after.id, now)
@@ -330,6 +365,7 @@ class RegistrationUseCases(UseCases):
             group_key="",
             should_group=False,
             continue_after_fail=False,
+            paused=False,
             target_url=target_url,
             signing_secret=sealed_secret,
             retired_signing_secrets=sealed_retired,

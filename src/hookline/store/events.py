@@ -24,6 +24,8 @@ class Subscription:
     should_group: bool
     continue_after_fail: bool
     coalesce_updates: bool
+    is_paused: bool
+    """Its Webhooks wait in Pending until the registration is resumed."""
 
 
 async def find_by_idempotency_id(
@@ -65,6 +67,7 @@ async def matching_subscriptions(
             r.c.should_group,
             r.c.should_group_continue_after_fail,
             r.c.coalesce_updates,
+            r.c.paused_at.is_not(None),
         )
         .join(r, r.c.id == e.c.registration_id)
         .where(

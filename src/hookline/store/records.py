@@ -44,8 +44,13 @@ class Registration:
     disabled_reason: str | None
     expires_at: datetime | None
     failing_since: datetime | None
+    paused_at: datetime | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,12 @@ def supersession_lock(registration_id: str, supersession_key: str) -> str:
     return f"{registration_id}\1{supersession_key}"
 
 
+def pause_lock(registration_id: str) -> str:
+    """The lock a resume takes first and a publisher to a paused registration takes too, so a
+    Webhook written Pending (held) during a resume is seen and released by it."""
+    return f"{registration_id}\2pause"
+
+
 async def take_locks(conn: AsyncConnection, names: Iterable[str]) -> None:
     """Transaction-scoped advisory locks (PostgreSQL; SQLite has one writer).
 
@@ -252,6 +258,77 @@ async def release_all_pending(conn: AsyncConnection, registration_id: str, now: 
     return int(result.rowcount)
 
 
+async def hold_due(conn: AsyncConnection, registration_id: str, now: datetime) -> int:
+    """A pause: the registration's due Webhooks no worker holds wait in Pending. Those in flight
+    are held when their attempt is recorded or when they are claimed again (`hold_claimed`)."""
+    unleased = (w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= now)
+    result = await conn.execute(
+        update(w)
+        .where(w.c.registration_id == registration_id, _DUE, unleased)
+        .values(state=S.PENDING.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
+async def hold_claimed(conn: AsyncConnection, leases: dict[str, str], now: datetime) -> None:
+    """Claimed Webhooks whose registration turned out paused: back to Pending, unsent."""
+    if leases:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"), w.c.lease_token == bindparam("b_token"))
+            .values(
+                state=S.PENDING.value,
+                next_attempt_at=None,
+                updated_at=now,
+                lease_expires_at=None,
+                lease_token=None,
+            ),
+            [{"b_id": webhook_id, "b_token": token} for webhook_id, token in leases.items()],
+        )
+
+
+async def releasable_held(
+    conn: AsyncConnection, registration_id: str, *, grouped: bool, continue_after_fail: bool
+) -> list[tuple[int, int]]:
+    """(seq, attempt count) of the Pending Webhooks a resume makes due, oldest first: all of them,
+    or for a grouped registration the oldest of each group that nothing earlier blocks (the rest
+    follow in order as their group's earlier ones end). Uses ix_webhooks_group."""
+    query = select(w.c.seq, w.c.attempt_count).where(
+        w.c.registration_id == registration_id, w.c.state == S.PENDING.value
+    )
+    if grouped:
+        earlier = w.alias("earlier")
+        states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+        query = query.where(
+            ~exists().where(
+                earlier.c.registration_id == w.c.registration_id,
+                earlier.c.group_key == w.c.group_key,
+                earlier.c.seq < w.c.seq,
+                earlier.c.state.in_(states),
+            )
+        )
+    return [(row.seq, row.attempt_count) for row in await conn.execute(query.order_by(w.c.seq))]
+
+
+async def release_held(conn: AsyncConnection, due: list[tuple[int, int, datetime]], now: datetime) -> None:
+    """Make each (seq, attempt count, due at) Pending Webhook due at its time: Created if never
+    attempted, else Retrying."""
+    if due:
+        await conn.execute(
+            update(w)
+            .where(w.c.seq == bindparam("b_seq"), w.c.state == S.PENDING.value)
+            .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_due"), updated_at=now),
+            [
+                {
+                    "b_seq": seq,
+                    "b_state": (S.RETRYING if attempts else S.CREATED).value,
+                    "b_due": due_at,
+                }
+                for seq, attempts, due_at in due
+            ],
+        )
+
+
 async def pending_group_keys(conn: AsyncConnection, registration_id: str) -> list[str]:
     query = (
         select(w.c.group_key)
@@ -339,6 +416,8 @@ class ClaimedWebhook:
     group_key: str
     should_group: bool
     continue_after_fail: bool
+    paused: bool
+    """Its registration is paused: the worker holds it in Pending instead of sending it."""
     target_url: str
     signing_secret: bytes
     retired_signing_secrets: bytes | None
@@ -510,6 +589,7 @@ async def claim_due(
             w.c.group_key,
             r.c.should_group,
             r.c.should_group_continue_after_fail,
+            r.c.paused_at,
             r.c.target_url,
             r.c.signing_secret,
             r.c.retired_signing_secrets,
@@ -540,6 +620,7 @@ async def claim_due(
             group_key=row.group_key,
             should_group=row.should_group,
             continue_after_fail=row.should_group_continue_after_fail,
+            paused=row.paused_at is not None,
             target_url=row.target_url,
             signing_secret=row.signing_secret,
             retired_signing_secrets=row.retired_signing_secrets,
