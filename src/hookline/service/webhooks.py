@@ -15,7 +15,7 @@ from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt, Page, Webhook
+from hookline.store.records import Attempt, Page, Registration, Webhook
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
@@ -72,7 +72,8 @@ class WebhookUseCases(UseCases):
         """One more attempt now, whatever the state; Retrying until that attempt ends."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            _refuse_unless_delivering(await reg_store.get_registration(conn, webhook.registration_id, None))
             await webhooks_store.grant_attempt(conn, webhook_id, now)
             await notify_due(conn)
             updated = await self._webhook(conn, webhook_id, None)
@@ -131,7 +132,8 @@ class WebhookUseCases(UseCases):
             raise InvalidInput.one("until", "must be after since")
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._registration(conn, registration_id, organization_id)
+            registration = await self._registration(conn, registration_id, organization_id)
+            _refuse_unless_delivering(registration)
             ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
             if not dry_run:
                 spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
@@ -141,3 +143,20 @@ class WebhookUseCases(UseCases):
         if ids and not dry_run:
             self.wakeup.ring()
         return len(ids)
+
+
+def _refuse_unless_delivering(registration: Registration | None) -> None:
+    """An attempt by hand goes out only while its registration delivers: the 409 says what to do."""
+    if registration is None:
+        raise Conflict("its webhook registration was deleted; nothing can be sent for it")
+    if not registration.is_active:
+        raise Conflict(
+            "its webhook registration is inactive; reactivate it first (PATCH isActive: true)",
+            registrationId=registration.id,
+        )
+    if registration.is_paused:
+        raise Conflict(
+            "its webhook registration is paused; resume it first (PATCH isPaused: false), which "
+            "releases what the pause held",
+            registrationId=registration.id,
+        )
