@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
-from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STOP_GRACE = timedelta(seconds=5)
@@ -37,6 +37,7 @@ class Settings:
     secret_key: str | None = None
     secret_key_file: Path = Path(".hookline/secret.key")
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy.parse)
+    """HOOKLINE_RETRY_SCHEDULE, HOOKLINE_MAX_RETRY_AFTER and HOOKLINE_RETRY_JITTER together."""
     delivery_timeout: timedelta = timedelta(seconds=10)
     allowed_target_networks: tuple[Network, ...] = ()
     entities: tuple[str, ...] = DEFAULT_ENTITIES
@@ -70,7 +71,9 @@ class Settings:
             "HOOKLINE_ADMIN_KEY": ("admin_key", str),
             "HOOKLINE_SECRET_KEY": ("secret_key", str),
             "HOOKLINE_SECRET_KEY_FILE": ("secret_key_file", Path),
-            "HOOKLINE_RETRY_SCHEDULE": ("retry_policy", RetryPolicy.parse),
+            "HOOKLINE_RETRY_SCHEDULE": ("retry_schedule", parse_schedule),
+            "HOOKLINE_MAX_RETRY_AFTER": ("max_retry_after", parse_duration),
+            "HOOKLINE_RETRY_JITTER": ("retry_jitter", parse_jitter),
             "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
@@ -86,6 +89,11 @@ class Settings:
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
         }
+        if env.get("HOOKLINE_RETRY_SCHEDULE", "unset").strip() == "":
+            raise ConfigError(
+                "HOOKLINE_RETRY_SCHEDULE is empty: set it to `none` for a single attempt without "
+                f"retries, or leave it unset for the default {DEFAULT_SCHEDULE}"
+            )
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
             if raw is None or raw == "":
@@ -94,6 +102,12 @@ class Settings:
                 values[name] = read(raw)  # type: ignore[operator]
             except ValueError as error:
                 raise ConfigError(f"{variable}={raw!r}: {error}") from None
+        default = RetryPolicy.parse()
+        values["retry_policy"] = RetryPolicy(
+            values.pop("retry_schedule", default.delays),  # type: ignore[arg-type]
+            values.pop("max_retry_after", default.max_retry_after),  # type: ignore[arg-type]
+            values.pop("retry_jitter", default.jitter),  # type: ignore[arg-type]
+        )
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
@@ -118,6 +132,8 @@ class Settings:
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
         if not 0 < self.resume_rate_per_s < float("inf"):
             raise ConfigError("HOOKLINE_RESUME_RATE must be a positive number of webhooks per second")
+        if self.retry_policy.max_retry_after <= timedelta(0):
+            raise ConfigError("HOOKLINE_MAX_RETRY_AFTER must be positive")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
 

@@ -18,6 +18,7 @@ merged across a Created or Deleted.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
+from hookline.domain.retry import RetryPolicy
 from hookline.ids import new_id
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
@@ -84,6 +86,7 @@ class _Batch:
 class FanOut:
     def __init__(self, db: Database, *, attempt_limit: int) -> None:
         self._attempt_limit = attempt_limit
+        """For registrations without a `retrySchedule` of their own."""
         self._commits: GroupCommit[EventRecord, Published] = GroupCommit(db, self.write)
         self._known_organizations: set[str] = set()
 
@@ -236,12 +239,19 @@ class FanOut:
             "group_key": event.effective_group_key,
             "state": state.value,
             "attempt_count": 0,
-            "attempt_limit": self._attempt_limit,
+            "attempt_limit": self._attempt_limit
+            if subscription.retry_schedule is None
+            else _attempts_allowed(subscription.retry_schedule),
             "next_attempt_at": event.now if state is WebhookState.CREATED else None,
             "supersession_key": _entity_key(event) if subscription.coalesce_updates else None,
             "created_at": event.now,
             "updated_at": event.now,
         }
+
+
+@functools.lru_cache(maxsize=256)
+def _attempts_allowed(schedule: str) -> int:
+    return RetryPolicy.parse(schedule).max_attempts
 
 
 def _entity_key(event: EventRecord) -> str:

@@ -27,6 +27,7 @@ REGISTRATION_FIELDS = {
     "isActive",
     "isPaused",
     "pausedAt",
+    "retrySchedule",
     "disabledReason",
     "expiresAt",
     "createdAt",

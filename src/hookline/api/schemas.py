@@ -167,6 +167,14 @@ class TargetAuthorizationOut(Schema):
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
 Description = Annotated[str, Field(max_length=1000)]
 Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
+RetrySchedule = Annotated[
+    list[Annotated[str, Field(max_length=20)]],
+    Field(
+        max_length=100,  # the count's own limit (20) is checked with a clearer message
+        description='Delays after failed attempts 1, 2, ...: e.g. ["10s", "1m"] (units ms, s, m, h, d; '
+        "each 1s..7d; at most 20); [] is a single attempt, no retries. Overrides HOOKLINE_RETRY_SCHEDULE.",
+    ),
+]
 
 
 class RegistrationIn(Input):
@@ -187,6 +195,7 @@ class RegistrationIn(Input):
     is_paused: bool = Field(
         False, description="Created paused: matching events make Webhooks that wait in Pending."
     )
+    retry_schedule: RetrySchedule | None = None
     organization_id: Name | None = None
 
 
@@ -204,6 +213,9 @@ class RegistrationPatch(Input):
         description="true holds its Webhooks in Pending; false releases them in group order, "
         "at HOOKLINE_RESUME_RATE per second.",
     )
+    retry_schedule: RetrySchedule | None = Field(
+        None, description="null goes back to the service's HOOKLINE_RETRY_SCHEDULE."
+    )
     expires_at: Instant | None = None
 
 
@@ -220,6 +232,9 @@ class RegistrationOut(Schema):
     is_active: bool
     is_paused: bool
     paused_at: datetime | None
+    retry_schedule: list[str] | None = Field(
+        description="Its own delays between attempts ([]: one attempt); null: the service's schedule."
+    )
     disabled_reason: str | None
     expires_at: datetime | None
     failing_since: datetime | None = Field(

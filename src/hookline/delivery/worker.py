@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,6 +99,8 @@ class Worker:
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
         self._backoff = Backoff()
+        self._policy_for = functools.lru_cache(maxsize=256)(policy.with_schedule)
+        """The policy with a registration's own `retrySchedule`, parsed once per schedule."""
 
     async def run(self) -> None:
         """Deliver until `stop()`; then let in-flight attempts finish (within the stop timeout),
@@ -323,11 +327,12 @@ class Worker:
                 log.warning("lease on %s expired before its result was recorded", claimed.id)
                 continue
             verdict = judge(
-                self._policy,
+                self._policy_for(claimed.retry_schedule),
                 sent.result,
                 attempt_number=claimed.attempt_number,
                 attempt_limit=claimed.attempt_limit,
                 now=now,
+                jitter_draw=random.random(),  # spreads retries; not a secret
             )
             # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
             state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)

@@ -29,6 +29,8 @@ class RegistrationDraft:
     expires_at: datetime | None = None
     is_paused: bool = False
     """Created paused: its Webhooks wait in Pending until it is resumed."""
+    retry_schedule: tuple[str, ...] | None = None
+    """Its own delays between attempts (`()`: a single attempt); None: HOOKLINE_RETRY_SCHEDULE."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
 
@@ -47,6 +49,9 @@ class RegistrationChanges:
     clear_description: bool = False
     is_active: bool | None = None
     is_paused: bool | None = None
+    retry_schedule: tuple[str, ...] | None = None
+    clear_retry_schedule: bool = False
+    """Back to HOOKLINE_RETRY_SCHEDULE."""
     expires_at: datetime | None = None
     clear_expires_at: bool = False
 

@@ -20,6 +20,7 @@ from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.retry import check_registration_schedule
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import UseCases
@@ -88,6 +89,7 @@ class RegistrationUseCases(UseCases):
         normalized = await self._check_target(draft.target_url, "targetUrl", errors)
         events = self._check_events(draft.enabled_events, errors)
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
+        _check_schedule(draft.retry_schedule, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -117,6 +119,7 @@ class RegistrationUseCases(UseCases):
                         "paused_at": now if draft.is_paused else None,
                         "disabled_reason": PAUSED_BY_HAND if draft.is_paused else None,
                         "expires_at": draft.expires_at,
+                        "retry_schedule": reg_store.schedule_text(draft.retry_schedule),
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
                         "created_at": now,
@@ -206,6 +209,7 @@ class RegistrationUseCases(UseCases):
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
+        _check_schedule(changes.retry_schedule, errors)
         if changes.expires_at is not None and changes.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -244,6 +248,8 @@ class RegistrationUseCases(UseCases):
                 values["description"] = changes.description
             if changes.expires_at is not None or changes.clear_expires_at:
                 values["expires_at"] = changes.expires_at
+            if changes.retry_schedule is not None or changes.clear_retry_schedule:
+                values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
             # A reactivated or moved target starts a clean record: no failing streak carried over.
             if is_active and not current.is_active:
                 values |= {"disabled_reason": None, "failing_since": None}
@@ -366,6 +372,7 @@ class RegistrationUseCases(UseCases):
             should_group=False,
             continue_after_fail=False,
             paused=False,
+            retry_schedule=None,
             target_url=target_url,
             signing_secret=sealed_secret,
             retired_signing_secrets=sealed_retired,
@@ -465,3 +472,9 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _check_schedule(items: tuple[str, ...] | None, errors: ErrorCollector) -> None:
+    """A registration's `retrySchedule`: units, how many, each within bounds."""
+    for index, message in check_registration_schedule(items or ()):
+        errors.add("retrySchedule" if index < 0 else f"retrySchedule[{index}]", message)

@@ -26,6 +26,8 @@ class Subscription:
     coalesce_updates: bool
     is_paused: bool
     """Its Webhooks wait in Pending until the registration is resumed."""
+    retry_schedule: str | None
+    """Its own retry delays as stored (`10s,1m`, empty: none); None: the service's."""
 
 
 async def find_by_idempotency_id(
@@ -68,6 +70,7 @@ async def matching_subscriptions(
             r.c.should_group_continue_after_fail,
             r.c.coalesce_updates,
             r.c.paused_at.is_not(None),
+            r.c.retry_schedule,
         )
         .join(r, r.c.id == e.c.registration_id)
         .where(

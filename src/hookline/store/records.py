@@ -45,6 +45,8 @@ class Registration:
     expires_at: datetime | None
     failing_since: datetime | None
     paused_at: datetime | None
+    retry_schedule: tuple[str, ...] | None
+    """Its own retry delays (empty: no retries); None: the service's schedule."""
     created_at: datetime
     updated_at: datetime
 

@@ -84,6 +84,7 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             expires_at=row.expires_at,
             failing_since=row.failing_since,
             paused_at=row.paused_at,
+            retry_schedule=schedule_items(row.retry_schedule),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -331,6 +332,17 @@ async def purge_deleted(conn: AsyncConnection, before: datetime, limit: int) -> 
         await conn.execute(delete(a).where(a.c.registration_id.in_(ids)))
         await conn.execute(delete(r).where(r.c.id.in_(ids)))
     return len(ids)
+
+
+def schedule_text(items: tuple[str, ...] | None) -> str | None:
+    """A registration's `retrySchedule` as stored: `10s,1m`, empty for none, NULL for the default."""
+    return None if items is None else ",".join(items)
+
+
+def schedule_items(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(part for part in text.split(",") if part)
 
 
 def live_registration_clause(now: datetime) -> Any:

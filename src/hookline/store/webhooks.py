@@ -418,6 +418,8 @@ class ClaimedWebhook:
     continue_after_fail: bool
     paused: bool
     """Its registration is paused: the worker holds it in Pending instead of sending it."""
+    retry_schedule: str | None
+    """Its registration's own retry delays as stored; None: the service's."""
     target_url: str
     signing_secret: bytes
     retired_signing_secrets: bytes | None
@@ -590,6 +592,7 @@ async def claim_due(
             r.c.should_group,
             r.c.should_group_continue_after_fail,
             r.c.paused_at,
+            r.c.retry_schedule,
             r.c.target_url,
             r.c.signing_secret,
             r.c.retired_signing_secrets,
@@ -621,6 +624,7 @@ async def claim_due(
             should_group=row.should_group,
             continue_after_fail=row.should_group_continue_after_fail,
             paused=row.paused_at is not None,
+            retry_schedule=row.retry_schedule,
             target_url=row.target_url,
             signing_secret=row.signing_secret,
             retired_signing_secrets=row.retired_signing_secrets,

@@ -59,6 +59,7 @@ async def create_registration(
         description=body.description,
         expires_at=body.expires_at,
         is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
         verify=body.verify,
     )
     if idempotency_key is None:
@@ -130,6 +131,8 @@ async def update_registration(
         clear_description="description" in sent and body.description is None,
         is_active=body.is_active,
         is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
+        clear_retry_schedule="retry_schedule" in sent and body.retry_schedule is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
     )
