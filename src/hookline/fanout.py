@@ -12,7 +12,8 @@ worker that claims it.
 Supersession: for a registration with `coalesce_updates`, an Updated event whose entity's
 latest Webhook is an Updated one still waiting (Created, Retrying or Pending, not leased by a
 worker) takes that Webhook over instead of adding one, so a recovering target receives the
-latest state once. The entity's latest Webhook is the only candidate, so an update is never
+latest state once. A stored Webhook taken over gets a new `webhook-id` (one per payload); one
+written earlier in the same batch was never sent, so it keeps its own. The entity's latest Webhook is the only candidate, so an update is never
 merged across a Created or Deleted.
 """
 
@@ -139,7 +140,7 @@ class FanOut:
         await events_store.insert_events(conn, event_rows)
         await events_store.insert_webhooks(conn, webhook_rows)
         for seq, event_id in written.repointed.items():
-            await webhooks_store.repoint(conn, seq, event_id, batch[0].now)
+            await webhooks_store.repoint(conn, seq, event_id, new_id("msg"), batch[0].now)
         if webhook_rows:
             await notify_due(conn)
         return results

@@ -57,7 +57,7 @@ class Dispatcher:
             data_json=webhook.payload,
         )
         headers = webhook_headers(
-            webhook_id=webhook.id,
+            webhook_id=webhook.delivery_id,
             body=body,
             now=started_at,
             signing_secrets=self._signing_secrets(webhook, started_at),

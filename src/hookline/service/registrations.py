@@ -361,8 +361,10 @@ class RegistrationUseCases(UseCases):
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
     ) -> Dispatched:
+        probe_id = new_id("test")
         probe = ClaimedWebhook(
-            id=new_id("test"),
+            id=probe_id,
+            delivery_id=probe_id,
             lease_token="",
             attempt_number=1,
             attempt_limit=1,

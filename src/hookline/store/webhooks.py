@@ -201,9 +201,15 @@ async def latest_of_entity(
     )
 
 
-async def repoint(conn: AsyncConnection, seq: int, event_id: str, now: datetime) -> None:
-    """Make a waiting Webhook carry a newer event (its payload) instead of the one it had."""
-    await conn.execute(update(w).where(w.c.seq == seq).values(domain_event_id=event_id, updated_at=now))
+async def repoint(conn: AsyncConnection, seq: int, event_id: str, delivery_id: str, now: datetime) -> None:
+    """Make a waiting Webhook carry a newer event (its payload) instead of the one it had, under
+    a new `webhook-id` (`delivery_id`): a receiver that saw the old payload, even if its 2xx was
+    lost, must not drop the new one as a duplicate."""
+    await conn.execute(
+        update(w)
+        .where(w.c.seq == seq)
+        .values(domain_event_id=event_id, delivery_id=delivery_id, updated_at=now)
+    )
 
 
 async def group_is_blocked(
@@ -408,6 +414,8 @@ class ClaimedWebhook:
     """Everything a worker needs to send one attempt, read in the claim's batch."""
 
     id: str
+    delivery_id: str
+    """The `webhook-id` header: the Webhook's id, or a new one for each payload taken over."""
     lease_token: str
     attempt_number: int
     attempt_limit: int
@@ -584,6 +592,7 @@ async def claim_due(
     rows = await conn.execute(
         select(
             w.c.id,
+            func.coalesce(w.c.delivery_id, w.c.id).label("delivery_id"),
             w.c.attempt_count,
             w.c.attempt_limit,
             w.c.organization_id,
@@ -615,6 +624,7 @@ async def claim_due(
     return [
         ClaimedWebhook(
             id=row.id,
+            delivery_id=row.delivery_id,
             lease_token=lease_token,
             attempt_number=row.attempt_count + 1,
             attempt_limit=row.attempt_limit,
