@@ -53,6 +53,8 @@ class EventRecord:
     occurred_at: datetime
     payload: str
     now: datetime
+    content_digest: str | None = None
+    """What the publisher sent under `idempotency_id`, to tell a resend from a reuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class Published:
     webhook_ids: list[str]
     """The Webhooks that carry this event: new ones, and waiting ones it superseded."""
     replayed: bool = False
+    conflicting: bool = False
+    """The id was recorded with other content: nothing was written, `event_id` is the first's."""
     superseded: int = 0
     """How many of `webhook_ids` already existed and now carry this event instead."""
 
@@ -99,7 +103,7 @@ class FanOut:
     async def write(self, conn: AsyncConnection, batch: list[EventRecord]) -> list[Published]:
         """Events first, then Webhooks, each as one multi-row insert; in the caller's transaction."""
         results: list[Published] = []
-        first_by_id: dict[tuple[str, str], Published] = {}
+        first_by_id: dict[tuple[str, str], tuple[Published, str | None]] = {}
         subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]] = {}
         written = _Batch()
         event_rows: list[dict[str, object]] = []
@@ -135,7 +139,7 @@ class FanOut:
                     )
             published = Published(event_id, ids, superseded=superseded)
             if event.idempotency_id is not None:
-                first_by_id[(event.organization_id, event.idempotency_id)] = published
+                first_by_id[(event.organization_id, event.idempotency_id)] = (published, event.content_digest)
             results.append(published)
         await events_store.insert_events(conn, event_rows)
         await events_store.insert_webhooks(conn, webhook_rows)
@@ -200,16 +204,20 @@ class FanOut:
 
     @staticmethod
     async def _replay(
-        conn: AsyncConnection, event: EventRecord, first_by_id: dict[tuple[str, str], Published]
+        conn: AsyncConnection,
+        event: EventRecord,
+        first_by_id: dict[tuple[str, str], tuple[Published, str | None]],
     ) -> Published | None:
-        """The first result for a repeated event id, from this batch or from the database."""
+        """The first result for a repeated event id, from this batch or from the database; a
+        conflict if the first had other content (the caller refuses it, the batch goes on)."""
         if event.idempotency_id is None:
             return None
         earlier = first_by_id.get((event.organization_id, event.idempotency_id))
         if earlier is not None:
-            return Published(earlier.event_id, earlier.webhook_ids, replayed=True)
+            first, digest = earlier
+            return replayed(first.event_id, first.webhook_ids, digest, event.content_digest)
         found = await events_store.find_by_idempotency_id(conn, event.organization_id, event.idempotency_id)
-        return Published(found[0], found[1], replayed=True) if found else None
+        return replayed(*found, event.content_digest) if found else None
 
     @staticmethod
     async def _initial_state(
@@ -255,6 +263,13 @@ def _attempts_allowed(schedule: str) -> int:
     return RetryPolicy.parse(schedule).max_attempts
 
 
+def replayed(event_id: str, webhook_ids: list[str], first: str | None, again: str | None) -> Published:
+    """The answer to a repeated event id: the first result, or a conflict if the content differs
+    (events recorded before digests were kept have none and replay as before)."""
+    conflicting = first is not None and again is not None and first != again
+    return Published(event_id, [] if conflicting else webhook_ids, replayed=True, conflicting=conflicting)
+
+
 def _entity_key(event: EventRecord) -> str:
     return f"{event.entity_name}:{event.entity_id}"
 
@@ -270,5 +285,6 @@ def _event_row(event_id: str, event: EventRecord) -> dict[str, object]:
         "group_key": event.group_key,
         "occurred_at": event.occurred_at,
         "payload": event.payload,
+        "content_digest": event.content_digest,
         "created_at": event.now,
     }

@@ -159,8 +159,7 @@ async def test_same_id_again_answers_the_first_result_and_creates_nothing(
     )
     assert again.status_code == 202
     assert again.json() == first
-    different_body = await publish(api, publisher, "Tenant", 1, "7", id="evt-1")
-    assert different_body == first
+    assert again.headers["Idempotent-Replayed"] == "true"
     listed = (await api.get("/api/webhooks", headers=subscriber)).json()
     assert listed["totalCount"] == 2
 
@@ -168,6 +167,43 @@ async def test_same_id_again_answers_the_first_result_and_creates_nothing(
     assert elsewhere["eventId"] != first["eventId"]
     assert len(elsewhere["webhookIds"]) == 1
     assert (await api.get("/api/webhooks", headers=subscriber)).json()["totalCount"] == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"entityName": "Tenant"},
+        {"type": 1},
+        {"entityId": "43"},
+        {"groupKey": "orders"},
+        {"occurredAt": "2026-01-01T00:00:00Z"},
+        {"data": {"status": "open", "n": 2}},
+        {"data": None},
+    ],
+)
+async def test_the_same_id_with_different_content_is_409_naming_the_existing_event(
+    api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str], change: dict[str, Any]
+) -> None:
+    await register(api, subscriber, "http://127.0.0.1/hook")
+    event = {
+        "id": "evt-1",
+        "entityName": "Process",
+        "type": 2,
+        "entityId": "42",
+        "data": {"status": "open", "n": 1},
+    }
+    first = await publish(
+        api, publisher, **{k: v for k, v in event.items() if k not in ("entityName", "type", "entityId")}
+    )
+    same = await api.post("/api/events", headers=publisher, json=event | {"data": {"n": 1, "status": "open"}})
+    assert (same.status_code, same.json()) == (202, first)  # object keys in another order: the same
+
+    answer = await api.post("/api/events", headers=publisher, json=event | change)
+
+    problem = assert_problem(answer, 409)
+    assert problem["existingEventId"] == first["eventId"]
+    assert "different content" in problem["detail"]
+    assert (await api.get("/api/webhooks", headers=subscriber)).json()["totalCount"] == 1
 
 
 async def test_admin_publishes_for_the_organization_it_names(

@@ -9,9 +9,10 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from hookline.domain.errors import ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.fingerprint import event_fingerprint
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, Published
+from hookline.fanout import EventRecord, Published, replayed
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
@@ -34,16 +35,35 @@ class EventUseCases(UseCases):
         now = self.clock.now()
         records: list[EventRecord] = []
         errors = ErrorCollector()
+        first_with_id: dict[str, tuple[int, str | None]] = {}
         for index, draft in enumerate(drafts):
             try:
-                records.append(self._event_record(draft, now))
+                record = self._event_record(draft, now)
             except InvalidInput as error:
                 for field_error in error.errors:
                     errors.add(f"events[{index}].{field_error.field}", field_error.message)
+                continue
             except PayloadTooLarge as error:
                 raise PayloadTooLarge(f"events[{index}]: {error.detail}") from None
+            records.append(record)
+            if record.idempotency_id is not None:
+                first, digest = first_with_id.setdefault(
+                    record.idempotency_id, (index, record.content_digest)
+                )
+                if digest != record.content_digest:
+                    errors.add(
+                        f"events[{index}].id",
+                        f"events[{first}] and events[{index}] carry the id {record.idempotency_id!r} with "
+                        "different content; one id is one event",
+                    )
         errors.raise_if_any()
-        return list(await asyncio.gather(*(self._submit(record) for record in records)))
+        outcomes = await asyncio.gather(*(self._submit(record) for record in records), return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Conflict):
+                raise Conflict(f"events[{index}]: {outcome.detail}", **outcome.extra)
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [outcome for outcome in outcomes if isinstance(outcome, Published)]
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
         try:
@@ -55,6 +75,12 @@ class EventUseCases(UseCases):
         )
         if len(payload.encode()) > self.max_event_data_bytes:
             raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
+        digest = None
+        if draft.idempotency_id is not None:
+            occurred_at = None if draft.occurred_at is None else draft.occurred_at.isoformat()
+            digest = event_fingerprint(
+                entity_name, draft.type, draft.entity_id, draft.group_key, occurred_at, draft.data
+            )
         return EventRecord(
             organization_id=draft.organization_id,
             idempotency_id=draft.idempotency_id,
@@ -66,6 +92,7 @@ class EventUseCases(UseCases):
             occurred_at=draft.occurred_at or now,
             payload=payload,
             now=now,
+            content_digest=digest,
         )
 
     async def _submit(self, record: EventRecord) -> Published:
@@ -80,7 +107,13 @@ class EventUseCases(UseCases):
                 )
             if found is None:
                 raise
-            return Published(found[0], found[1], replayed=True)
+            published = replayed(*found, record.content_digest)
+        if published.conflicting:
+            raise Conflict(
+                f"an event with the id {record.idempotency_id!r} was published with different "
+                "content; use a new id for a new event",
+                existingEventId=published.event_id,
+            )
         if not published.replayed:
             EVENTS_PUBLISHED.inc()
             created = len(published.webhook_ids) - published.superseded
