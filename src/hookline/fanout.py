@@ -12,14 +12,17 @@ worker that claims it.
 Supersession: for a registration with `coalesce_updates`, an Updated event whose entity's
 latest Webhook is an Updated one still waiting (Created, Retrying or Pending, not leased by a
 worker) takes that Webhook over instead of adding one, so a recovering target receives the
-latest state once. A stored Webhook taken over gets a new `webhook-id` (one per payload); one
-written earlier in the same batch was never sent, so it keeps its own. The entity's latest Webhook is the only candidate, so an update is never
-merged across a Created or Deleted.
+latest state once; so does a ReplaceRelation over a waiting ReplaceRelation of the same
+relation (it carries the complete new list). A stored Webhook taken over gets a new
+`webhook-id` (one per payload); one written earlier in the same batch was never sent, so it
+keeps its own. The entity's latest Webhook is the only candidate, so an update is never merged
+across a Created, a Deleted or another kind of change.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -55,6 +58,14 @@ class EventRecord:
     now: datetime
     content_digest: str | None = None
     """What the publisher sent under `idempotency_id`, to tell a resend from a reuse."""
+    relation: str | None = None
+    """`{name, ids, entityName?}` as JSON, for relation events (types 4..6)."""
+
+    @property
+    def coalescible(self) -> bool:
+        """Whether this event replaces its entity's state: Updated, or ReplaceRelation (the
+        complete new list of one relation). Add and Remove are changes, never merged."""
+        return self.type in (WebhookEventType.UPDATED, WebhookEventType.REPLACE_RELATION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +86,7 @@ class _Latest:
 
     webhook_id: str
     type: WebhookEventType
+    relation: str | None  # its event's, as JSON
     row: dict[str, object] | None  # not yet inserted: this batch's own row
     seq: int | None = None  # already in the database
 
@@ -135,7 +147,7 @@ class FanOut:
                 ids.append(str(row["id"]))
                 if subscription.coalesce_updates:
                     written.latest[(subscription.registration_id, _entity_key(event))] = _Latest(
-                        str(row["id"]), event.type, row
+                        str(row["id"]), event.type, event.relation, row
                     )
             published = Published(event_id, ids, superseded=superseded)
             if event.idempotency_id is not None:
@@ -153,19 +165,23 @@ class FanOut:
     async def _supersede(
         conn: AsyncConnection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
     ) -> str | None:
-        """The id of the waiting Webhook this event takes over, or None to add a Webhook."""
-        if not subscription.coalesce_updates or event.type is not WebhookEventType.UPDATED:
+        """The id of the waiting Webhook this event takes over, or None to add a Webhook: the
+        entity's latest, if it is of the same state-replacing kind (Updated, or ReplaceRelation
+        of the same relation)."""
+        if not subscription.coalesce_updates or not event.coalescible:
             return None
         key = (subscription.registration_id, _entity_key(event))
         if key not in written.latest:
             found = await webhooks_store.latest_of_entity(conn, *key)
             written.latest[key] = (
-                _Latest(found.webhook_id, found.type, None, found.seq)
+                _Latest(found.webhook_id, found.type, found.relation, None, found.seq)
                 if found is not None and found.state in SUPERSEDABLE and not found.leased
                 else None
             )
         latest = written.latest[key]
-        if latest is None or latest.type is not WebhookEventType.UPDATED:
+        if latest is None or latest.type is not event.type:
+            return None
+        if _relation_name(latest.relation) != _relation_name(event.relation):
             return None
         if latest.row is not None:
             latest.row["domain_event_id"] = event_id
@@ -191,7 +207,7 @@ class FanOut:
             for s in subscriptions[key]:
                 if s.should_group:
                     locks.add(webhooks_store.group_lock(s.registration_id, event.effective_group_key))
-                if s.coalesce_updates and event.type is WebhookEventType.UPDATED:
+                if s.coalesce_updates and event.coalescible:
                     locks.add(webhooks_store.supersession_lock(s.registration_id, _entity_key(event)))
                 if s.is_paused:
                     paused.add(s.registration_id)
@@ -270,6 +286,13 @@ def replayed(event_id: str, webhook_ids: list[str], first: str | None, again: st
     return Published(event_id, [] if conflicting else webhook_ids, replayed=True, conflicting=conflicting)
 
 
+def _relation_name(relation_json: str | None) -> str | None:
+    if relation_json is None:
+        return None
+    name = json.loads(relation_json).get("name")
+    return name if isinstance(name, str) else None
+
+
 def _entity_key(event: EventRecord) -> str:
     return f"{event.entity_name}:{event.entity_id}"
 
@@ -285,6 +308,7 @@ def _event_row(event_id: str, event: EventRecord) -> dict[str, object]:
         "group_key": event.group_key,
         "occurred_at": event.occurred_at,
         "payload": event.payload,
+        "relation": event.relation,
         "content_digest": event.content_digest,
         "created_at": event.now,
     }

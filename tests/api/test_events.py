@@ -326,3 +326,52 @@ async def test_integer_entity_id_is_accepted_as_text(
     found = await webhook(api, subscriber, published["webhookIds"][0])
     assert found["entityId"] == "1234567890123"
     assert found["groupKey"] == "Process:1234567890123"
+
+
+RELATION = {"name": "tenants", "ids": ["t1", "t2"]}
+
+
+@pytest.mark.parametrize(
+    ("event", "fields"),
+    [
+        ({"type": 4}, {"relation"}),
+        ({"type": "AddToRelation"}, {"relation"}),
+        ({"type": 6, "relation": None}, {"relation"}),
+        ({"type": 2, "relation": RELATION}, {"relation"}),
+        ({"type": 1, "relation": RELATION}, {"relation"}),
+        ({"type": 4, "relation": {"name": "", "ids": []}}, {"relation.name"}),
+        ({"type": 4, "relation": {"ids": ["t1"]}}, {"relation.name"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": [1]}}, {"relation.ids[0]"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": [""]}}, {"relation.ids[0]"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": ["t"] * 1001}}, {"relation.ids"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": "t1"}}, {"relation.ids"}),
+        ({"type": 5, "relation": {"name": "tenants", "ids": []}}, {"relation.ids"}),
+        ({"type": 6, "relation": {"name": "tenants", "ids": []}}, {"relation.ids"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": ["t1"], "kind": "x"}}, {"relation.kind"}),
+    ],
+)
+async def test_relation_events_need_a_valid_relation_and_other_events_refuse_one(
+    api: httpx.AsyncClient, publisher: dict[str, str], event: dict[str, Any], fields: set[str]
+) -> None:
+    answer = await api.post(
+        "/api/events", headers=publisher, json={"entityName": "Process", "entityId": "42"} | event
+    )
+    assert error_fields(answer) == fields
+
+
+async def test_a_replace_relation_may_empty_the_list_and_its_relation_is_delivered(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+) -> None:
+    await register(api, subscriber, receiver.url(), {"entityName": "Process", "type": "ReplaceRelation"})
+    relation = {"name": "tenants", "ids": [], "entityName": "Tenant"}
+    await publish(
+        api, publisher, "Process", "ReplaceRelation", "42", relation=relation, data={"why": "moved"}
+    )
+    assert await runtime.worker.deliver_due() == 1
+    body = json.loads(receiver.requests[0].body)
+    assert (body["type"], body["relation"], body["data"]) == (4, relation, {"why": "moved"})
+    assert list(body)[-2:] == ["relation", "data"]

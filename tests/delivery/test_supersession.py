@@ -168,3 +168,34 @@ async def test_without_coalescing_every_update_is_delivered(
     assert len(set(ids)) == 3
     assert await runtime.worker.deliver_due() == 3
     assert await client.states(*ids) == [S_SUCCESSFUL] * 3
+
+
+async def test_a_replace_relation_takes_over_a_waiting_one_of_the_same_relation_only(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    kinds = [
+        {"entityName": "Process", "type": kind} for kind in ("Updated", "ReplaceRelation", "AddToRelation")
+    ]
+    await client.register(receiver.url(), coalesceUpdates=True, enabledEvents=kinds)
+
+    def replace(name: str, *ids: str) -> dict[str, Any]:
+        return {"type": "ReplaceRelation", "relation": {"name": name, "ids": list(ids)}}
+
+    tenants = await client.publish_one(**replace("tenants", "t1"))
+    assert await client.publish_one(**replace("tenants", "t1", "t2")) == tenants  # the newest list wins
+    owners = await client.publish_one(**replace("owners", "o1"))  # another relation: its own Webhook
+    assert owners != tenants
+    added = await client.publish_one(type="AddToRelation", relation={"name": "owners", "ids": ["o2"]})
+    after_add = await client.publish_one(**replace("owners", "o3"))  # never merged across an Add
+    update = await client.publish_one(data={"v": 1})
+    after_update = await client.publish_one(**replace("owners", "o4"))  # nor across an Updated
+
+    assert len({tenants, owners, added, after_add, update, after_update}) == 6
+    assert await runtime.worker.deliver_due() == 6
+    assert {b["id"]: (b["type"], b.get("relation")) for b in bodies(receiver) if b["type"] != UPDATED} == {
+        tenants: (4, {"name": "tenants", "ids": ["t1", "t2"]}),
+        owners: (4, {"name": "owners", "ids": ["o1"]}),
+        added: (5, {"name": "owners", "ids": ["o2"]}),
+        after_add: (4, {"name": "owners", "ids": ["o3"]}),
+        after_update: (4, {"name": "owners", "ids": ["o4"]}),
+    }

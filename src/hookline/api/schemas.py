@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictStr,
     ValidationInfo,
     field_validator,
 )
@@ -295,6 +296,19 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class RelationIn(Input):
+    name: Name = Field(description="Which relation of the entity changed, e.g. `tenants`.")
+    ids: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=200)]],
+        Field(
+            max_length=1000,
+            description="4 ReplaceRelation: the complete new list; 5 AddToRelation: the ids added; "
+            "6 RemoveFromRelation: the ids removed.",
+        ),
+    ]
+    entity_name: Name | None = Field(None, description="The related entity's name.")
+
+
 class EventIn(Input):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     entity_name: Name
@@ -303,6 +317,9 @@ class EventIn(Input):
     group_key: Annotated[str, Field(min_length=1, max_length=400)] | None = None
     occurred_at: Instant | None = None
     data: Any = None
+    relation: RelationIn | None = Field(
+        None, description="Required for types 4..6 (relation events), refused for 1..3; delivered as is."
+    )
     organization_id: Name | None = None
 
 

@@ -55,6 +55,7 @@ class Dispatcher:
             entity_id=webhook.entity_id,
             occurred_at=webhook.occurred_at,
             data_json=webhook.payload,
+            relation_json=webhook.relation,
         )
         headers = webhook_headers(
             webhook_id=webhook.delivery_id,

@@ -65,6 +65,16 @@ class RegistrationFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """Which relation of the entity a relation event (types 4..6) changed, and with which ids."""
+
+    name: str
+    ids: tuple[str, ...]
+    entity_name: str | None = None
+    """The related entity's name, when the host platform says."""
+
+
+@dataclass(frozen=True, slots=True)
 class EventDraft:
     organization_id: str
     entity_name: str
@@ -74,3 +84,4 @@ class EventDraft:
     group_key: str | None = None
     occurred_at: datetime | None = None
     data: object = None
+    relation: Relation | None = None

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from hookline.domain.enums import WebhookEventType
 from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, PayloadTooLarge
 from hookline.domain.fingerprint import event_fingerprint
 from hookline.domain.grouping import group_key_of
@@ -66,10 +67,14 @@ class EventUseCases(UseCases):
         return [outcome for outcome in outcomes if isinstance(outcome, Published)]
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
+        errors = ErrorCollector()
+        entity_name = ""
         try:
             entity_name = self.catalog.publishable(draft.entity_name)
         except ValueError as error:
-            raise InvalidInput.one("entityName", str(error)) from None
+            errors.add("entityName", str(error))
+        relation = _checked_relation(draft, errors)
+        errors.raise_if_any()
         payload = json.dumps(
             draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
         )
@@ -79,7 +84,7 @@ class EventUseCases(UseCases):
         if draft.idempotency_id is not None:
             occurred_at = None if draft.occurred_at is None else draft.occurred_at.isoformat()
             digest = event_fingerprint(
-                entity_name, draft.type, draft.entity_id, draft.group_key, occurred_at, draft.data
+                entity_name, draft.type, draft.entity_id, draft.group_key, occurred_at, draft.data, relation
             )
         return EventRecord(
             organization_id=draft.organization_id,
@@ -93,6 +98,9 @@ class EventUseCases(UseCases):
             payload=payload,
             now=now,
             content_digest=digest,
+            relation=None
+            if relation is None
+            else json.dumps(relation, ensure_ascii=False, separators=(",", ":")),
         )
 
     async def _submit(self, record: EventRecord) -> Published:
@@ -122,3 +130,31 @@ class EventUseCases(UseCases):
             if created:
                 self.wakeup.ring()
         return published
+
+
+RELATION_TYPES = frozenset(
+    {
+        WebhookEventType.REPLACE_RELATION,
+        WebhookEventType.ADD_TO_RELATION,
+        WebhookEventType.REMOVE_FROM_RELATION,
+    }
+)
+
+
+def _checked_relation(draft: EventDraft, errors: ErrorCollector) -> dict[str, object] | None:
+    """The `relation` as delivered: required on relation events (types 4..6), refused on others;
+    Add and Remove must name the ids they add or remove (a Replace may empty the list)."""
+    relation = draft.relation
+    if draft.type not in RELATION_TYPES:
+        if relation is not None:
+            errors.add("relation", f"is only for relation events (4..6), not {draft.type.label}")
+        return None
+    if relation is None:
+        errors.add("relation", f"is required for {draft.type.label}: {{name, ids, entityName?}}")
+        return None
+    if draft.type is not WebhookEventType.REPLACE_RELATION and not relation.ids:
+        errors.add("relation.ids", f"must name at least one id for {draft.type.label}")
+    delivered: dict[str, object] = {"name": relation.name, "ids": list(relation.ids)}
+    if relation.entity_name is not None:
+        delivered["entityName"] = relation.entity_name
+    return delivered

@@ -387,6 +387,7 @@ class RegistrationUseCases(UseCases):
             entity_id=registration_id,
             occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
+            relation=None,
         )
         return await self.dispatcher.dispatch(probe)
 

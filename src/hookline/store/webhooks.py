@@ -174,6 +174,8 @@ class LatestOfEntity:
     type: WebhookEventType
     state: WebhookState
     leased: bool
+    relation: str | None
+    """Its event's `relation` as stored JSON, if a relation event."""
 
 
 async def latest_of_entity(
@@ -185,7 +187,7 @@ async def latest_of_entity(
     PostgreSQL the row stays locked until commit, so no worker claims it before it is repointed.
     """
     query = (
-        select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token)
+        select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token, d.c.relation)
         .join(d, d.c.id == w.c.domain_event_id)
         .where(w.c.registration_id == registration_id, w.c.supersession_key == supersession_key)
         .order_by(w.c.seq.desc())
@@ -197,7 +199,12 @@ async def latest_of_entity(
     if row is None:
         return None
     return LatestOfEntity(
-        row.seq, row.id, WebhookEventType(row.type), WebhookState(row.state), row.lease_token is not None
+        row.seq,
+        row.id,
+        WebhookEventType(row.type),
+        WebhookState(row.state),
+        row.lease_token is not None,
+        row.relation,
     )
 
 
@@ -440,6 +447,8 @@ class ClaimedWebhook:
     entity_id: str
     occurred_at: datetime
     payload: str
+    relation: str | None
+    """The event's `relation` as stored JSON (relation events only)."""
 
 
 FIRST_ATTEMPT_SHARE = 0.5
@@ -614,6 +623,7 @@ async def claim_due(
             d.c.entity_id,
             d.c.occurred_at,
             d.c.payload,
+            d.c.relation,
         )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -647,6 +657,7 @@ async def claim_due(
             entity_id=row.entity_id,
             occurred_at=row.occurred_at,
             payload=row.payload,
+            relation=row.relation,
         )
         for row in rows
     ]
