@@ -26,16 +26,13 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.retry import RetryPolicy
 from hookline.ids import new_id
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database
+from hookline.store.db import Connection, Database, Transaction
 from hookline.store.events import Subscription
 from hookline.store.group_commit import GroupCommit
 from hookline.store.organizations import ensure_organization
@@ -112,7 +109,7 @@ class FanOut:
         self._known_organizations.add(event.organization_id)
         return published
 
-    async def write(self, conn: AsyncConnection, batch: list[EventRecord]) -> list[Published]:
+    async def write(self, conn: Transaction, batch: list[EventRecord]) -> list[Published]:
         """Events first, then Webhooks, each as one multi-row insert; in the caller's transaction."""
         results: list[Published] = []
         first_by_id: dict[tuple[str, str], tuple[Published, str | None]] = {}
@@ -158,12 +155,12 @@ class FanOut:
         for seq, event_id in written.repointed.items():
             await webhooks_store.repoint(conn, seq, event_id, new_id("msg"), batch[0].now)
         if webhook_rows:
-            await notify_due(conn)
+            await conn.wake_workers()
         return results
 
     @staticmethod
     async def _supersede(
-        conn: AsyncConnection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
+        conn: Connection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
     ) -> str | None:
         """The id of the waiting Webhook this event takes over, or None to add a Webhook: the
         entity's latest, if it is of the same state-replacing kind (Updated, or ReplaceRelation
@@ -191,7 +188,7 @@ class FanOut:
 
     @staticmethod
     async def _lock(
-        conn: AsyncConnection,
+        conn: Connection,
         batch: list[EventRecord],
         subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]],
     ) -> None:
@@ -220,7 +217,7 @@ class FanOut:
 
     @staticmethod
     async def _replay(
-        conn: AsyncConnection,
+        conn: Connection,
         event: EventRecord,
         first_by_id: dict[tuple[str, str], tuple[Published, str | None]],
     ) -> Published | None:
@@ -237,7 +234,7 @@ class FanOut:
 
     @staticmethod
     async def _initial_state(
-        conn: AsyncConnection, subscription: Subscription, group_key: str, open_groups: set[tuple[str, str]]
+        conn: Connection, subscription: Subscription, group_key: str, open_groups: set[tuple[str, str]]
     ) -> WebhookState:
         """Pending when its registration is paused, or grouped behind an unfinished Webhook, in
         the database or in this batch."""

@@ -15,32 +15,19 @@ that rate, the rest in order as their predecessors end).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, FanOut
+from hookline.domain.outcome import AttemptOutcome
+from hookline.domain.records import Registration
+from hookline.service.fanout import EventRecord, FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt, Registration
-from hookline.store.webhooks import ClaimedWebhook
+from hookline.store.db import Connection, Transaction
 
 GONE_REASON = "target answered 410 Gone"
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptOutcome:
-    """What one recorded attempt tells about its registration's health."""
-
-    webhook: ClaimedWebhook
-    attempt: Attempt
-    state: WebhookState
-    """The state the attempt left the Webhook in."""
-    target_gone: bool
 
 
 DEFAULT_RESUME_RATE_PER_S = 20.0
@@ -51,15 +38,13 @@ class Health:
         self._fanout = fanout
         self._resume_spacing = timedelta(seconds=1) / resume_rate_per_s
 
-    async def record_streaks(
-        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
-    ) -> None:
+    async def record_streaks(self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime) -> None:
         """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
         succeeded = {registration_id for registration_id, ok in outcomes if ok}
         failed = {registration_id for registration_id, ok in outcomes if not ok} - succeeded
         await reg_store.mark_attempt_outcomes(conn, succeeded, failed, now)
 
-    async def record(self, conn: AsyncConnection, outcomes: list[AttemptOutcome], now: datetime) -> None:
+    async def record(self, conn: Transaction, outcomes: list[AttemptOutcome], now: datetime) -> None:
         """Deactivate targets that answered 410 Gone and announce every Webhook that entered
         Failed (except Webhooks of operational events: no feedback loop)."""
         failures = [
@@ -72,9 +57,7 @@ class Health:
         for registration_id in sorted({o.webhook.registration_id for o in outcomes if o.target_gone}):
             await self.deactivate(conn, registration_id, GONE_REASON, now)
 
-    async def deactivate(
-        self, conn: AsyncConnection, registration_id: str, reason: str, now: datetime
-    ) -> bool:
+    async def deactivate(self, conn: Transaction, registration_id: str, reason: str, now: datetime) -> bool:
         """Deactivate an active registration, abort its unfinished Webhooks and announce it.
 
         False if it was not active any more (another process got there first): nothing changes.
@@ -88,7 +71,7 @@ class Health:
         )
         return True
 
-    async def pause(self, conn: AsyncConnection, registration_id: str, reason: str, now: datetime) -> bool:
+    async def pause(self, conn: Transaction, registration_id: str, reason: str, now: datetime) -> bool:
         """Pause an active registration: its due Webhooks wait in Pending, and so will new ones.
 
         False if it was inactive or paused already: nothing changes.
@@ -100,7 +83,7 @@ class Health:
         await self._announce(conn, registration_id, changed, "paused", reason, now, heldWebhooks=held)
         return True
 
-    async def resume(self, conn: AsyncConnection, registration: Registration, now: datetime) -> int | None:
+    async def resume(self, conn: Transaction, registration: Registration, now: datetime) -> int | None:
         """End the pause of `registration` (as read in this transaction) and release what it held,
         spread in time; answers how many Webhooks became due, None if it was not paused.
 
@@ -122,12 +105,14 @@ class Health:
             for position, (seq, attempts) in enumerate(held)
         ]
         await webhooks_store.release_held(conn, due, now)
+        if due:
+            await conn.wake_workers()
         await self._announce(conn, registration.id, changed, "resumed", None, now, releasedWebhooks=len(due))
         return len(due)
 
     async def _announce(
         self,
-        conn: AsyncConnection,
+        conn: Transaction,
         registration_id: str,
         changed: tuple[str, str],
         change: str,
