@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
-from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STOP_GRACE = timedelta(seconds=5)
@@ -37,6 +37,7 @@ class Settings:
     secret_key: str | None = None
     secret_key_file: Path = Path(".hookline/secret.key")
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy.parse)
+    """HOOKLINE_RETRY_SCHEDULE, HOOKLINE_MAX_RETRY_AFTER and HOOKLINE_RETRY_JITTER together."""
     delivery_timeout: timedelta = timedelta(seconds=10)
     allowed_target_networks: tuple[Network, ...] = ()
     entities: tuple[str, ...] = DEFAULT_ENTITIES
@@ -53,6 +54,10 @@ class Settings:
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
     """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
+    max_pause: timedelta = timedelta(days=7)
+    """Deactivate a registration paused longer than this (aborting what it holds); 0 never does."""
+    resume_rate_per_s: float = 20.0
+    """How fast a resume releases what a pause held: Webhooks per second, per registration."""
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
@@ -66,7 +71,9 @@ class Settings:
             "HOOKLINE_ADMIN_KEY": ("admin_key", str),
             "HOOKLINE_SECRET_KEY": ("secret_key", str),
             "HOOKLINE_SECRET_KEY_FILE": ("secret_key_file", Path),
-            "HOOKLINE_RETRY_SCHEDULE": ("retry_policy", RetryPolicy.parse),
+            "HOOKLINE_RETRY_SCHEDULE": ("retry_schedule", parse_schedule),
+            "HOOKLINE_MAX_RETRY_AFTER": ("max_retry_after", parse_duration),
+            "HOOKLINE_RETRY_JITTER": ("retry_jitter", parse_jitter),
             "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
@@ -77,9 +84,16 @@ class Settings:
             "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
+            "HOOKLINE_MAX_PAUSE": ("max_pause", _duration_or_off),
+            "HOOKLINE_RESUME_RATE": ("resume_rate_per_s", float),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
         }
+        if env.get("HOOKLINE_RETRY_SCHEDULE", "unset").strip() == "":
+            raise ConfigError(
+                "HOOKLINE_RETRY_SCHEDULE is empty: set it to `none` for a single attempt without "
+                f"retries, or leave it unset for the default {DEFAULT_SCHEDULE}"
+            )
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
             if raw is None or raw == "":
@@ -88,6 +102,12 @@ class Settings:
                 values[name] = read(raw)  # type: ignore[operator]
             except ValueError as error:
                 raise ConfigError(f"{variable}={raw!r}: {error}") from None
+        default = RetryPolicy.parse()
+        values["retry_policy"] = RetryPolicy(
+            values.pop("retry_schedule", default.delays),  # type: ignore[arg-type]
+            values.pop("max_retry_after", default.max_retry_after),  # type: ignore[arg-type]
+            values.pop("retry_jitter", default.jitter),  # type: ignore[arg-type]
+        )
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
@@ -110,6 +130,10 @@ class Settings:
             )
         if self.graceful_stop_timeout < timedelta(0):
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
+        if not 0 < self.resume_rate_per_s < float("inf"):
+            raise ConfigError("HOOKLINE_RESUME_RATE must be a positive number of webhooks per second")
+        if self.retry_policy.max_retry_after <= timedelta(0):
+            raise ConfigError("HOOKLINE_MAX_RETRY_AFTER must be positive")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
 

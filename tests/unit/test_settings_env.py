@@ -33,12 +33,26 @@ def test_defaults_match_the_contract():
 def test_empty_values_and_unrelated_variables_are_ignored():
     env = {
         "HOOKLINE_DATABASE_URL": "",
-        "HOOKLINE_RETRY_SCHEDULE": "",
         "HOOKLINE_ENTITIES": "",
         "HOOKLINE_UNKNOWN": "x",
         "PATH": "/usr/bin",
     }
     assert Settings.from_env(env) == Settings()
+
+
+def test_an_empty_retry_schedule_is_refused_and_none_means_a_single_attempt():
+    with pytest.raises(ConfigError, match="set it to `none` for a single attempt"):
+        Settings.from_env({"HOOKLINE_RETRY_SCHEDULE": " "})
+    assert Settings.from_env({"HOOKLINE_RETRY_SCHEDULE": "none"}).retry_policy.max_attempts == 1
+
+
+def test_retry_after_ceiling_and_jitter_join_the_schedule():
+    default = Settings.from_env({}).retry_policy
+    assert (default.max_retry_after, default.jitter) == (timedelta(hours=24), 0.0)
+    policy = Settings.from_env(
+        {"HOOKLINE_RETRY_SCHEDULE": "1m", "HOOKLINE_MAX_RETRY_AFTER": "10h", "HOOKLINE_RETRY_JITTER": "10%"}
+    ).retry_policy
+    assert policy == RetryPolicy((timedelta(minutes=1),), max_retry_after=timedelta(hours=10), jitter=0.1)
 
 
 def test_overrides():
@@ -89,6 +103,12 @@ def test_derived_defaults_follow_what_they_derive_from():
     [
         ("HOOKLINE_RETRY_SCHEDULE", "5x"),
         ("HOOKLINE_RETRY_SCHEDULE", "5m,soon"),
+        ("HOOKLINE_MAX_RETRY_AFTER", "0s"),
+        ("HOOKLINE_MAX_RETRY_AFTER", "forever"),
+        ("HOOKLINE_RETRY_JITTER", "2"),
+        ("HOOKLINE_MAX_PAUSE", "a week"),
+        ("HOOKLINE_RESUME_RATE", "0"),
+        ("HOOKLINE_RESUME_RATE", "fast"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "10"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "ten seconds"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "0s"),
