@@ -95,7 +95,7 @@ def api_keys() -> None:
 
 @api_keys.command("create")
 @click.option("--organization", required=True, help="The organization the key acts for.")
-@click.option("--role", required=True, type=click.Choice(["admin", "publisher", "subscriber"]))
+@click.option("--role", required=True, type=click.Choice([role.name.lower() for role in Role]))
 @click.option("--name", default="", help="A label to recognise the key by.")
 @database_option
 def create_key(organization: str, role: str, name: str, database_url: str | None) -> None:

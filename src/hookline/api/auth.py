@@ -42,8 +42,9 @@ async def principal(
 
 
 def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency admitting only `roles` (admin is always admitted)."""
-    admitted = {Role.ADMIN, *roles}
+    """A dependency admitting only `roles`; admin and owner are always admitted (an owner is
+    confined to its organization like every key but admin's)."""
+    admitted = {Role.ADMIN, Role.OWNER, *roles}
 
     async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role not in admitted:
@@ -54,7 +55,7 @@ def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Admin = Annotated[Principal, Depends(allow())]
+KeyManager = Annotated[Principal, Depends(allow())]
 Publisher = Annotated[Principal, Depends(allow(Role.PUBLISHER))]
 Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER))]
 AnyRole = Annotated[Principal, Depends(allow(Role.PUBLISHER, Role.SUBSCRIBER))]
