@@ -13,6 +13,8 @@ from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MIN_HEADER_BYTES = 1024
+"""Below this a browser's ordinary request (cookies, user agent) would be refused."""
 STOP_GRACE = timedelta(seconds=5)
 """Default stop timeout beyond the delivery timeout: time to record what finished last."""
 
@@ -51,11 +53,20 @@ class Settings:
     """How long after an attempt's timeout its worker still holds the Webhook to record it."""
     rate_limit_per_s: float = 1000.0
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
+    unknown_key_rate_limit_per_s: float = 10.0
+    """Requests with an unknown key per second per client address (bursts of ten seconds'
+    worth); beyond it 429 without a look-up; 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
     """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
+    max_header_bytes: int = 16 * 1024
+    """A request's line and headers in all; more is refused (431) before anything is parsed."""
+    request_read_timeout: timedelta = timedelta(seconds=10)
+    """A client that has not sent its whole request (head and body) within this is disconnected."""
+    max_connections: int = 1000
+    """Open client connections one API process keeps; one more is closed at once."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -76,9 +87,13 @@ class Settings:
             "HOOKLINE_STOP_TIMEOUT": ("stop_timeout", parse_duration),
             "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
+            "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": ("unknown_key_rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
+            "HOOKLINE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+            "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
+            "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
         }
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
@@ -99,6 +114,10 @@ class Settings:
             raise ConfigError("HOOKLINE_DELIVERY_TIMEOUT must be positive")
         if not 0 <= self.rate_limit_per_s < float("inf"):
             raise ConfigError("HOOKLINE_RATE_LIMIT must be a number of requests per second, 0 for none")
+        if not 0 <= self.unknown_key_rate_limit_per_s < float("inf"):
+            raise ConfigError(
+                "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT must be a number of requests per second, 0 for none"
+            )
         if self.worker_concurrency < 1:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
         if self.maintenance_interval <= timedelta(0):
@@ -112,6 +131,12 @@ class Settings:
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+        if self.max_header_bytes < MIN_HEADER_BYTES:
+            raise ConfigError(f"HOOKLINE_MAX_HEADER_BYTES must be at least {MIN_HEADER_BYTES}")
+        if self.request_read_timeout <= timedelta(0):
+            raise ConfigError("HOOKLINE_REQUEST_READ_TIMEOUT must be positive")
+        if self.max_connections < 1:
+            raise ConfigError("HOOKLINE_MAX_CONNECTIONS must be at least 1")
 
     @property
     def per_registration_concurrency(self) -> int:
