@@ -15,6 +15,7 @@ from hookline.api.app import UNKNOWN_KEY_BURST_S, create_app
 from hookline.clock import FrozenClock
 from hookline.config import Settings
 from hookline.runtime import Runtime
+from hookline.service import KEY_RECHECK
 from tests.api.support import assert_problem
 from tests.conftest import another_api_process, bearer, make_key
 
@@ -119,3 +120,10 @@ async def test_unknown_keys_are_limited_per_client_address_and_valid_keys_still_
             clock.advance(timedelta(seconds=1))
             assert_problem(await flooding.get("/api/webhook-registrations", headers=bearer("hl_y")), 401)
             assert_problem(await flooding.get("/api/webhook-registrations", headers=bearer("hl_z")), 429)
+
+            # once its cache entry is due, a known key is still looked up again from that address
+            clock.advance(KEY_RECHECK + timedelta(seconds=1))
+            for n in range(UNKNOWN_KEY_BURST_S + 1):
+                await flooding.get("/api/webhook-registrations", headers=bearer(f"hl_later_{n}"))
+            assert_problem(await flooding.get("/api/webhook-registrations", headers=bearer("hl_w")), 429)
+            assert (await flooding.get("/api/webhook-registrations", headers=key)).status_code == 200

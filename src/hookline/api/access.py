@@ -5,8 +5,9 @@ small fraction of a served one, or a flood of them slows every tenant. So this A
 middleware, in front of FastAPI's routing and body parsing, reads only the Authorization
 header: the key is checked against the process's short cache (a database look-up at most every
 `KEY_RECHECK`), its bucket is taken, and the principal travels to the route in the scope's
-state. Unknown keys are limited per client address before their look-up, so a flood of random
-keys cannot become one database query each.
+state. Keys this process has not found valid before are limited per client address before
+their look-up, so a flood of random keys cannot become one database query each, while a known
+key from the same address is still checked again when its cache entry is due.
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ class Admission:
         """The caller's principal, or Unauthorized / TooManyRequests."""
         if not key:
             raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-        found = self.service.known_principal(key)
-        if found is None:
-            # A look-up costs a query: an address spent on unknown keys gets none.
+        known = self.service.is_known(key)
+        if not known:  # its look-up costs a query: an address spent on unknown keys gets none
             self.per_address.refuse_if_spent(address)
-            found = await self.service.authenticate(key)
-            if found is None:
+        found = await self.service.authenticate(key)
+        if found is None:
+            if not known:
                 self.per_address.check(address)
-                raise Unauthorized("the API key is unknown or revoked")
+            raise Unauthorized("the API key is unknown or revoked")
         self.per_key.check(found.key_id or BOOTSTRAP_ADMIN)
         return found
 

@@ -36,25 +36,22 @@ class ApiKeyUseCases(UseCases):
             await keys_store.insert_api_key(conn, record, hash_api_key(key))
         return record, key
 
-    def known_principal(self, key: str) -> Principal | None:
-        """The key's principal if this process knows it without asking the database: the
-        bootstrap admin key, or a key checked less than KEY_RECHECK ago."""
+    def is_known(self, key: str) -> bool:
+        """Whether this process has found `key` valid (however long ago) or it is the bootstrap
+        admin key: a flood of unknown keys may not stop such a key from being checked again."""
         key_hash = hash_api_key(key)
-        if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
-            return Principal(Role.ADMIN, None)
-        cached = self._checked_keys.get(key_hash)
-        if cached is not None and self.clock.now() - cached[1] < KEY_RECHECK:
-            return cached[0]
-        return None
+        return key_hash == self._admin_key_hash or key_hash in self._checked_keys
 
     async def authenticate(self, key: str) -> Principal | None:
         """The key's principal; a valid key is re-read from the database at most every
         KEY_RECHECK, so a revocation in another process takes effect within that time."""
-        known = self.known_principal(key)
-        if known is not None:
-            return known
         key_hash = hash_api_key(key)
+        if self._admin_key_hash is not None and key_hash == self._admin_key_hash:
+            return Principal(Role.ADMIN, None)
         now = self.clock.now()
+        cached = self._checked_keys.get(key_hash)
+        if cached is not None and now - cached[1] < KEY_RECHECK:
+            return cached[0]
         async with self.db.read() as conn:
             record = await keys_store.find_live_key(conn, key_hash)
         if record is None:
