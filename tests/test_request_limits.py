@@ -2,7 +2,8 @@
 
 A head over HOOKLINE_MAX_HEADER_BYTES is refused before it is buffered, a client that has not
 sent its whole request within HOOKLINE_REQUEST_READ_TIMEOUT is disconnected, a connection over
-HOOKLINE_MAX_CONNECTIONS is closed at once, and one key's rate holds across connections. Every
+HOOKLINE_MAX_CONNECTIONS is closed at once, and one key's rate holds across connections (its
+429 held for HOOKLINE_THROTTLE_DELAY). Every
 wait is on the socket itself, bounded by a deadline; none stands in for the server's clock.
 """
 
@@ -176,13 +177,19 @@ async def test_an_idle_connection_that_sends_nothing_is_closed_after_the_read_ti
     assert READ_TIMEOUT_S <= time.monotonic() - started < READ_TIMEOUT_S + 3
 
 
-async def test_one_keys_rate_holds_across_connections(database_url: str, tmp_path: Path) -> None:
-    """HOOKLINE_RATE_LIMIT=0.2: one request, then none for 5 s, whichever connection asks."""
-    async with serving(database_url, tmp_path, rate_limit="0.2") as server:
+async def test_one_keys_rate_holds_across_connections_and_its_429_is_held(
+    database_url: str, tmp_path: Path
+) -> None:
+    """HOOKLINE_RATE_LIMIT=0.2: one request, then none for 5 s, whichever connection asks; the
+    429 comes after HOOKLINE_THROTTLE_DELAY."""
+    async with serving(database_url, tmp_path, rate_limit="0.2", throttle_delay="1s") as server:
         entities = request("GET", "/api/entities", f"Authorization: Bearer {ADMIN}")
         first, _ = await exchange(server, entities)
+        started = time.monotonic()
         second, body = await exchange(server, entities)
+        held_s = time.monotonic() - started
     assert (first, second) == (200, 429), body
+    assert 1.0 <= held_s < 4
 
 
 async def test_the_connection_ceiling_holds(database_url: str, tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_THROTTLE_DELAY = timedelta(seconds=10)
+"""A held 429 keeps its connection busy: at most this long, well within the read timeout."""
 MIN_HEADER_BYTES = 1024
 """Below this a browser's ordinary request (cookies, user agent) would be refused."""
 STOP_GRACE = timedelta(seconds=5)
@@ -61,6 +63,9 @@ class Settings:
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
+    throttle_delay: timedelta = timedelta(seconds=1)
+    """A 429 is held this long before it is sent, so a client that ignores Retry-After slows
+    itself down rather than the process; 0 answers at once."""
     max_header_bytes: int = 16 * 1024
     """A request's line and headers in all; more is refused (431) before anything is parsed."""
     request_read_timeout: timedelta = timedelta(seconds=10)
@@ -91,6 +96,7 @@ class Settings:
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
+            "HOOKLINE_THROTTLE_DELAY": ("throttle_delay", _duration_or_off),
             "HOOKLINE_MAX_HEADER_BYTES": ("max_header_bytes", int),
             "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
             "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
@@ -131,6 +137,8 @@ class Settings:
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+        if not timedelta(0) <= self.throttle_delay <= MAX_THROTTLE_DELAY:
+            raise ConfigError(f"HOOKLINE_THROTTLE_DELAY must be between 0 and {MAX_THROTTLE_DELAY.seconds}s")
         if self.max_header_bytes < MIN_HEADER_BYTES:
             raise ConfigError(f"HOOKLINE_MAX_HEADER_BYTES must be at least {MIN_HEADER_BYTES}")
         if self.request_read_timeout <= timedelta(0):

@@ -20,11 +20,15 @@ from tests.api.support import assert_problem
 from tests.conftest import another_api_process, bearer, make_key
 
 RATE = 5
+NO_DELAY = timedelta(0)
+"""429s at once: holding them (HOOKLINE_THROTTLE_DELAY) is shown by tests/test_request_limits.py."""
 
 
 @pytest.fixture
 async def limited(settings: Settings, clock: FrozenClock) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    async with another_api_process(settings, clock, rate_limit_per_s=RATE) as process:
+    async with another_api_process(
+        settings, clock, rate_limit_per_s=RATE, throttle_delay=NO_DELAY
+    ) as process:
         yield process
 
 
@@ -93,7 +97,9 @@ async def test_refusals_are_decided_before_the_body_is_read(
 async def test_unknown_keys_are_limited_per_client_address_and_valid_keys_still_pass(
     settings: Settings, clock: FrozenClock
 ) -> None:
-    async with another_api_process(settings, clock, unknown_key_rate_limit_per_s=1) as (runtime, _):
+    async with another_api_process(
+        settings, clock, unknown_key_rate_limit_per_s=1, throttle_delay=NO_DELAY
+    ) as (runtime, _):
         app = create_app(runtime, run_worker=False)
         key = await make_key(runtime, "acme", "subscriber")
 

@@ -5,18 +5,19 @@ small fraction of a served one, or a flood of them slows every tenant. So this A
 middleware, in front of FastAPI's routing and body parsing, reads only the Authorization
 header: the key is checked against the process's short cache (a database look-up at most every
 `KEY_RECHECK`), its bucket is taken, and the principal travels to the route in the scope's
-state. Keys this process has not found valid before are limited per client address before
+state; a 429 is held a moment before it is sent. Keys this process has not found valid before are limited per client address before
 their look-up, so a flood of random keys cannot become one database query each, while a known
 key from the same address is still checked again when its cache entry is due.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hookline.api.problems import ApiError, Unauthorized, problem
+from hookline.api.problems import ApiError, TooManyRequests, Unauthorized, problem
 from hookline.api.ratelimit import RateLimiter
 from hookline.service import Hookline, Principal
 
@@ -32,6 +33,8 @@ class Admission:
     service: Hookline
     per_key: RateLimiter
     per_address: RateLimiter
+    throttle_delay_s: float = 0.0
+    """How long a 429 is held before it is sent (see AccessGuard)."""
 
     async def admit(self, key: str | None, address: str) -> Principal:
         """The caller's principal, or Unauthorized / TooManyRequests."""
@@ -70,7 +73,12 @@ def admitted_principal(scope: Scope) -> Principal | None:
 
 
 class AccessGuard:
-    """Answers 401 and 429 problem+json for /api/ requests before FastAPI sees them."""
+    """Answers 401 and 429 problem+json for /api/ requests before FastAPI sees them.
+
+    A 429 is held for `throttle_delay_s` first: a client that ignores Retry-After and sends
+    again at once from each of its connections then slows itself down to one request per
+    connection per delay, instead of keeping the process busy refusing it.
+    """
 
     def __init__(self, app: ASGIApp, admission: Admission) -> None:
         self.app = app
@@ -83,6 +91,8 @@ class AccessGuard:
         try:
             principal = await self.admission.admit(bearer_key(scope["headers"]), client_address(scope))
         except ApiError as refused:
+            if isinstance(refused, TooManyRequests) and self.admission.throttle_delay_s:
+                await asyncio.sleep(self.admission.throttle_delay_s)
             response = problem(refused.status, refused.detail, title=refused.title, headers=refused.headers())
             await response(scope, receive, send)
             return

@@ -51,6 +51,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         per_address=RateLimiter(
             settings.unknown_key_rate_limit_per_s, runtime.clock, burst_s=UNKNOWN_KEY_BURST_S, what="address"
         ),
+        throttle_delay_s=settings.throttle_delay.total_seconds(),
     )
     app.state.admission = admission
     install_problem_handlers(app)
