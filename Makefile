@@ -71,7 +71,7 @@ fuzz: $(VENV)/.installed-test
 	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 # Every check runs, so one report shows every problem; any failure fails the target.
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test $(VENV)/.installed-bench  # mypy reads the benchmark's servers too
 	@status=0; \
 	for check in "ruff check ." "ruff format --check ." "mypy" "mypy --strict bench" "lint-imports --no-cache"; do \
 	    echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
