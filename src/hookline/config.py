@@ -13,6 +13,10 @@ from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_THROTTLE_DELAY = timedelta(seconds=10)
+"""A held 429 keeps its connection busy: at most this long, well within the read timeout."""
+MIN_HEADER_BYTES = 1024
+"""Below this a browser's ordinary request (cookies, user agent) would be refused."""
 STOP_GRACE = timedelta(seconds=5)
 """Default stop timeout beyond the delivery timeout: time to record what finished last."""
 
@@ -52,6 +56,9 @@ class Settings:
     """How long after an attempt's timeout its worker still holds the Webhook to record it."""
     rate_limit_per_s: float = 1000.0
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
+    unknown_key_rate_limit_per_s: float = 10.0
+    """Requests with an unknown key per second per client address (bursts of ten seconds'
+    worth); beyond it 429 without a look-up; 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
     """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
     max_pause: timedelta = timedelta(days=7)
@@ -61,6 +68,15 @@ class Settings:
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
+    throttle_delay: timedelta = timedelta(seconds=1)
+    """A 429 is held this long before it is sent, so a client that ignores Retry-After slows
+    itself down rather than the process; 0 answers at once."""
+    max_header_bytes: int = 16 * 1024
+    """A request's line and headers in all; more is refused (431) before anything is parsed."""
+    request_read_timeout: timedelta = timedelta(seconds=10)
+    """A client that has not sent its whole request (head and body) within this is disconnected."""
+    max_connections: int = 1000
+    """Open client connections one API process keeps; one more is closed at once."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,11 +99,16 @@ class Settings:
             "HOOKLINE_STOP_TIMEOUT": ("stop_timeout", parse_duration),
             "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
+            "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": ("unknown_key_rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
             "HOOKLINE_MAX_PAUSE": ("max_pause", _duration_or_off),
             "HOOKLINE_RESUME_RATE": ("resume_rate_per_s", float),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
+            "HOOKLINE_THROTTLE_DELAY": ("throttle_delay", _duration_or_off),
+            "HOOKLINE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+            "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
+            "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
         }
         if env.get("HOOKLINE_RETRY_SCHEDULE", "unset").strip() == "":
             raise ConfigError(
@@ -119,6 +140,10 @@ class Settings:
             raise ConfigError("HOOKLINE_DELIVERY_TIMEOUT must be positive")
         if not 0 <= self.rate_limit_per_s < float("inf"):
             raise ConfigError("HOOKLINE_RATE_LIMIT must be a number of requests per second, 0 for none")
+        if not 0 <= self.unknown_key_rate_limit_per_s < float("inf"):
+            raise ConfigError(
+                "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT must be a number of requests per second, 0 for none"
+            )
         if self.worker_concurrency < 1:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
         if self.maintenance_interval <= timedelta(0):
@@ -136,6 +161,14 @@ class Settings:
             raise ConfigError("HOOKLINE_MAX_RETRY_AFTER must be positive")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+        if not timedelta(0) <= self.throttle_delay <= MAX_THROTTLE_DELAY:
+            raise ConfigError(f"HOOKLINE_THROTTLE_DELAY must be between 0 and {MAX_THROTTLE_DELAY.seconds}s")
+        if self.max_header_bytes < MIN_HEADER_BYTES:
+            raise ConfigError(f"HOOKLINE_MAX_HEADER_BYTES must be at least {MIN_HEADER_BYTES}")
+        if self.request_read_timeout <= timedelta(0):
+            raise ConfigError("HOOKLINE_REQUEST_READ_TIMEOUT must be positive")
+        if self.max_connections < 1:
+            raise ConfigError("HOOKLINE_MAX_CONNECTIONS must be at least 1")
 
     @property
     def per_registration_concurrency(self) -> int:

@@ -27,6 +27,12 @@ def test_defaults_match_the_contract():
     assert settings.per_registration_concurrency == 32  # a quarter of the worker's 128
     assert settings.graceful_stop_timeout == timedelta(seconds=15)  # the delivery timeout + 5 s
     assert settings.lease == timedelta(seconds=40)  # the delivery timeout + the 30 s margin
+    assert settings.rate_limit_per_s == 1000
+    assert settings.unknown_key_rate_limit_per_s == 10
+    assert settings.throttle_delay == timedelta(seconds=1)
+    assert settings.max_header_bytes == 16 * 1024
+    assert settings.request_read_timeout == timedelta(seconds=10)
+    assert settings.max_connections == 1000
     assert settings == Settings()
 
 
@@ -70,6 +76,11 @@ def test_overrides():
             "HOOKLINE_REGISTRATION_CONCURRENCY": "3",
             "HOOKLINE_STOP_TIMEOUT": "2s",
             "HOOKLINE_LEASE_MARGIN": "1500ms",
+            "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": "2.5",
+            "HOOKLINE_THROTTLE_DELAY": "0",
+            "HOOKLINE_MAX_HEADER_BYTES": "4096",
+            "HOOKLINE_REQUEST_READ_TIMEOUT": "1s",
+            "HOOKLINE_MAX_CONNECTIONS": "64",
         }
     )
     assert settings.database_url == "postgresql://hookline@db/hookline"
@@ -89,6 +100,11 @@ def test_overrides():
     assert settings.per_registration_concurrency == 3
     assert settings.graceful_stop_timeout == timedelta(seconds=2)
     assert settings.lease == timedelta(seconds=2)  # 500 ms delivery timeout + 1.5 s margin
+    assert settings.unknown_key_rate_limit_per_s == 2.5
+    assert settings.throttle_delay == timedelta(0)
+    assert settings.max_header_bytes == 4096
+    assert settings.request_read_timeout == timedelta(seconds=1)
+    assert settings.max_connections == 64
 
 
 def test_derived_defaults_follow_what_they_derive_from():
@@ -126,6 +142,17 @@ def test_derived_defaults_follow_what_they_derive_from():
         ("HOOKLINE_STOP_TIMEOUT", "-1s"),
         ("HOOKLINE_LEASE_MARGIN", "0s"),
         ("HOOKLINE_LEASE_MARGIN", "30"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "-1"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "inf"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "few"),
+        ("HOOKLINE_THROTTLE_DELAY", "11s"),
+        ("HOOKLINE_THROTTLE_DELAY", "1"),
+        ("HOOKLINE_MAX_HEADER_BYTES", "16k"),
+        ("HOOKLINE_MAX_HEADER_BYTES", "1023"),  # below what a browser's ordinary request needs
+        ("HOOKLINE_REQUEST_READ_TIMEOUT", "0s"),
+        ("HOOKLINE_REQUEST_READ_TIMEOUT", "10"),
+        ("HOOKLINE_MAX_CONNECTIONS", "0"),
+        ("HOOKLINE_MAX_CONNECTIONS", "lots"),
     ],
 )
 def test_invalid_values_raise_config_error_naming_the_variable(variable, value):

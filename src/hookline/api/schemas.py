@@ -122,7 +122,8 @@ def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
 
 
 class ApiKeyIn(Input):
-    organization_id: Name
+    organization_id: Name | None = None
+    """Required for admin keys; an owner key creates in its own organization."""
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
 
