@@ -166,10 +166,15 @@ class Receiver:
             response.raise_for_status()
 
 
+def pinned(cpus: str | None, *command: str) -> tuple[str, ...]:
+    """`command`, run on the CPUs `cpus` names (`taskset -c`), or anywhere when None."""
+    return ("taskset", "-c", cpus, *command) if cpus else command
+
+
 @contextlib.asynccontextmanager
-async def receiver_process() -> AsyncIterator[Receiver]:
+async def receiver_process(cpus: str | None = None) -> AsyncIterator[Receiver]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(HERE / "receiver.py"), stdout=asyncio.subprocess.PIPE
+        *pinned(cpus, sys.executable, str(HERE / "receiver.py")), stdout=asyncio.subprocess.PIPE
     )
     try:
         assert process.stdout is not None
@@ -296,14 +301,14 @@ class Deployment:
 
 @contextlib.asynccontextmanager
 async def hookline_process(
-    deployment: Deployment, options: Options, *args: str, phase: str
+    deployment: Deployment, options: Options, *args: str, phase: str, cpus: str | None = None
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`hookline ARGS...` with its output in a log file; profiled if BENCH_PROFILE_DIR is set."""
+    """`hookline ARGS...` with its output in a log file, on the CPUs `cpus` names (default: any);
+    profiled if BENCH_PROFILE_DIR is set."""
     log_path = deployment.workdir / f"hookline-{deployment.label}-{phase}.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            str(BIN / "hookline"),
-            *args,
+            *pinned(cpus, str(BIN / "hookline"), *args),
             env=deployment.env(options),
             cwd=deployment.workdir,
             stdout=log,
@@ -325,12 +330,12 @@ async def hookline_process(
 
 @contextlib.asynccontextmanager
 async def hookline_api(
-    deployment: Deployment, options: Options, *flags: str, phase: str
+    deployment: Deployment, options: Options, *flags: str, phase: str, cpus: str | None = None
 ) -> AsyncIterator[Hookline]:
     """`hookline serve FLAGS...` on a free port, once its /readyz answers."""
     port = free_port()
     serve = ("serve", "--host", "127.0.0.1", "--port", str(port), *flags)
-    async with hookline_process(deployment, options, *serve, phase=phase) as process:
+    async with hookline_process(deployment, options, *serve, phase=phase, cpus=cpus) as process:
         connector = aiohttp.TCPConnector(limit=options.publishers + 4)
         async with aiohttp.ClientSession(connector=connector) as session:
             hookline = Hookline(f"http://127.0.0.1:{port}", session, deployment.admin_key)
@@ -484,10 +489,13 @@ async def measure_idle(
     return [(arrivals[w] - started_of[w]) * 1000 for w in started_of]
 
 
-async def set_up(hookline: Hookline, receiver: Receiver, options: Options) -> dict[str, str]:
-    """M registrations for Process/Updated, one for Tenant/Created (idle), and a publisher key."""
+async def set_up(
+    hookline: Hookline, receiver: Receiver, options: Options, path: str = "hooks"
+) -> dict[str, str]:
+    """M registrations for Process/Updated (under the receiver's `path`), one for Tenant/Created
+    (idle), and a publisher key."""
     for index in range(options.registrations):
-        await register(hookline, f"{receiver.base}/hooks/{index}", "Process", "Updated")
+        await register(hookline, f"{receiver.base}/{path}/{index}", "Process", "Updated")
     await register(hookline, f"{receiver.base}/idle", "Tenant", "Created")
     return await publisher_key(hookline, options)
 
