@@ -155,7 +155,9 @@ async def publishing_only(receiver: Receiver, options: Options, workdir: Path, r
 
 
 async def drain_rss(receiver: Receiver, options: Options, workdir: Path, result: TargetsResult) -> None:
+    """The deadline allows for a loaded machine: 100,000 deliveries at 200/s."""
     options = replace(options, registrations=RSS_FANOUT, events=RSS_EVENTS, batch_size=BATCH_SIZE)
+    options = replace(options, deadline_s=max(options.deadline_s, options.deliveries / 200))
     async with postgres_database(options.postgres_url, RSS_DATABASE) as url:
         deployment = Deployment.fresh(url, workdir, "rss")
         async with hookline_api(deployment, options, "--no-worker", phase="api") as hookline:
