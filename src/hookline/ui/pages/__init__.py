@@ -1,0 +1,16 @@
+"""The overview UI: one module per page or resource, composed into one router.
+
+The catch-all 404 page comes last so that it never shadows a real page.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hookline.ui.pages import fallback, overview, registrations, signin, static, webhooks
+
+router = APIRouter(include_in_schema=False)
+for _module in (static, signin, overview, registrations, webhooks, fallback):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

@@ -1,0 +1,146 @@
+"""Registrations: the filtered list, one registration's page, and its actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from hookline.domain.errors import Conflict, InvalidInput, NotFound
+from hookline.service import RegistrationChanges, RegistrationFilter
+from hookline.store.records import Registration
+from hookline.store.webhooks import WebhookFilter
+from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, refuse_foreign_form
+from hookline.ui.rendering import link, render
+from hookline.ui.route import ui_router
+from hookline.ui.viewer import Signed, Viewer, hookline_of
+
+REGISTRATION_DONE = {
+    "deactivate": "Deactivated: it receives no new webhooks, and its unfinished ones were aborted.",
+    "reactivate": "Reactivated: it receives new webhooks again, with a clean failure record.",
+}
+"""What a successful action says; fixed texts so no query string is ever echoed."""
+
+RECENT_WEBHOOKS = 20
+
+router = ui_router()
+
+
+def _active(value: str | None) -> bool | None:
+    if value in (None, ""):
+        return None
+    if value in ("true", "false"):
+        return value == "true"
+    raise InvalidInput.one("active", "must be true or false")
+
+
+@router.get("/ui/registrations")
+async def registrations(
+    request: Request,
+    viewer: Signed,
+    active: Annotated[str | None, Query(max_length=5)] = None,
+    entity_name: Annotated[str | None, Query(alias="entityName", max_length=200)] = None,
+    organization_id: Annotated[str | None, Query(alias="organizationId", max_length=200)] = None,
+    page_number: PageNumber = 1,
+    page_size: PageSize = 50,
+) -> Response:
+    service = hookline_of(request)
+    params: dict[str, object] = {
+        "active": active or None,
+        "entityName": entity_name or None,
+        "organizationId": organization_id if viewer.is_admin else None,
+        "pageSize": page_size,
+    }
+    found, error = None, None
+    try:
+        where = RegistrationFilter(is_active=_active(active), entity_name=entity_name or None)
+        found = await service.search_registrations(
+            viewer.reading_scope(organization_id), where, page_number, page_size
+        )
+    except InvalidInput as invalid:
+        error = invalid.detail
+    return render(
+        request,
+        "registrations.html",
+        422 if error else 200,
+        nav="registrations",
+        page=found,
+        params=params,
+        error=error,
+        entities=service.catalog.names,
+        page_sizes=PAGE_SIZES,
+    )
+
+
+@router.get("/ui/registrations/{registration_id}")
+async def registration(
+    request: Request,
+    registration_id: str,
+    viewer: Signed,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    found = await hookline_of(request).get_registration(registration_id, viewer.scope)
+    return await _registration_page(request, viewer, found, message=REGISTRATION_DONE.get(done or ""))
+
+
+async def _registration_page(
+    request: Request,
+    viewer: Viewer,
+    found: Registration,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    error: str | None = None,
+) -> Response:
+    recent = await hookline_of(request).list_webhooks(
+        WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
+    )
+    return render(
+        request,
+        "registration.html",
+        status_code,
+        nav="registrations",
+        registration=found,
+        recent=recent,
+        message=message,
+        error=error,
+    )
+
+
+@router.post("/ui/registrations/{registration_id}/{action}")
+async def act_on_registration(
+    request: Request, registration_id: str, action: str, viewer: Signed
+) -> Response:
+    """Send a test webhook, or deactivate or reactivate, from a form on the registration page."""
+    if action not in ("test", *REGISTRATION_DONE):
+        raise NotFound(f"no action {action!r}")
+    refused = await refuse_foreign_form(request, viewer)
+    if refused is not None:
+        return refused
+    service = hookline_of(request)
+    if action == "test":
+        tried = await service.test_registration(registration_id, viewer.scope)
+        result, took = tried.sent.result, f"{tried.sent.duration_ms} ms"
+        found = await service.get_registration(registration_id, viewer.scope)
+        if result.succeeded:
+            return await _registration_page(
+                request, viewer, found, message=f"Test webhook answered {result.status} in {took}."
+            )
+        why = result.error or f"HTTP {result.status}"
+        return await _registration_page(
+            request, viewer, found, error=f"Test webhook failed after {took}: {why}."
+        )
+    try:
+        await service.update_registration(
+            registration_id, viewer.scope, RegistrationChanges(is_active=action == "reactivate")
+        )
+    except Conflict as conflict:
+        found = await service.get_registration(registration_id, viewer.scope)
+        return await _registration_page(
+            request, viewer, found, status_code=409, error=f"Not possible: {conflict.detail}."
+        )
+    return RedirectResponse(
+        link(f"/ui/registrations/{quote(registration_id, safe='')}", {"done": action}), 303
+    )
