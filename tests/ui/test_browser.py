@@ -3,83 +3,45 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from hookline.domain.enums import Role
 from hookline.runtime import Runtime
-from tests.ui.conftest import CHROMIUM_ARGS, Seeded, new_key
+from tests.ui.browser import Looker
+from tests.ui.conftest import Seeded, new_key
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path("/tmp/hookline-ui.png")
 
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1360, "height": 900})
-    opened = await context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(f"script error: {error}"))
-    opened.on(  # e.g. a Content-Security-Policy violation; HTTP statuses are checked below
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    opened.on(
-        "response",
-        lambda response: (
-            errors.append(f"{response.status} for {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
-    try:
-        yield opened
-    finally:
-        await context.close()
-    assert errors == [], f"the page had errors: {errors}"
-
-
-async def sign_in(page: Page, base: str, key: str) -> None:
+async def sign_in(page: Page, look: Looker, base: str, key: str) -> None:
     await page.goto(f"{base}/ui")
     await expect(page).to_have_url(re.compile(r"/ui/login\?next=%2Fui$"))
+    await look(page, "sign-in")
     await page.get_by_label("API key").fill(key)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{base}/ui")
 
 
 async def test_sign_in_see_counts_retry_and_resolve(
-    page: Page, live_url: str, runtime: Runtime, seeded: Seeded
+    page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded
 ) -> None:
-    await sign_in(page, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
 
     await expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     await expect(page.locator('[data-state="Failed"] .count-value')).to_have_text("1")
     await expect(page.locator('[data-state="Successful"] .count-value')).to_have_text("1")
     await expect(page.locator('[data-state="Retrying"] .count-value')).to_have_text("0")
+    await look(page, "overview")
 
     await page.locator('[data-state="Failed"]').click()  # the counter opens the filtered list
     await expect(page).to_have_url(re.compile(r"/ui/webhooks\?state=Failed"))
+    await look(page, "webhooks-failed")
     await page.get_by_role("link", name=seeded.failed_id).click()
     await expect(page.locator("#webhook-state")).to_have_text("Failed")
     await expect(page.locator("table.attempts tbody tr")).to_have_count(7)
+    await look(page, "webhook-failed")
 
     await page.get_by_role("button", name="Retry").click()
     await expect(page.get_by_role("status")).to_contain_text("Retry requested")
@@ -95,21 +57,22 @@ async def test_sign_in_see_counts_retry_and_resolve(
         "Not possible: a Successful webhook cannot become Resolved."
     )
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await page.locator("table.attempts details").first.locator("summary").click()
-    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    await look(page, "webhook-resolve-refused")
 
 
-async def test_sign_out_and_a_wrong_key(page: Page, live_url: str, runtime: Runtime) -> None:
-    await sign_in(page, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+async def test_sign_out_and_a_wrong_key(page: Page, look: Looker, live_url: str, runtime: Runtime) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
     cookie = next(c for c in await page.context.cookies() if c["name"] == "hookline_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert await page.evaluate("document.cookie") == ""  # not readable by scripts
+    await look(page, "overview-empty")
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("status")).to_have_text("You are signed out.")
     await page.get_by_label("API key").fill("hl_wrong")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_have_text("This API key is unknown or revoked.")
+    await look(page, "sign-in-refused")
     await page.goto(f"{live_url}/")
     await expect(page).to_have_url(re.compile(r"/ui/login"))
 
