@@ -52,6 +52,12 @@ CHROMIUM_ARGS = [
     "--remote-debugging-port=0",
 ]
 START_TIMEOUT_S = 30.0
+WIDEST = """(width) => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > width + 0.5)
+  .filter((e) => !e.parentElement.closest(".table-wrap"))
+  .slice(0, 5)
+  .map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")} (${Math.round(e.getBoundingClientRect().right)} px)`)"""
+"""The first elements that stick out past the viewport: what to fix when a page is too wide."""
 
 
 def missing() -> str | None:
@@ -114,7 +120,10 @@ class Looker:
                 await page.set_viewport_size({"width": width, "height": HEIGHT})
                 if width < 400:
                     scroll_width = await page.evaluate("document.documentElement.scrollWidth")
-                    assert scroll_width == width, f"{name}: {scroll_width} px wide at a {width} px viewport"
+                    assert scroll_width == width, (
+                        f"{name}: {scroll_width} px wide at a {width} px viewport; too wide: "
+                        + ", ".join(await page.evaluate(WIDEST, width))
+                    )
                 await self._axe(page, name, width)
                 shot = ARTIFACTS / f"{_slug(self.test_name)}--{_slug(name)}--{width}.png"
                 await page.screenshot(path=str(shot), full_page=True)

@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 
 from hookline.domain.enums import Role
 from hookline.runtime import Runtime
+from tests.conftest import Receiver
 from tests.ui.browser import Looker
 from tests.ui.conftest import Seeded, new_key
 
@@ -52,12 +53,26 @@ async def test_sign_in_see_counts_retry_and_resolve(
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
     await expect(page.locator("table.attempts tbody tr")).to_have_count(8)
 
-    await page.get_by_role("button", name="Resolve").click()
-    await expect(page.get_by_role("alert")).to_have_text(
-        "Not possible: a Successful webhook cannot become Resolved."
-    )
-    await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await look(page, "webhook-resolve-refused")
+    await expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    for refused in ("Resolve", "Abort"):  # a Successful webhook can only be sent again
+        await expect(page.get_by_role("button", name=refused)).to_have_count(0)
+    await look(page, "webhook-successful")
+
+
+async def test_a_test_webhook_answer_is_shown_once_and_never_resent(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded, receiver: Receiver
+) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview")
+    await page.goto(f"{live_url}/ui/registrations/{seeded.registration_id}")
+    before = len(receiver.requests)
+    await page.get_by_role("button", name="Send test webhook").click()
+    await expect(page.get_by_role("status")).to_contain_text("Test webhook answered 200 in")
+    await expect(page.locator("pre.code")).to_have_text("thanks")
+    await look(page, "registration-tested")
+    await page.reload()
+    await expect(page.get_by_text("Test webhook answered")).to_have_count(0)
+    assert len(receiver.requests) == before + 1
 
 
 async def test_sign_out_and_a_wrong_key(page: Page, look: Looker, live_url: str, runtime: Runtime) -> None:

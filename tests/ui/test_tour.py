@@ -35,11 +35,24 @@ async def test_every_page_as_an_admin(
         "webhooks": "/ui/webhooks",
         "webhook-failed": f"/ui/webhooks/{seeded.failed_id}",
         "webhook-successful": f"/ui/webhooks/{seeded.successful_id}",
+        "api-keys": "/ui/api-keys",
+        "sign-out": "/ui/logout",
         "not-found": "/ui/nothing-here",
     }
     for name, path in tour.items():
         await page.goto(f"{live_url}{path}")
         await look(page, name)
+    await page.goto(f"{live_url}/ui/api-keys")
+    await page.get_by_label("Organization").fill("globex")
+    await page.get_by_label("Role").select_option("publisher")
+    await page.get_by_role("button", name="Create key").click()
+    await expect(page.get_by_role("status")).to_contain_text("API key created")
+    await look(page, "api-key-created")
+    await page.get_by_role("button", name="Create key").click()
+    await expect(page.locator("#organizationId-error")).to_have_text(
+        "Enter the organization the key belongs to."
+    )
+    await look(page, "api-key-refused")
     await page.goto(f"{live_url}/ui/webhooks?state=Lost")
     await expect(page.get_by_role("alert")).to_be_visible()
     await look(page, "webhooks-bad-filter")

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.errors import Forbidden, InvalidInput, NotFound
 from hookline.ui import session
+from hookline.ui.forms import ForeignForm
 from hookline.ui.rendering import error_page, link, render
 from hookline.ui.viewer import PublisherOnly, SignInRequired
 
@@ -49,6 +50,8 @@ class UiRoute(APIRoute):
                 target = _here(request) if request.method == "GET" else session.HOME
                 response = RedirectResponse(link("/ui/login", {"next": target}), status_code=303)
                 session.end(response, request)
+            except ForeignForm:
+                response = error_page(request, 403, "Forbidden", ForeignForm.detail)
             except PublisherOnly:
                 response = render(request, "publisher.html", 403)
             except NotFound as error:
@@ -64,6 +67,8 @@ class UiRoute(APIRoute):
                 response = error_page(request, 422, "Invalid input", fields or "the request is invalid")
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
+            if request.method == "GET" and response.headers.get("content-type", "").startswith("text/html"):
+                session.forget_flash(response, request)  # shown once: a reload no longer has it
             return response
 
         return guarded

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hookline.ui.pages import fallback, overview, registrations, signin, static, webhooks
+from hookline.ui.pages import api_keys, fallback, overview, registrations, signin, static, webhooks
 
 router = APIRouter(include_in_schema=False)
-for _module in (static, signin, overview, registrations, webhooks, fallback):
+for _module in (static, signin, overview, registrations, webhooks, api_keys, fallback):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -12,7 +12,8 @@ from hookline.domain.errors import Conflict, InvalidInput, NotFound
 from hookline.service import RegistrationChanges, RegistrationFilter
 from hookline.store.records import Registration
 from hookline.store.webhooks import WebhookFilter
-from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, refuse_foreign_form
+from hookline.ui import session
+from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
@@ -24,6 +25,8 @@ REGISTRATION_DONE = {
 """What a successful action says; fixed texts so no query string is ever echoed."""
 
 RECENT_WEBHOOKS = 20
+TEST_BODY_SHOWN = 1024
+"""How much of a test webhook's response body the page shows (it travels in a cookie)."""
 
 router = ui_router()
 
@@ -82,7 +85,14 @@ async def registration(
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     found = await hookline_of(request).get_registration(registration_id, viewer.scope)
-    return await _registration_page(request, viewer, found, message=REGISTRATION_DONE.get(done or ""))
+    shown = session.flashed(request, viewer.credentials) or {}
+    return await _registration_page(
+        request,
+        viewer,
+        found,
+        message=REGISTRATION_DONE.get(done or ""),
+        tested=shown.get("tested") if shown.get("registration") == found.id else None,
+    )
 
 
 async def _registration_page(
@@ -93,6 +103,7 @@ async def _registration_page(
     status_code: int = 200,
     message: str | None = None,
     error: str | None = None,
+    tested: dict[str, object] | None = None,
 ) -> Response:
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
@@ -104,6 +115,7 @@ async def _registration_page(
         nav="registrations",
         registration=found,
         recent=recent,
+        tested=tested,
         message=message,
         error=error,
     )
@@ -116,22 +128,26 @@ async def act_on_registration(
     """Send a test webhook, or deactivate or reactivate, from a form on the registration page."""
     if action not in ("test", *REGISTRATION_DONE):
         raise NotFound(f"no action {action!r}")
-    refused = await refuse_foreign_form(request, viewer)
-    if refused is not None:
-        return refused
+    await accept_form(request, viewer)
     service = hookline_of(request)
+    page = f"/ui/registrations/{quote(registration_id, safe='')}"
     if action == "test":
-        tried = await service.test_registration(registration_id, viewer.scope)
-        result, took = tried.sent.result, f"{tried.sent.duration_ms} ms"
-        found = await service.get_registration(registration_id, viewer.scope)
-        if result.succeeded:
-            return await _registration_page(
-                request, viewer, found, message=f"Test webhook answered {result.status} in {took}."
-            )
-        why = result.error or f"HTTP {result.status}"
-        return await _registration_page(
-            request, viewer, found, error=f"Test webhook failed after {took}: {why}."
+        tried = (await service.test_registration(registration_id, viewer.scope)).attempt("test")
+        shown = RedirectResponse(page, 303)
+        session.flash(
+            shown,
+            request,
+            viewer.credentials,
+            registration=registration_id,
+            tested={
+                "succeeded": tried.succeeded,
+                "status": tried.response_status,
+                "durationMs": tried.duration_ms,
+                "error": tried.error,
+                "body": (tried.response_body or "")[:TEST_BODY_SHOWN],
+            },
         )
+        return shown
     try:
         await service.update_registration(
             registration_id, viewer.scope, RegistrationChanges(is_active=action == "reactivate")
@@ -141,6 +157,4 @@ async def act_on_registration(
         return await _registration_page(
             request, viewer, found, status_code=409, error=f"Not possible: {conflict.detail}."
         )
-    return RedirectResponse(
-        link(f"/ui/registrations/{quote(registration_id, safe='')}", {"done": action}), 303
-    )
+    return RedirectResponse(link(page, {"done": action}), 303)

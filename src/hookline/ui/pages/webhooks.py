@@ -10,9 +10,10 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import Conflict, InvalidInput, NotFound
-from hookline.store.records import Webhook
+from hookline.domain.states import ENDED, can_transition
+from hookline.store.records import Registration, Webhook
 from hookline.store.webhooks import WebhookFilter
-from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, refuse_foreign_form
+from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
@@ -26,7 +27,23 @@ DONE = {
 }
 """What a successful action says; fixed texts so no query string is ever echoed."""
 
+RETRYABLE = ENDED | {WebhookState.RETRYING}
+"""Retry offers one more attempt now: to an ended Webhook, or to one waiting for its next try.
+Not to a Created one (already due) nor to a Pending one (that would break its group's order)."""
+
 router = ui_router()
+
+
+def allowed_actions(webhook: Webhook, registration: Registration | None) -> list[str]:
+    """The buttons a Webhook's page shows: only the actions its state allows."""
+    actions = []
+    if webhook.state in RETRYABLE and registration is not None and registration.is_active:
+        actions.append("retry")
+    if can_transition(webhook.state, WebhookState.RESOLVED):
+        actions.append("resolve")
+    if can_transition(webhook.state, WebhookState.ABORTED):
+        actions.append("abort")
+    return actions
 
 
 def _state(value: str | None) -> WebhookState | None:
@@ -112,6 +129,8 @@ async def _webhook_page(
         webhook=webhook,
         attempts=attempts,
         registration=owner,
+        actions=allowed_actions(webhook, owner),
+        retry_blocked=webhook.state in RETRYABLE and (owner is None or not owner.is_active),
         message=message,
         error=error,
     )
@@ -137,9 +156,7 @@ async def act(request: Request, webhook_id: str, action: str, viewer: Signed) ->
     perform = actions.get(action)
     if perform is None:
         raise NotFound(f"no action {action!r}")
-    refused = await refuse_foreign_form(request, viewer)
-    if refused is not None:
-        return refused
+    await accept_form(request, viewer)
     try:
         await perform(webhook_id, viewer.scope)
     except Conflict as conflict:
