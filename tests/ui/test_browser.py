@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 
 from hookline.domain.enums import Role
 from hookline.runtime import Runtime
+from hookline.service import RegistrationFilter
 from tests.conftest import Receiver
 from tests.ui.browser import Looker
 from tests.ui.conftest import Seeded, new_key
@@ -97,3 +98,60 @@ async def test_api_docs_render_from_local_assets(page: Page, live_url: str) -> N
     await page.goto(f"{live_url}/docs")
     await expect(page.locator(".opblock-summary-path", has_text="/api/events/batch")).to_be_visible()
     assert await page.locator(".opblock").count() >= 20
+
+
+async def test_create_edit_rotate_and_delete_a_registration(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, receiver: Receiver
+) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview-empty")
+    await page.get_by_role("link", name="Registrations", exact=True).click()
+    await look(page, "registrations-empty")
+    await page.get_by_role("link", name="New registration").click()
+    await look(page, "registration-new")
+    await page.get_by_label("Target URL").fill("ftp://not-a-web-target")
+    await page.get_by_label("Process Created").check()
+    await page.get_by_label("Process ReplaceRelation").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#targetUrl-error")).to_have_text(
+        "Must be an absolute http:// or https:// URL."
+    )
+    await expect(page.get_by_label("Process Created")).to_be_checked()  # kept for the correction
+    await look(page, "registration-new-refused")
+
+    await page.get_by_label("Target URL").fill(receiver.url("/browser"))
+    await page.get_by_label("Description").fill("made in a browser")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Registration created.")
+    secret = (await page.locator("#signing-secret").text_content() or "").strip()
+    assert secret.startswith("whsec_")
+    await page.get_by_role("button", name="Copy secret").click()
+    await expect(page.locator(".copied")).not_to_be_empty()
+    await look(page, "registration-created")
+
+    await page.get_by_role("link", name="Edit").click()
+    await look(page, "registration-edit")
+    await page.get_by_label("Process Created").uncheck()
+    await page.get_by_label("Unit Deleted").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Saved.")
+    [registration] = (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).items
+    assert {(e.entity_name, e.type.label) for e in registration.enabled_events} == {
+        ("Process", "ReplaceRelation"),
+        ("Unit", "Deleted"),
+    }
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Rotate secret").click()
+    await expect(page.get_by_role("status")).to_contain_text("Signing secret rotated")
+    rotated = (await page.locator("#signing-secret").text_content() or "").strip()
+    assert rotated.startswith("whsec_") and rotated != secret
+    await page.reload()
+    await expect(page.locator("#signing-secret")).to_have_count(0)
+
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("heading", name="Delete this registration?")).to_be_visible()
+    await look(page, "registration-delete")
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deleted")
+    assert (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).total_count == 0

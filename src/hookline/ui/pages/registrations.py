@@ -21,6 +21,7 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 REGISTRATION_DONE = {
     "deactivate": "Deactivated: it receives no new webhooks, and its unfinished ones were aborted.",
     "reactivate": "Reactivated: it receives new webhooks again, with a clean failure record.",
+    "save": "Saved.",
 }
 """What a successful action says; fixed texts so no query string is ever echoed."""
 
@@ -48,6 +49,7 @@ async def registrations(
     organization_id: Annotated[str | None, Query(alias="organizationId", max_length=200)] = None,
     page_number: PageNumber = 1,
     page_size: PageSize = 50,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     service = hookline_of(request)
     params: dict[str, object] = {
@@ -72,6 +74,7 @@ async def registrations(
         page=found,
         params=params,
         error=error,
+        message="Deleted: its unfinished webhooks were aborted." if done == "delete" else None,
         entities=service.catalog.names,
         page_sizes=PAGE_SIZES,
     )
@@ -86,12 +89,14 @@ async def registration(
 ) -> Response:
     found = await hookline_of(request).get_registration(registration_id, viewer.scope)
     shown = session.flashed(request, viewer.credentials) or {}
+    secret = shown.get("secret")
     return await _registration_page(
         request,
         viewer,
         found,
         message=REGISTRATION_DONE.get(done or ""),
         tested=shown.get("tested") if shown.get("registration") == found.id else None,
+        secret=secret if isinstance(secret, dict) and secret.get("registration") == found.id else None,
     )
 
 
@@ -104,6 +109,7 @@ async def _registration_page(
     message: str | None = None,
     error: str | None = None,
     tested: dict[str, object] | None = None,
+    secret: dict[str, object] | None = None,
 ) -> Response:
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
@@ -116,38 +122,68 @@ async def _registration_page(
         registration=found,
         recent=recent,
         tested=tested,
+        secret=secret,
         message=message,
         error=error,
     )
 
 
+@router.post("/ui/registrations/{registration_id}/test")
+async def send_test(request: Request, registration_id: str, viewer: Signed) -> Response:
+    """Send a signed test webhook now; its answer is shown once on the registration's page."""
+    await accept_form(request, viewer)
+    tried = (await hookline_of(request).test_registration(registration_id, viewer.scope)).attempt("test")
+    shown = RedirectResponse(page_of(registration_id), 303)
+    session.flash(
+        shown,
+        request,
+        viewer.credentials,
+        registration=registration_id,
+        tested={
+            "succeeded": tried.succeeded,
+            "status": tried.response_status,
+            "durationMs": tried.duration_ms,
+            "error": tried.error,
+            "body": (tried.response_body or "")[:TEST_BODY_SHOWN],
+        },
+    )
+    return shown
+
+
+@router.post("/ui/registrations/{registration_id}/rotate-secret")
+async def rotate_secret(request: Request, registration_id: str, viewer: Signed) -> Response:
+    """A new signing secret, shown once; the old one keeps signing alongside for 24 h."""
+    await accept_form(request, viewer)
+    secret = await hookline_of(request).rotate_secret(registration_id, viewer.scope)
+    shown = RedirectResponse(page_of(registration_id), 303)
+    session.flash(
+        shown,
+        request,
+        viewer.credentials,
+        secret={"registration": registration_id, "value": secret, "why": "rotated"},
+    )
+    return shown
+
+
+@router.post("/ui/registrations/{registration_id}/delete")
+async def delete_registration(request: Request, registration_id: str, viewer: Signed) -> Response:
+    """Asks first (a page with one more "Delete" button), then deletes."""
+    form = await accept_form(request, viewer)
+    service = hookline_of(request)
+    found = await service.get_registration(registration_id, viewer.scope)
+    if form.get("confirmed") != "yes":
+        return render(request, "registration_delete.html", nav="registrations", registration=found)
+    await service.delete_registration(registration_id, viewer.scope)
+    return RedirectResponse(link("/ui/registrations", {"done": "delete"}), 303)
+
+
 @router.post("/ui/registrations/{registration_id}/{action}")
-async def act_on_registration(
-    request: Request, registration_id: str, action: str, viewer: Signed
-) -> Response:
-    """Send a test webhook, or deactivate or reactivate, from a form on the registration page."""
-    if action not in ("test", *REGISTRATION_DONE):
+async def switch_active(request: Request, registration_id: str, action: str, viewer: Signed) -> Response:
+    """Deactivate or reactivate; a duplicate active registration is shown as 409."""
+    if action not in ("deactivate", "reactivate"):
         raise NotFound(f"no action {action!r}")
     await accept_form(request, viewer)
     service = hookline_of(request)
-    page = f"/ui/registrations/{quote(registration_id, safe='')}"
-    if action == "test":
-        tried = (await service.test_registration(registration_id, viewer.scope)).attempt("test")
-        shown = RedirectResponse(page, 303)
-        session.flash(
-            shown,
-            request,
-            viewer.credentials,
-            registration=registration_id,
-            tested={
-                "succeeded": tried.succeeded,
-                "status": tried.response_status,
-                "durationMs": tried.duration_ms,
-                "error": tried.error,
-                "body": (tried.response_body or "")[:TEST_BODY_SHOWN],
-            },
-        )
-        return shown
     try:
         await service.update_registration(
             registration_id, viewer.scope, RegistrationChanges(is_active=action == "reactivate")
@@ -157,4 +193,8 @@ async def act_on_registration(
         return await _registration_page(
             request, viewer, found, status_code=409, error=f"Not possible: {conflict.detail}."
         )
-    return RedirectResponse(link(page, {"done": action}), 303)
+    return RedirectResponse(link(page_of(registration_id), {"done": action}), 303)
+
+
+def page_of(registration_id: str) -> str:
+    return f"/ui/registrations/{quote(registration_id, safe='')}"

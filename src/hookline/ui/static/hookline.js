@@ -29,3 +29,22 @@ document.addEventListener("click", async (event) => {
     said.textContent = "Selected: press Ctrl+C to copy.";
   }
 });
+
+// The registration form: find an entity among many, and count the chosen events.
+for (const filter of document.querySelectorAll(".entity-filter")) {
+  filter.hidden = false;
+  const form = filter.closest("form");
+  filter.querySelector("input").addEventListener("input", (event) => {
+    const wanted = event.target.value.trim().toLowerCase();
+    for (const row of form.querySelectorAll("tr[data-entity]")) {
+      row.hidden = wanted !== "" && !row.dataset.entity.includes(wanted);
+    }
+  });
+}
+for (const count of document.querySelectorAll("[data-selected-count]")) {
+  const form = count.closest("form");
+  form.addEventListener("change", () => {
+    const chosen = form.querySelectorAll('input[name="event"]:checked').length;
+    count.textContent = `· ${chosen} chosen`;
+  });
+}
