@@ -20,7 +20,9 @@ def pages_of(seeded: Seeded) -> list[str]:
     return [
         "/ui",
         "/ui/registrations",
+        "/ui/registrations/new",
         f"/ui/registrations/{seeded.registration_id}",
+        f"/ui/registrations/{seeded.registration_id}/edit",
         "/ui/webhooks",
         f"/ui/webhooks?registrationId={seeded.registration_id}",
         f"/ui/webhooks/{seeded.failed_id}",

@@ -15,6 +15,9 @@ from starlette.templating import Jinja2Templates
 from hookline import __version__
 from hookline.domain.enums import WebhookState
 
+LIVE_INTERVAL_MS = 3000
+"""How often a live page asks whether it changed (a 304 without a body when it did not)."""
+
 STATE_ORDER = (
     WebhookState.CREATED,
     WebhookState.RETRYING,
@@ -81,6 +84,8 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     context.setdefault("message", None)
     context.setdefault("error", None)
     context.setdefault("version", __version__)
+    context.setdefault("live", False)
+    context.setdefault("live_interval_ms", LIVE_INTERVAL_MS)
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

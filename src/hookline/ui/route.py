@@ -2,10 +2,14 @@
 
 The app answers problem+json for the API; a person in a browser gets an HTML page instead, and a
 missing or expired sign-in goes to the sign-in form with the page asked for as `next`.
+
+Every page carries an ETag of its HTML, so the live updates (hookline.js polls the page it shows)
+get a bodyless 304 while nothing on it changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -22,7 +26,7 @@ from hookline.ui.viewer import PublisherOnly, SignInRequired
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -35,6 +39,18 @@ SECURITY_HEADERS = {
 def _here(request: Request) -> str:
     query = request.url.query
     return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _unless_unchanged(request: Request, response: Response) -> Response:
+    """The page with its ETag, or 304 when the poller already has exactly this page."""
+    etag = f'"{hashlib.sha256(response.body).hexdigest()[:32]}"'
+    if request.headers.get("if-none-match") == etag:
+        unchanged = Response(status_code=304, headers={"ETag": etag})
+        for name, value in SECURITY_HEADERS.items():
+            unchanged.headers[name] = value
+        return unchanged
+    response.headers["ETag"] = etag
+    return response
 
 
 class UiRoute(APIRoute):
@@ -69,6 +85,8 @@ class UiRoute(APIRoute):
                 response.headers.setdefault(name, value)
             if request.method == "GET" and response.headers.get("content-type", "").startswith("text/html"):
                 session.forget_flash(response, request)  # shown once: a reload no longer has it
+                if response.status_code == 200:
+                    response = _unless_unchanged(request, response)
             return response
 
         return guarded

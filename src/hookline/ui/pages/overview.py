@@ -35,6 +35,7 @@ async def overview(
     return render(
         request,
         "overview.html",
+        live=True,
         nav="overview",
         organization_id=scope,
         counts=counts,

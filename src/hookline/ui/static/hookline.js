@@ -48,3 +48,61 @@ for (const count of document.querySelectorAll("[data-selected-count]")) {
     count.textContent = `· ${chosen} chosen`;
   });
 }
+
+// Live updates: the page asks the server for itself every few seconds (a 304 while nothing
+// changed, thanks to its ETag) and swaps in the regions marked data-live that did change.
+// A region holding the keyboard focus waits for the next round, so focus is never lost.
+const liveInterval = Number(document.body.dataset.liveIntervalMs || 0);
+const liveToggle = document.querySelector("[data-live-toggle]");
+if (liveInterval > 0 && liveToggle) {
+  const liveState = document.querySelector("[data-live-state]");
+  let paused = window.localStorage.getItem("hookline-live") === "paused";
+  let etag = null;
+  const show = () => {
+    liveToggle.textContent = paused ? "Resume live updates" : "Pause live updates";
+    liveState.textContent = paused ? "Live updates paused." : "Live: this page updates by itself.";
+  };
+  liveToggle.hidden = false;
+  liveState.hidden = false;
+  show();
+  liveToggle.addEventListener("click", () => {
+    paused = !paused;
+    window.localStorage.setItem("hookline-live", paused ? "paused" : "on");
+    show();
+  });
+  const refresh = async () => {
+    if (paused || document.hidden) {
+      return;
+    }
+    let answer;
+    try {
+      answer = await fetch(window.location.href, {
+        headers: etag ? { "If-None-Match": etag } : {},
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      return; // the server is restarting or the network is away: try again next round
+    }
+    if (answer.status !== 200 || !(answer.headers.get("content-type") || "").startsWith("text/html")) {
+      return;
+    }
+    const fresh = new DOMParser().parseFromString(await answer.text(), "text/html");
+    let waiting = false;
+    for (const region of document.querySelectorAll("[data-live][id]")) {
+      const next = fresh.getElementById(region.id);
+      if (!next || next.innerHTML === region.innerHTML) {
+        continue;
+      }
+      if (region.contains(document.activeElement)) {
+        waiting = true;
+        continue;
+      }
+      region.replaceWith(document.importNode(next, true));
+    }
+    if (!waiting) {
+      etag = answer.headers.get("ETag");
+    }
+  };
+  window.setInterval(refresh, liveInterval);
+}
