@@ -9,7 +9,7 @@ from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
 from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
-from hookline.delivery.guard import TargetGuard
+from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
 from hookline.delivery.wakeup import PostgresListener, Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
@@ -24,15 +24,19 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: Settings, clock: Clock | None = None, *, resolver: ResolverFactory | None = None
+    ) -> None:
+        """`resolver` replaces the system's name resolution (tests script what names answer)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
         self.wakeup = Wakeup()
+        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
-            guard=TargetGuard(settings.allowed_target_networks),
+            guard=guard,
             max_connections=settings.worker_concurrency,
         )
         dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
@@ -43,7 +47,7 @@ class Runtime:
             clock=self.clock,
             box=self.box,
             catalog=Catalog(settings.entities),
-            guard=TargetGuard(settings.allowed_target_networks),
+            guard=guard,
             wakeup=self.wakeup,
             dispatcher=dispatcher,
             fanout=fanout,
