@@ -42,6 +42,15 @@ async def test_every_page_as_an_admin(
     for name, path in tour.items():
         await page.goto(f"{live_url}{path}")
         await look(page, name)
+    await page.goto(f"{live_url}/ui/registrations/{seeded.registration_id}")
+    await page.get_by_label("Since (UTC)").fill("2026-01-05T00:00")
+    await page.get_by_role("button", name="Count matching webhooks").click()
+    await expect(page.get_by_role("heading", name="Recover 1 webhook?")).to_be_visible()
+    await look(page, "recover-confirm")
+    await page.get_by_role("button", name="Recover 1 webhook").click()
+    await expect(page.get_by_role("status").first).to_contain_text("Recovering 1 webhook")
+    await look(page, "registration-recovering")
+
     await page.goto(f"{live_url}/ui/api-keys")
     await page.get_by_label("Organization").fill("globex")
     await page.get_by_label("Role").select_option("publisher")

@@ -12,6 +12,7 @@ from hookline.ui.pages import (
     api_keys,
     fallback,
     overview,
+    recovery,
     registration_form,
     registrations,
     signin,
@@ -20,7 +21,17 @@ from hookline.ui.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (static, signin, overview, registration_form, registrations, webhooks, api_keys, fallback):
+for _module in (
+    static,
+    signin,
+    overview,
+    registration_form,
+    recovery,
+    registrations,
+    webhooks,
+    api_keys,
+    fallback,
+):
     router.include_router(_module.router)
 
 __all__ = ["router"]

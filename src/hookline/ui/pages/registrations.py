@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import quote
 
@@ -91,17 +92,19 @@ async def registration(
     found = await hookline_of(request).get_registration(registration_id, viewer.scope)
     shown = session.flashed(request, viewer.credentials) or {}
     secret = shown.get("secret")
-    return await _registration_page(
+    mine = shown.get("registration") == found.id
+    return await registration_page(
         request,
         viewer,
         found,
         message=REGISTRATION_DONE.get(done or ""),
-        tested=shown.get("tested") if shown.get("registration") == found.id else None,
+        tested=shown.get("tested") if mine else None,
+        recovered=shown.get("recovered") if mine else None,
         secret=secret if isinstance(secret, dict) and secret.get("registration") == found.id else None,
     )
 
 
-async def _registration_page(
+async def registration_page(
     request: Request,
     viewer: Viewer,
     found: Registration,
@@ -111,6 +114,9 @@ async def _registration_page(
     error: str | None = None,
     tested: dict[str, object] | None = None,
     secret: dict[str, object] | None = None,
+    recovered: dict[str, object] | None = None,
+    recovery: Mapping[str, object] | None = None,
+    recovery_errors: dict[str, str] | None = None,
 ) -> Response:
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
@@ -125,6 +131,9 @@ async def _registration_page(
         recent=recent,
         tested=tested,
         secret=secret,
+        recovered=recovered,
+        recovery=recovery or {"since": "", "until": "", "states": ["Failed"]},
+        recovery_errors=recovery_errors or {},
         message=message,
         error=error,
     )
@@ -192,7 +201,7 @@ async def switch_active(request: Request, registration_id: str, action: str, vie
         )
     except Conflict as conflict:
         found = await service.get_registration(registration_id, viewer.scope)
-        return await _registration_page(
+        return await registration_page(
             request, viewer, found, status_code=409, error=f"Not possible: {conflict.detail}."
         )
     return RedirectResponse(link(page_of(registration_id), {"done": action}), 303)

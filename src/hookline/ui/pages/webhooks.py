@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import Conflict, InvalidInput, NotFound
 from hookline.domain.states import ENDED, can_transition
+from hookline.service import RegistrationFilter
 from hookline.store.records import Registration, Webhook
 from hookline.store.webhooks import WebhookFilter
 from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
@@ -19,6 +20,8 @@ from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
 
 ATTEMPTS_PAGE_SIZE = 100
+REGISTRATION_CHOICES = 500
+"""Registrations offered by URL in the filter; a registration's own page links to the rest."""
 
 DONE = {
     "abort": "Aborted: no further attempts will be made.",
@@ -91,6 +94,9 @@ async def webhooks(
         found = await service.list_webhooks(where, page_number, page_size)
     except InvalidInput as invalid:
         error = invalid.detail
+    choices = await service.search_registrations(
+        viewer.reading_scope(organization_id), RegistrationFilter(), 1, REGISTRATION_CHOICES
+    )
     return render(
         request,
         "webhooks.html",
@@ -102,6 +108,7 @@ async def webhooks(
         selected_state=selected,
         error=error,
         entities=service.catalog.names,
+        registrations=choices.items,
         page_sizes=PAGE_SIZES,
     )
 
