@@ -20,8 +20,8 @@ from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.records import Page, Registration
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.store.records import Page, Registration
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -34,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states
-from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     domain_events,
@@ -51,15 +51,6 @@ S = WebhookState
 # Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due and _ended apply.
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
 _ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookFilter:
-    organization_id: str | None = None
-    registration_id: str | None = None
-    state: WebhookState | None = None
-    entity_name: str | None = None
-    entity_id: str | None = None
 
 
 def _listing() -> Select[Any]:
@@ -324,33 +315,6 @@ async def ids_created_between(
     if until is not None:
         query = query.where(w.c.created_at < until)
     return list((await conn.execute(query.order_by(w.c.seq))).scalars())
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedWebhook:
-    """Everything a worker needs to send one attempt, read in the claim's batch."""
-
-    id: str
-    lease_token: str
-    attempt_number: int
-    attempt_limit: int
-    organization_id: str
-    registration_id: str
-    group_key: str
-    should_group: bool
-    continue_after_fail: bool
-    target_url: str
-    signing_secret: bytes
-    retired_signing_secrets: bytes | None
-    authorization_type: AuthorizationType
-    username: str | None
-    encrypted_password: bytes | None
-    event_id: str
-    entity_name: str
-    type: WebhookEventType
-    entity_id: str
-    occurred_at: datetime
-    payload: str
 
 
 FIRST_ATTEMPT_SHARE = 0.5

@@ -11,7 +11,7 @@ from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import InvalidInput
-from hookline.store.webhooks import WebhookFilter
+from hookline.domain.records import WebhookFilter
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Query, Request
 from starlette.responses import Response
 
+from hookline.domain.records import WebhookFilter
 from hookline.service import RegistrationFilter
-from hookline.store.webhooks import WebhookFilter
 from hookline.ui.rendering import STATE_ORDER, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, hookline_of

@@ -15,9 +15,9 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
+from hookline.domain.records import Registration
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
-from hookline.store.records import Registration
 from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.pages.registrations import page_of

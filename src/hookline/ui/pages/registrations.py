@@ -10,9 +10,8 @@ from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.errors import Conflict, InvalidInput, NotFound
+from hookline.domain.records import Registration, WebhookFilter
 from hookline.service import RegistrationChanges, RegistrationFilter
-from hookline.store.records import Registration
-from hookline.store.webhooks import WebhookFilter
 from hookline.ui import session
 from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
 from hookline.ui.rendering import link, render
@@ -143,7 +142,7 @@ async def registration_page(
 async def send_test(request: Request, registration_id: str, viewer: Signed) -> Response:
     """Send a signed test webhook now; its answer is shown once on the registration's page."""
     await accept_form(request, viewer)
-    tried = (await hookline_of(request).test_registration(registration_id, viewer.scope)).attempt("test")
+    tried = await hookline_of(request).test_registration(registration_id, viewer.scope)
     shown = RedirectResponse(page_of(registration_id), 303)
     session.flash(
         shown,

@@ -10,10 +10,9 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import Conflict, InvalidInput, NotFound
+from hookline.domain.records import Registration, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, can_transition
 from hookline.service import RegistrationFilter
-from hookline.store.records import Registration, Webhook
-from hookline.store.webhooks import WebhookFilter
 from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
