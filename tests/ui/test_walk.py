@@ -1,11 +1,13 @@
 """The issue's "Done when", walked in a real Chromium over real HTTP, on SQLite and PostgreSQL:
 sign in; create a registration in the form (an invalid URL first); publish through the API and
 watch the webhook appear without a reload; rotate the secret and verify the next delivery's
-signature with the new one; delete the registration."""
+signature with the new one; pause, publish, resume and see the held webhook delivered; delete
+the registration."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -57,6 +59,9 @@ async def test_the_walk(
     registration_page = page.url
 
     # publish through the API and watch it appear without a reload
+    await page.get_by_role("link", name="Webhooks", exact=True).click()
+    await expect(page.get_by_text("No webhooks match.")).to_be_visible()
+    await look(page, "webhooks-empty")
     async with httpx.AsyncClient(base_url=live_url, headers=publisher) as api:
         answer = await api.post("/api/events", json={"entityName": "Process", "type": 1, "entityId": "7"})
         assert answer.status_code == 202, answer.text
@@ -67,6 +72,7 @@ async def test_the_walk(
     FrozenWebhook(first_secret, clock).verify(receiver.requests[0].body, receiver.requests[0].headers)
 
     # rotate the secret and verify the next delivery's signature with the new one
+    await page.goto(registration_page)
     page.once("dialog", lambda dialog: dialog.accept())
     await page.get_by_role("button", name="Rotate secret").click()
     await expect(page.get_by_role("status")).to_contain_text("Signing secret rotated")
@@ -78,6 +84,28 @@ async def test_the_walk(
         assert answer.status_code == 202, answer.text
     assert await runtime.worker.deliver_due() == 1
     FrozenWebhook(new_secret, clock).verify(receiver.requests[1].body, receiver.requests[1].headers)
+
+    # pause, publish, resume, and see the held webhooks delivered
+    await page.goto(registration_page)
+    await page.get_by_role("button", name="Pause", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("Paused")
+    await look(page, "registration-paused")
+    async with httpx.AsyncClient(base_url=live_url, headers=publisher) as api:
+        answer = await api.post("/api/events", json={"entityName": "Process", "type": 2, "entityId": "8"})
+        assert answer.status_code == 202, answer.text
+        [held_id] = answer.json()["webhookIds"]
+    assert await runtime.worker.deliver_due() == 0
+    await page.goto(f"{live_url}/ui/webhooks/{held_id}")
+    await expect(page.locator("#webhook-state")).to_have_text("Pending")
+    await look(page, "webhook-held")
+    await page.goto(registration_page)
+    await page.get_by_role("button", name="Resume", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text("Resumed")
+    clock.advance(timedelta(seconds=1))
+    assert await runtime.worker.deliver_due() == 1
+    await page.goto(f"{live_url}/ui/webhooks/{held_id}")
+    await expect(page.locator("#webhook-state")).to_have_text("Successful")
+    assert len(receiver.requests) == 3
 
     # delete the registration
     await page.goto(registration_page)

@@ -22,6 +22,8 @@ REGISTRATION_DONE = {
     "deactivate": "Deactivated: it receives no new webhooks, and its unfinished ones were aborted.",
     "reactivate": "Reactivated: it receives new webhooks again, with a clean failure record.",
     "save": "Saved.",
+    "pause": "Paused: new webhooks wait in Pending, nothing is sent until you resume.",
+    "resume": "Resumed: the held webhooks are released in group order.",
 }
 """What a successful action says; fixed texts so no query string is ever echoed."""
 
@@ -120,11 +122,11 @@ async def registration_page(
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
     )
+    # Not a live page: its "Pause" and "Resume" must be the only buttons of those names on it.
     return render(
         request,
         "registration.html",
         status_code,
-        live=True,
         nav="registrations",
         registration=found,
         recent=recent,
@@ -189,15 +191,19 @@ async def delete_registration(request: Request, registration_id: str, viewer: Si
 
 @router.post("/ui/registrations/{registration_id}/{action}")
 async def switch_active(request: Request, registration_id: str, action: str, viewer: Signed) -> Response:
-    """Deactivate or reactivate; a duplicate active registration is shown as 409."""
-    if action not in ("deactivate", "reactivate"):
+    """Deactivate or reactivate, pause or resume; a refused change is shown as 409."""
+    changes = {
+        "deactivate": RegistrationChanges(is_active=False),
+        "reactivate": RegistrationChanges(is_active=True),
+        "pause": RegistrationChanges(is_paused=True),
+        "resume": RegistrationChanges(is_paused=False),
+    }.get(action)
+    if changes is None:
         raise NotFound(f"no action {action!r}")
     await accept_form(request, viewer)
     service = hookline_of(request)
     try:
-        await service.update_registration(
-            registration_id, viewer.scope, RegistrationChanges(is_active=action == "reactivate")
-        )
+        await service.update_registration(registration_id, viewer.scope, changes)
     except Conflict as conflict:
         found = await service.get_registration(registration_id, viewer.scope)
         return await registration_page(

@@ -36,10 +36,15 @@ Not to a Created one (already due) nor to a Pending one (that would break its gr
 router = ui_router()
 
 
+def _delivering(registration: Registration | None) -> bool:
+    """Whether a retry by hand may go out: its registration exists, is active and not paused."""
+    return registration is not None and registration.is_active and not registration.is_paused
+
+
 def allowed_actions(webhook: Webhook, registration: Registration | None) -> list[str]:
     """The buttons a Webhook's page shows: only the actions its state allows."""
     actions = []
-    if webhook.state in RETRYABLE and registration is not None and registration.is_active:
+    if webhook.state in RETRYABLE and _delivering(registration):
         actions.append("retry")
     if can_transition(webhook.state, WebhookState.RESOLVED):
         actions.append("resolve")
@@ -138,7 +143,7 @@ async def _webhook_page(
         attempts=attempts,
         registration=owner,
         actions=allowed_actions(webhook, owner),
-        retry_blocked=webhook.state in RETRYABLE and (owner is None or not owner.is_active),
+        retry_blocked=webhook.state in RETRYABLE and not _delivering(owner),
         message=message,
         error=error,
     )
