@@ -80,3 +80,26 @@ async def test_key_forms_need_the_csrf_token(api: httpx.AsyncClient, runtime: Ru
     assert (await api.post("/ui/api-keys", data={"organizationId": "a", "role": "admin"})).status_code == 403
     assert (await api.post(f"/ui/api-keys/{mine.id}/revoke", data={"csrf": "forged"})).status_code == 403
     assert (await runtime.hookline.list_api_keys(1, 50)).total_count == 1
+
+
+async def test_an_owner_manages_only_its_organizations_keys(api: httpx.AsyncClient, runtime: Runtime) -> None:
+    other, other_key = await runtime.hookline.create_api_key("globex", Role.SUBSCRIBER, "globex reader")
+    await sign_in(api, await new_key(runtime, "acme", Role.OWNER))
+    listing = await api.get("/ui/api-keys")
+    assert listing.status_code == 200
+    assert "globex reader" not in listing.text and 'name="organizationId"' not in listing.text
+    assert '<option value="admin"' not in listing.text
+    token = csrf_of(listing.text)
+
+    refused = await api.post("/ui/api-keys", data={"csrf": token, "role": "admin"})
+    assert refused.status_code == 422 and "Choose a role." in refused.text
+    created = await api.post(
+        "/ui/api-keys", data={"csrf": token, "organizationId": "globex", "role": "publisher", "name": "mine"}
+    )
+    assert created.status_code == 303
+    key = KEY.search((await api.get("/ui/api-keys")).text)
+    assert key
+    principal = await runtime.hookline.authenticate(key.group(1))
+    assert principal is not None and principal.organization_id == "acme"  # its own, whatever was posted
+    assert (await api.post(f"/ui/api-keys/{other.id}/revoke", data={"csrf": token})).status_code == 404
+    assert await runtime.hookline.authenticate(other_key) is not None  # not revoked
