@@ -60,7 +60,7 @@ if (liveInterval > 0 && liveToggle) {
   let etag = null;
   const show = () => {
     liveToggle.textContent = paused ? "Resume live updates" : "Pause live updates";
-    liveState.textContent = paused ? "Live updates paused." : "Live: updates by itself.";
+    liveState.textContent = paused ? "Live updates paused." : "Live updates on.";
   };
   liveToggle.hidden = false;
   liveState.hidden = false;
