@@ -8,14 +8,13 @@ import signal
 from dataclasses import replace
 
 import click
-import uvicorn
 import uvloop
-from uvicorn.config import LOGGING_CONFIG
 
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
 from hookline.logs import configure_logging
 from hookline.runtime import Runtime
+from hookline.secret_key import verify_secret_key
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +49,12 @@ def main() -> None:
 def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> None:
     """API, web UI and (unless --no-worker) an in-process delivery worker."""
     from hookline.api.app import create_app
+    from hookline.server import serve as serve_http
 
     settings = _settings(database_url)
-    app = create_app(Runtime(settings), run_worker=not no_worker)
-    # uvicorn's own log configuration formats its lines as text; for JSON it leaves them to ours.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        log_config=LOGGING_CONFIG if settings.log_format == "text" else None,
-        proxy_headers=False,
+    asyncio.run(_preflight(settings))
+    serve_http(
+        create_app(_runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
     )
 
 
@@ -71,13 +65,38 @@ def worker(database_url: str | None) -> None:
     uvloop.run(_work(_settings(database_url)))
 
 
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        return Runtime(settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+async def _preflight(settings: Settings) -> None:
+    """What `serve` checks before it listens: the schema, and that its secret key is the
+    database's (a lifespan failure inside uvicorn would end in a traceback instead). A wrong
+    key exits non-zero with a message naming HOOKLINE_SECRET_KEY."""
+    runtime = _runtime(settings)
+    try:
+        await runtime.db.migrate()
+        await verify_secret_key(runtime.db, runtime.box, runtime.clock.now())
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        await runtime.db.close()
+
+
 async def _work(settings: Settings) -> None:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.start(run_worker=True)
+    try:
+        await runtime.start(run_worker=True)
+    except ConfigError as error:  # another key than the database's: exit having claimed nothing
+        await runtime.stop()
+        raise click.ClickException(str(error)) from None
     log.info("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully")
     await stop.wait()
     await runtime.stop()
@@ -108,7 +127,7 @@ def api_keys() -> None:
 
 @api_keys.command("create")
 @click.option("--organization", required=True, help="The organization the key acts for.")
-@click.option("--role", required=True, type=click.Choice(["admin", "publisher", "subscriber"]))
+@click.option("--role", required=True, type=click.Choice([role.name.lower() for role in Role]))
 @click.option("--name", default="", help="A label to recognise the key by.")
 @database_option
 def create_key(organization: str, role: str, name: str, database_url: str | None) -> None:
@@ -118,7 +137,7 @@ def create_key(organization: str, role: str, name: str, database_url: str | None
 
 
 async def _create_key(settings: Settings, organization: str, role: Role, name: str) -> str:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     await runtime.db.migrate()
     try:
         _, key = await runtime.hookline.create_api_key(organization, role, name)

@@ -7,7 +7,6 @@ import logging
 
 from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
-from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
@@ -15,6 +14,7 @@ from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
 from hookline.maintenance import Maintenance
 from hookline.metrics import RegistrationAttempts
+from hookline.secret_key import secret_box_for, verify_secret_key
 from hookline.service import Hookline
 from hookline.service.fanout import FanOut
 from hookline.service.health import Health
@@ -41,7 +41,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
-        self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
+        self.box = secret_box_for(settings)
         guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
@@ -52,7 +52,7 @@ class Runtime:
         self.tracing = tracing or Tracing.from_environment()
         self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock, tracing=self.tracing)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
-        self.health = Health(fanout)
+        self.health = Health(fanout, resume_rate_per_s=settings.resume_rate_per_s)
         self.hookline = Hookline(
             db=self.db,
             clock=self.clock,
@@ -61,6 +61,7 @@ class Runtime:
             guard=guard,
             probe_sender=self.dispatcher,
             fanout=fanout,
+            health=self.health,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
             tracing=self.tracing,
@@ -85,6 +86,7 @@ class Runtime:
             clock=self.clock,
             health=self.health,
             disable_after_failing=settings.disable_after_failing,
+            max_pause=settings.max_pause,
             retention=settings.retention,
         )
         self._listener: PostgresListener | None = None
@@ -93,8 +95,11 @@ class Runtime:
         self._maintenance_task: asyncio.Task[None] | None = None
 
     async def start(self, *, run_worker: bool) -> None:
-        """Migrate, open the HTTP client pool, start the maintenance job and, if asked, delivering."""
+        """Migrate, prove the secret key against the database (ConfigError naming
+        HOOKLINE_SECRET_KEY if it is another key), open the HTTP client pool, start the
+        maintenance job and, if asked, delivering."""
         await self.db.migrate()
+        await verify_secret_key(self.db, self.box, self.clock.now())
         await self.maintenance.show_backlog()  # right from the start, not a maintenance interval later
         await self.sender.__aenter__()
         self._maintenance_task = asyncio.create_task(

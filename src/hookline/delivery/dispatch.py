@@ -13,9 +13,10 @@ from hookline.clock import Clock
 from hookline.crypto import SecretBox
 from hookline.delivery.payload import render_body
 from hookline.delivery.request import webhook_headers
-from hookline.delivery.sender import Sender, Sent
+from hookline.delivery.sender import ERROR_MAX_CHARS, Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
+from hookline.domain.outcome import AttemptResult
 from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.tracing import Tracing
 
@@ -64,14 +65,19 @@ class Dispatcher:
             entity_id=webhook.entity_id,
             occurred_at=webhook.occurred_at,
             data_json=webhook.payload,
+            relation_json=webhook.relation,
         )
-        headers = webhook_headers(
-            webhook_id=webhook.id,
-            body=body,
-            now=started_at,
-            signing_secrets=self._signing_secrets(webhook, started_at),
-            basic_credentials=self._credentials(webhook),
-        )
+        try:
+            headers = webhook_headers(
+                webhook_id=webhook.delivery_id,
+                body=body,
+                now=started_at,
+                signing_secrets=self._signing_secrets(webhook, started_at),
+                basic_credentials=self._credentials(webhook),
+            )
+        except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
+            unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
+            return Dispatched(webhook, Sent(unsigned, None, 0), started_at)
         if self._tracing.enabled:
             sent = await self._post_traced(webhook, headers, body, started_at)
         else:

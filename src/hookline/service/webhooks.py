@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.records import Attempt, Page, Webhook, WebhookFilter
+from hookline.domain.records import Attempt, Page, Registration, Webhook, WebhookFilter
 from hookline.domain.states import can_transition, sources_of
 from hookline.service.base import UseCases
 from hookline.store import attempts as attempts_store
@@ -69,7 +69,8 @@ class WebhookUseCases(UseCases):
         """One more attempt now, whatever the state; Retrying until that attempt ends."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            _refuse_unless_delivering(await reg_store.get_registration(conn, webhook.registration_id, None))
             await webhooks_store.grant_attempt(conn, webhook_id, now)
             await conn.wake_workers()
             return await self._webhook(conn, webhook_id, None)
@@ -123,7 +124,8 @@ class WebhookUseCases(UseCases):
             raise InvalidInput.one("until", "must be after since")
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._registration(conn, registration_id, organization_id)
+            registration = await self._registration(conn, registration_id, organization_id)
+            _refuse_unless_delivering(registration)
             ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
             if ids and not dry_run:
                 spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
@@ -131,3 +133,20 @@ class WebhookUseCases(UseCases):
                     await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
                 await conn.wake_workers()
         return len(ids)
+
+
+def _refuse_unless_delivering(registration: Registration | None) -> None:
+    """An attempt by hand goes out only while its registration delivers: the 409 says what to do."""
+    if registration is None:
+        raise Conflict("its webhook registration was deleted; nothing can be sent for it")
+    if not registration.is_active:
+        raise Conflict(
+            "its webhook registration is inactive; reactivate it first (PATCH isActive: true)",
+            registrationId=registration.id,
+        )
+    if registration.is_paused:
+        raise Conflict(
+            "its webhook registration is paused; resume it first (PATCH isPaused: false), which "
+            "releases what the pause held",
+            registrationId=registration.id,
+        )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Response
 
 from hookline.api.auth import Publisher, Service, acting_organization
 from hookline.api.schemas import EventBatchIn, EventIn, PublishedBatchOut, PublishedOut
-from hookline.service import EventDraft, Principal
+from hookline.service import EventDraft, Principal, Relation
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 TraceParent = Annotated[
@@ -56,5 +56,8 @@ def _draft(caller: Principal, body: EventIn, traceparent: str | None) -> EventDr
         group_key=body.group_key,
         occurred_at=body.occurred_at,
         data=body.data,
+        relation=None
+        if body.relation is None
+        else Relation(body.relation.name, tuple(body.relation.ids), body.relation.entity_name),
         traceparent=traceparent,
     )

@@ -2,7 +2,7 @@
 delivery attempt; an index of waiting Webhooks for the backlog gauges.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 _WAITING = sa.text("state IN (1, 2, 6)")
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
