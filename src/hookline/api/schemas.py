@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -21,6 +22,7 @@ from pydantic.alias_generators import to_camel
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.domain.urls import MAX_URL_LENGTH
+from hookline.service.views import EventView, WebhookDetail
 from hookline.store.records import Page, Registration
 
 
@@ -317,6 +319,28 @@ class WebhookOut(Schema):
     updated_at: datetime
 
 
+class WebhookDetailOut(WebhookOut):
+    payload: dict[str, Any] = Field(
+        description="The JSON body as sent, or as it will be sent (byte for byte: keys in this "
+        "order, compact separators)."
+    )
+    blocked_by: WebhookOut | None = Field(
+        description="For a Pending Webhook: the oldest Webhook that holds back its group "
+        "(settle or retry that one); null otherwise."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, WebhookDetail)
+        return cls.model_validate(
+            {
+                **WebhookOut.of(record.webhook).model_dump(),
+                "payload": record.payload,
+                "blocked_by": None if record.blocked_by is None else WebhookOut.of(record.blocked_by),
+            }
+        )
+
+
 class AttemptOut(Schema):
     id: str
     webhook_id: str
@@ -327,6 +351,46 @@ class AttemptOut(Schema):
     response_body: str | None
     error: str | None
     succeeded: bool
+    request_headers: dict[str, str] = Field(
+        description="The request headers as sent; the values of `webhook-signature`, "
+        "`Authorization` and custom headers are masked (`v1,•••`, `Basic •••`, `•••`)."
+    )
+    response_headers: dict[str, str] | None = Field(
+        description="The response headers (at most 50, 8 KiB in all, each value cut to 1 KiB; "
+        "repeated names joined with `, `); null when no response arrived."
+    )
+
+
+class EventOut(Schema):
+    id: str
+    organization_id: str
+    idempotency_id: str | None = Field(description="The `id` the publisher sent, if any.")
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str | None
+    occurred_at: datetime
+    created_at: datetime
+    data: Any
+    webhooks: list[WebhookOut] = Field(description="Every Webhook the event made, oldest first.")
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, EventView)
+        event = record.event
+        return cls(
+            id=event.id,
+            organization_id=event.organization_id,
+            idempotency_id=event.idempotency_id,
+            entity_name=event.entity_name,
+            type=event.type,
+            entity_id=event.entity_id,
+            group_key=event.group_key,
+            occurred_at=event.occurred_at,
+            created_at=event.created_at,
+            data=json.loads(event.data_json),
+            webhooks=[WebhookOut.of(webhook) for webhook in record.webhooks],
+        )
 
 
 class TypeCoverageOut(Schema):

@@ -9,13 +9,15 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from hookline.domain.errors import ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.errors import ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
 from hookline.domain.grouping import group_key_of
 from hookline.fanout import EventRecord, Published
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
+from hookline.service.views import EventView
 from hookline.store import events as events_store
+from hookline.store import webhooks as webhooks_store
 
 
 class EventUseCases(UseCases):
@@ -44,6 +46,15 @@ class EventUseCases(UseCases):
                 raise PayloadTooLarge(f"events[{index}]: {error.detail}") from None
         errors.raise_if_any()
         return list(await asyncio.gather(*(self._submit(record) for record in records)))
+
+    async def get_event(self, event_id: str, organization_id: str | None) -> EventView:
+        """One domain event and every Webhook it made."""
+        async with self.db.read() as conn:
+            event = await events_store.get_event(conn, event_id, organization_id)
+            if event is None:
+                raise NotFound(f"no event {event_id!r}")
+            webhooks = await webhooks_store.webhooks_of_event(conn, event_id)
+        return EventView(event, webhooks)
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
         try:

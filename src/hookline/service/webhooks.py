@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from hookline.delivery.payload import render_body
 from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.states import can_transition, sources_of
 from hookline.service.base import UseCases
+from hookline.service.views import WebhookDetail
 from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt, Page, Webhook
+from hookline.store.records import Attempt, DomainEvent, Page, Webhook
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
@@ -54,6 +57,15 @@ class WebhookUseCases(UseCases):
     async def get_webhook(self, webhook_id: str, organization_id: str | None) -> Webhook:
         async with self.db.read() as conn:
             return await self._webhook(conn, webhook_id, organization_id)
+
+    async def get_webhook_detail(self, webhook_id: str, organization_id: str | None) -> WebhookDetail:
+        """The Webhook with the body it sends and, when Pending, what holds its group back."""
+        async with self.db.read() as conn:
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            event = await events_store.get_event(conn, webhook.event_id, None)
+            blocked_by = await webhooks_store.blocker_of(conn, webhook_id)
+        assert event is not None  # a Webhook's event outlives it (retention purges events last)
+        return WebhookDetail(webhook, json.loads(body_of(webhook, event)), blocked_by)
 
     async def list_attempts(
         self, webhook_id: str, organization_id: str | None, page_number: int, page_size: int
@@ -141,3 +153,18 @@ class WebhookUseCases(UseCases):
         if ids and not dry_run:
             self.wakeup.ring()
         return len(ids)
+
+
+def body_of(webhook: Webhook, event: DomainEvent) -> bytes:
+    """The exact bytes delivery sends for this Webhook (delivery/payload.py renders them)."""
+    return render_body(
+        webhook_id=webhook.id,
+        registration_id=webhook.registration_id,
+        organization_id=webhook.organization_id,
+        event_id=event.id,
+        entity_name=event.entity_name,
+        type_=event.type.value,
+        entity_id=event.entity_id,
+        occurred_at=event.occurred_at,
+        data_json=event.data_json,
+    )

@@ -67,9 +67,27 @@ class Webhook:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainEvent:
+    id: str
+    organization_id: str
+    idempotency_id: str | None
+    """The `id` the publisher sent, if any."""
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str | None
+    occurred_at: datetime
+    created_at: datetime
+    data_json: str
+    """The event's `data`, serialized once at publishing: the bytes every Webhook body carries."""
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     id: str
     webhook_id: str
+    registration_id: str
+    organization_id: str
     attempt_number: int
     started_at: datetime
     duration_ms: int
@@ -77,6 +95,10 @@ class Attempt:
     response_body: str | None
     error: str | None
     succeeded: bool
+    request_headers: dict[str, str]
+    """As sent, secrets masked; empty for attempts recorded before headers were kept."""
+    response_headers: dict[str, str] | None
+    """Bounded; None when no response arrived (or before headers were kept)."""
 
 
 T = TypeVar("T")

@@ -190,6 +190,10 @@ webhook_attempts = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("webhook_id", ForeignKey("webhooks.id"), nullable=False),
+    # Copied from the Webhook, so health figures read one index range per registration or
+    # organization and time window instead of joining every Webhook the registration ever had.
+    Column("registration_id", String(ID), nullable=False),
+    Column("organization_id", String(200), nullable=False),
     Column("attempt_number", Integer, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("duration_ms", Integer, nullable=False),
@@ -197,5 +201,9 @@ webhook_attempts = Table(
     Column("response_body", Text),
     Column("error", String(500)),
     Column("succeeded", Boolean, nullable=False),
+    Column("request_headers", Text),  # JSON object, secrets masked (delivery/request.py)
+    Column("response_headers", Text),  # JSON object, bounded (delivery/sender.py)
     UniqueConstraint("webhook_id", "attempt_number"),
+    Index("ix_webhook_attempts_registration_started", "registration_id", "started_at"),
+    Index("ix_webhook_attempts_org_started", "organization_id", "started_at"),
 )

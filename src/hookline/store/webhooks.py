@@ -97,6 +97,58 @@ async def get_webhook(conn: AsyncConnection, webhook_id: str, organization_id: s
     return _record(row) if row else None
 
 
+async def webhooks_of_event(conn: AsyncConnection, event_id: str) -> list[Webhook]:
+    """Every Webhook the event made (or took over), oldest first; the unique key
+    (domain_event_id, webhook_event_id) finds them."""
+    rows = await conn.execute(_listing().where(w.c.domain_event_id == event_id).order_by(w.c.seq))
+    return [_record(row) for row in rows]
+
+
+async def blocker_of(conn: AsyncConnection, webhook_id: str) -> Webhook | None:
+    """The oldest Webhook that holds back this Pending Webhook's group, if any (ix_webhooks_group).
+
+    That one is what to settle or retry: everything between it and this Webhook waits too.
+    """
+    me = (
+        await conn.execute(
+            select(
+                w.c.seq, w.c.registration_id, w.c.group_key, w.c.state,
+                r.c.should_group, r.c.should_group_continue_after_fail,
+            )
+            .join(r, r.c.id == w.c.registration_id)
+            .where(w.c.id == webhook_id)
+        )
+    ).first()  # fmt: skip
+    if me is None or me.state != S.PENDING.value or not me.should_group:
+        return None
+    return await _oldest_blocking(
+        conn,
+        me.registration_id,
+        me.group_key,
+        before_seq=me.seq,
+        continue_after_fail=me.should_group_continue_after_fail,
+    )
+
+
+async def _oldest_blocking(
+    conn: AsyncConnection, registration_id: str, group_key: str, *, before_seq: int, continue_after_fail: bool
+) -> Webhook | None:
+    states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+    query = (
+        _listing()
+        .where(
+            w.c.registration_id == registration_id,
+            w.c.group_key == group_key,
+            w.c.seq < before_seq,
+            w.c.state.in_(states),
+        )
+        .order_by(w.c.seq)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return _record(row) if row else None
+
+
 async def list_webhooks(
     conn: AsyncConnection, where: WebhookFilter, page_number: int, page_size: int
 ) -> Page[Webhook]:

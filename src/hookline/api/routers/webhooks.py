@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from hookline.api.auth import Service, Subscriber, reading_scope
 from hookline.api.paging import PageParams, page_params
-from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
+from hookline.api.schemas import AttemptOut, Paged, WebhookDetailOut, WebhookOut, paged
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import InvalidInput
 from hookline.store.webhooks import WebhookFilter
@@ -46,9 +46,10 @@ async def list_webhooks(
     return paged(await service.list_webhooks(where, page.page_number, page.page_size), WebhookOut.of)
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut)
-async def get_webhook(webhook_id: str, caller: Subscriber, service: Service) -> WebhookOut:
-    return WebhookOut.of(await service.get_webhook(webhook_id, caller.organization_id))
+@router.get("/{webhook_id}", response_model=WebhookDetailOut)
+async def get_webhook(webhook_id: str, caller: Subscriber, service: Service) -> WebhookDetailOut:
+    """The Webhook with its `payload` and, when Pending, the Webhook that blocks its group."""
+    return WebhookDetailOut.of(await service.get_webhook_detail(webhook_id, caller.organization_id))
 
 
 @router.get("/{webhook_id}/webhook-attempts", response_model=Paged[AttemptOut])

@@ -1,0 +1,25 @@
+"""What use cases answer beyond single store records: a Webhook with its body, an event with
+its Webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hookline.store.records import DomainEvent, Webhook
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDetail:
+    webhook: Webhook
+    payload: dict[str, Any]
+    """The JSON body as sent, or as it will be sent (a coalesced Webhook carries its newest event)."""
+    blocked_by: Webhook | None
+    """The oldest Webhook holding back this Pending Webhook's group; None when nothing does."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    event: DomainEvent
+    webhooks: list[Webhook]
+    """Every Webhook the event made, oldest first."""

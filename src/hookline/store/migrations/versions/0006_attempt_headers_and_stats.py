@@ -1,0 +1,45 @@
+"""What was sent and health figures: attempt headers, attempts by registration and organization.
+
+Revision ID: 0006
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("registration_id", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("organization_id", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("request_headers", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("response_headers", sa.Text(), nullable=True))
+    op.execute(
+        "UPDATE webhook_attempts SET"
+        " registration_id = (SELECT w.registration_id FROM webhooks w WHERE w.id = webhook_attempts.webhook_id),"
+        " organization_id = (SELECT w.organization_id FROM webhooks w WHERE w.id = webhook_attempts.webhook_id)"
+    )
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.alter_column("registration_id", existing_type=sa.String(length=40), nullable=False)
+        batch_op.alter_column("organization_id", existing_type=sa.String(length=200), nullable=False)
+    op.create_index(
+        "ix_webhook_attempts_registration_started", "webhook_attempts", ["registration_id", "started_at"]
+    )
+    op.create_index("ix_webhook_attempts_org_started", "webhook_attempts", ["organization_id", "started_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_webhook_attempts_org_started", table_name="webhook_attempts")
+    op.drop_index("ix_webhook_attempts_registration_started", table_name="webhook_attempts")
+    with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
+        batch_op.drop_column("response_headers")
+        batch_op.drop_column("request_headers")
+        batch_op.drop_column("organization_id")
+        batch_op.drop_column("registration_id")
