@@ -21,7 +21,9 @@ from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
+from hookline.service.stats import OverviewStats, RegistrationStats, Totals
 from hookline.service.views import EventView, WebhookDetail
 from hookline.store.records import Page, Registration
 
@@ -407,3 +409,123 @@ class EntityOut(Schema):
 
 class EntitiesOut(Schema):
     items: list[EntityOut]
+
+
+# Health figures -------------------------------------------------------------------------------
+
+
+class SeriesPointOut(Schema):
+    start: datetime = Field(description="The start of the hour (UTC).")
+    successes: int
+    failures: int
+    mean_duration_ms: int | None = Field(description="Null when the hour had no attempts.")
+    max_duration_ms: int | None
+
+
+class BacklogOut(Schema):
+    created: int
+    retrying: int
+    pending: int
+
+
+class LastFailureOut(Schema):
+    at: datetime = Field(description="When the attempt started.")
+    webhook_id: str
+    attempt_id: str
+    attempt_number: int
+    response_status: int | None
+    error: str | None = Field(description="Why no response arrived (null when one did).")
+    duration_ms: int
+
+
+class _TotalsOut(Schema):
+    window: StatsWindow
+    since: datetime = Field(
+        description="The window is [since, until): whole hours, the last the current one."
+    )
+    until: datetime
+    attempts: int
+    successes: int
+    failures: int
+    success_rate: float | None = Field(description="successes / attempts (0..1); null without attempts.")
+    series: list[SeriesPointOut] = Field(
+        description="One point per hour of the window, oldest first (24 or 168), hours without attempts included."
+    )
+
+    @staticmethod
+    def totals(totals: Totals) -> dict[str, Any]:
+        return {
+            "window": totals.window,
+            "since": totals.since,
+            "until": totals.until,
+            "attempts": totals.attempts,
+            "successes": totals.successes,
+            "failures": totals.failures,
+            "success_rate": totals.success_rate,
+            "series": [SeriesPointOut.of(point) for point in totals.series],
+        }
+
+
+class RegistrationStatsOut(_TotalsOut):
+    p50_duration_ms: int | None = Field(
+        description="Median attempt duration in the window (nearest rank); null without attempts."
+    )
+    p95_duration_ms: int | None
+    backlog: BacklogOut = Field(description="The registration's Webhooks waiting now, by state.")
+    last_failure: LastFailureOut | None = Field(description="The latest failed attempt in the window.")
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, RegistrationStats)
+        return cls.model_validate(
+            cls.totals(record.totals)
+            | {
+                "p50_duration_ms": record.p50_duration_ms,
+                "p95_duration_ms": record.p95_duration_ms,
+                "backlog": BacklogOut.of(record.backlog),
+                "last_failure": None
+                if record.last_failure is None
+                else LastFailureOut.of(record.last_failure),
+            }
+        )
+
+
+class FailingRegistrationOut(Schema):
+    registration_id: str
+    target_url: str
+    description: str | None
+    is_active: bool
+    attempts: int
+    failures: int
+    success_rate: float
+    last_failure_at: datetime
+
+
+class OverviewStatsOut(_TotalsOut):
+    backlog: BacklogOut = Field(description="Webhooks waiting now, by state.")
+    failing_registrations: list[FailingRegistrationOut] = Field(
+        description="The registrations with the most failed attempts in the window, most first."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, OverviewStats)
+        return cls.model_validate(
+            cls.totals(record.totals)
+            | {
+                "backlog": BacklogOut.of(record.backlog),
+                "failing_registrations": [
+                    FailingRegistrationOut(
+                        registration_id=item.registration.id,
+                        target_url=item.registration.target_url,
+                        description=item.registration.description,
+                        is_active=item.registration.is_active,
+                        attempts=item.attempts,
+                        failures=item.failures,
+                        success_rate=item.success_rate,
+                        last_failure_at=item.last_failure_at,
+                    )
+                    for item in record.failing
+                ],
+            }
+        )

@@ -8,6 +8,7 @@ other organizations answer NotFound, exactly like ids that do not exist.
 
 from __future__ import annotations
 
+from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
 from hookline.service.drafts import (
     EventDraft,
@@ -19,10 +20,22 @@ from hookline.service.drafts import (
 from hookline.service.events import EventUseCases
 from hookline.service.keys import KEY_RECHECK, ApiKeyUseCases
 from hookline.service.registrations import IDEMPOTENCY_WINDOW, TEST_ENTITY, RegistrationUseCases
+from hookline.service.stats import (
+    Backlog,
+    FailingRegistration,
+    LastFailure,
+    OverviewStats,
+    RegistrationStats,
+    SeriesPoint,
+    StatsUseCases,
+    Totals,
+)
+from hookline.service.views import EventView, WebhookDetail
 from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
+from hookline.store.webhooks import WebhookFilter
 
 
-class Hookline(ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases):
+class Hookline(ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases, StatsUseCases):
     """Every use case, one module per resource; built once per process by the runtime."""
 
 
@@ -32,11 +45,22 @@ __all__ = [
     "KEY_RECHECK",
     "RECOVER_RATE_PER_S",
     "TEST_ENTITY",
+    "Backlog",
     "EventDraft",
+    "EventView",
+    "FailingRegistration",
     "Hookline",
+    "LastFailure",
+    "OverviewStats",
     "Principal",
     "RegistrationChanges",
     "RegistrationDraft",
     "RegistrationFilter",
+    "RegistrationStats",
+    "SeriesPoint",
+    "StatsWindow",
     "TargetAuthorization",
+    "Totals",
+    "WebhookDetail",
+    "WebhookFilter",
 ]

@@ -32,6 +32,9 @@ metadata = MetaData(
 
 ID = 40  # our ids are prefixed, URL-safe random strings well under this
 _DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
+_UNFINISHED_STATES = (
+    f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value}, {WebhookState.PENDING.value})"
+)
 _ENDED_STATES = "state IN ({})".format(
     ", ".join(
         str(s.value)
@@ -169,6 +172,15 @@ webhooks = Table(
     Index("ix_webhooks_group", "registration_id", "group_key", "seq"),
     Index("ix_webhooks_org_seq", "organization_id", "seq"),
     Index("ix_webhooks_org_state", "organization_id", "state"),
+    # A registration's backlog and its waiting groups, without walking its ended Webhooks.
+    Index(
+        "ix_webhooks_unfinished",
+        "registration_id",
+        "state",
+        "group_key",
+        sqlite_where=text(_UNFINISHED_STATES),
+        postgresql_where=text(_UNFINISHED_STATES),
+    ),
     Index(
         "ix_webhooks_supersession",
         "registration_id",

@@ -48,8 +48,10 @@ from hookline.store.tables import (
 w, d, r = webhooks, domain_events, webhook_registrations
 S = WebhookState
 
-# Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due and _ended apply.
+# Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due, _unfinished and
+# _ended apply.
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
+_UNFINISHED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(UNFINISHED))})")
 _ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
 
 
@@ -176,6 +178,17 @@ async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> 
     query = select(w.c.state, func.count()).group_by(w.c.state)
     if organization_id is not None:
         query = query.where(w.c.organization_id == organization_id)
+    return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
+
+
+async def backlog_of(conn: AsyncConnection, registration_id: str) -> dict[WebhookState, int]:
+    """How many of the registration's Webhooks are Created, Retrying or Pending
+    (ix_webhooks_unfinished); states with none are absent."""
+    query = (
+        select(w.c.state, func.count())
+        .where(w.c.registration_id == registration_id, _UNFINISHED)
+        .group_by(w.c.state)
+    )
     return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
 
 

@@ -18,12 +18,14 @@ from hookline.api.schemas import (
     RegistrationOut,
     RegistrationPatch,
     RegistrationSearch,
+    RegistrationStatsOut,
     SigningSecretOut,
     TargetAuthorizationIn,
     WebhookOut,
     paged,
 )
 from hookline.domain.errors import InvalidInput
+from hookline.domain.stats import StatsWindow
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 from hookline.store.webhooks import WebhookFilter
 
@@ -182,3 +184,18 @@ async def recover(registration_id: str, body: RecoverIn, caller: Subscriber, ser
         dry_run=body.dry_run,
     )
     return CountOut(count=count)
+
+
+@router.get("/{registration_id}/stats", response_model=RegistrationStatsOut)
+async def registration_stats(
+    registration_id: str,
+    caller: Subscriber,
+    service: Service,
+    window: Annotated[
+        StatsWindow, Query(description="24h or 7d of whole hours, ending with the current one")
+    ] = (StatsWindow.DAY),
+) -> RegistrationStatsOut:
+    """Success rate, durations, backlog, the last failure and attempts per hour."""
+    return RegistrationStatsOut.of(
+        await service.registration_stats(registration_id, caller.organization_id, window)
+    )

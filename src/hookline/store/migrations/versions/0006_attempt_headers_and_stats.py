@@ -1,4 +1,5 @@
-"""What was sent and health figures: attempt headers, attempts by registration and organization.
+"""What was sent and health figures: attempt headers, attempts by registration and organization,
+unfinished Webhooks by registration.
 
 Revision ID: 0006
 Revises: 0004
@@ -13,6 +14,8 @@ revision = "0006"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+
+_UNFINISHED = sa.text("state IN (1, 2, 6)")
 
 
 def upgrade() -> None:
@@ -33,9 +36,17 @@ def upgrade() -> None:
         "ix_webhook_attempts_registration_started", "webhook_attempts", ["registration_id", "started_at"]
     )
     op.create_index("ix_webhook_attempts_org_started", "webhook_attempts", ["organization_id", "started_at"])
+    op.create_index(
+        "ix_webhooks_unfinished",
+        "webhooks",
+        ["registration_id", "state", "group_key"],
+        sqlite_where=_UNFINISHED,
+        postgresql_where=_UNFINISHED,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_webhooks_unfinished", table_name="webhooks")
     op.drop_index("ix_webhook_attempts_org_started", table_name="webhook_attempts")
     op.drop_index("ix_webhook_attempts_registration_started", table_name="webhook_attempts")
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
