@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service.stats import OverviewStats, RegistrationStats, Totals
@@ -242,7 +243,10 @@ class CreatedRegistrationOut(RegistrationOut):
 
 
 class RegistrationSearch(Input):
-    target_url: TargetUrl | None = None
+    target_url: TargetUrl | None = Field(None, description="Matches exactly, after normalization.")
+    query: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="A case-insensitive substring of the target URL or the description."
+    )
     entity_name: Name | None = None
     type: EventType | None = None
     is_active: bool | None = None
@@ -393,6 +397,25 @@ class EventOut(Schema):
             data=json.loads(event.data_json),
             webhooks=[WebhookOut.of(webhook) for webhook in record.webhooks],
         )
+
+
+class WebhookFilterIn(Input):
+    registration_id: Annotated[str, Field(max_length=200)] | None = None
+    state: State | None = None
+    entity_name: Name | None = None
+    entity_id: (
+        Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200)] | None
+    ) = None
+    type: EventType | None = None
+    created_after: Instant | None = Field(None, description="Inclusive.")
+    created_before: Instant | None = Field(None, description="Exclusive.")
+    organization_id: Name | None = Field(None, description="Admins: only this organization's Webhooks.")
+
+
+class BulkIn(Input):
+    action: BulkAction
+    filter: WebhookFilterIn = Field(default_factory=lambda: WebhookFilterIn.model_validate({}))
+    dry_run: bool = False
 
 
 class TypeCoverageOut(Schema):

@@ -175,6 +175,7 @@ class RegistrationUseCases(UseCases):
                     entity_name=entity_name,
                     type=where.type,
                     is_active=where.is_active,
+                    text=where.query or None,
                 ),
                 page_number,
                 page_size,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.delivery.payload import render_body
 from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.states import can_transition, sources_of
+from hookline.domain.states import BulkAction, can_transition, sources_of
 from hookline.service.base import UseCases
 from hookline.service.views import WebhookDetail
 from hookline.store import attempts as attempts_store
@@ -19,21 +21,38 @@ from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.records import Attempt, DomainEvent, Page, Webhook
+from hookline.store.webhooks import WebhookFilter
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
+BULK_BATCH = 500
+"""Webhooks per transaction of a bulk action: each holds its locks only briefly."""
 
 
 class WebhookUseCases(UseCases):
     """Manual state changes follow the domain's transition table and release waiting groups."""
 
     async def list_webhooks(
-        self, where: webhooks_store.WebhookFilter, page_number: int, page_size: int
+        self, where: WebhookFilter, page_number: int, page_size: int, *, oldest_first: bool = False
     ) -> Page[Webhook]:
-        if where.entity_name is not None:
-            where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
+        """Newest first unless `oldest_first`."""
+        where = self._checked_filter(where)
         async with self.db.read() as conn:
-            return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
+            return await webhooks_store.list_webhooks(
+                conn, where, page_number, page_size, oldest_first=oldest_first
+            )
+
+    def _checked_filter(self, where: WebhookFilter, prefix: str = "") -> WebhookFilter:
+        """The filter with its entity name as the catalog spells it; an empty time range is refused."""
+        if (
+            where.created_after is not None
+            and where.created_before is not None
+            and where.created_before <= where.created_after
+        ):
+            raise InvalidInput.one(f"{prefix}createdBefore", "must be after createdAfter")
+        if where.entity_name is None:
+            return where
+        return replace(where, entity_name=self._canonical_entity(where.entity_name, f"{prefix}entityName"))
 
     async def entity_coverage(
         self, organization_id: str | None
@@ -85,7 +104,7 @@ class WebhookUseCases(UseCases):
         now = self.clock.now()
         async with self.db.write() as conn:
             await self._webhook(conn, webhook_id, organization_id)
-            await webhooks_store.grant_attempt(conn, webhook_id, now)
+            await webhooks_store.grant_attempts(conn, {webhook_id: now}, now)
             await notify_due(conn)
             updated = await self._webhook(conn, webhook_id, None)
         self.wakeup.ring()
@@ -108,17 +127,14 @@ class WebhookUseCases(UseCases):
             if not moved:
                 raise Conflict("the webhook changed meanwhile; read it again")
             registration = await reg_store.get_registration(conn, webhook.registration_id, None)
-            released = None
+            released = 0
             if registration is not None and registration.should_group:
-                released = await webhooks_store.release_group(
-                    conn,
+                group = (
                     webhook.registration_id,
                     webhook.group_key,
-                    continue_after_fail=registration.should_group_continue_after_fail,
-                    now=now,
+                    registration.should_group_continue_after_fail,
                 )
-                if released:
-                    await notify_due(conn)
+                released = await _release_groups(conn, [group], now)
             updated = await self._webhook(conn, webhook_id, None)
         if released:
             self.wakeup.ring()
@@ -141,18 +157,83 @@ class WebhookUseCases(UseCases):
         """
         if until is not None and until <= since:
             raise InvalidInput.one("until", "must be after since")
-        now = self.clock.now()
-        async with self.db.write() as conn:
+        async with self.db.read() as conn:
             await self._registration(conn, registration_id, organization_id)
-            ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
-            if not dry_run:
-                spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
-                for position, webhook_id in enumerate(ids):
-                    await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
-                await notify_due(conn)
-        if ids and not dry_run:
-            self.wakeup.ring()
-        return len(ids)
+        where = WebhookFilter(registration_id=registration_id, created_after=since, created_before=until)
+        return await self._in_batches(
+            where, frozenset(states), WebhookState.RETRYING, live_only=False, dry_run=dry_run
+        )
+
+    async def bulk_act(self, action: BulkAction, where: WebhookFilter, *, dry_run: bool) -> int:
+        """Retry, abort or resolve every Webhook matching `where` that the action is allowed for
+        (`BulkAction.sources`; retries only for active registrations), in batches of BULK_BATCH,
+        each its own short transaction; answers how many. A dry run answers the same count for
+        an unchanged set. Retries are spread at RECOVER_RATE_PER_S, like `recover`."""
+        where = self._checked_filter(where, "filter.")
+        states = action.sources if where.state is None else action.sources & {where.state}
+        return await self._in_batches(
+            where, states, action.target, live_only=action is BulkAction.RETRY, dry_run=dry_run
+        )
+
+    async def _in_batches(
+        self,
+        where: WebhookFilter,
+        states: frozenset[WebhookState],
+        target: WebhookState,
+        *,
+        live_only: bool,
+        dry_run: bool,
+    ) -> int:
+        if not states:
+            return 0
+        if dry_run:
+            async with self.db.read() as conn:
+                return await webhooks_store.count_selected(conn, where, states, live_only=live_only)
+        done, after_seq = 0, 0
+        first_due = self.clock.now()
+        spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
+        while True:
+            now = self.clock.now()
+            async with self.db.write() as conn:
+                batch = await webhooks_store.select_batch(
+                    conn, where, states, live_only=live_only, after_seq=after_seq, limit=BULK_BATCH
+                )
+                if not batch:
+                    break
+                after_seq = batch[-1].seq
+                if target is WebhookState.RETRYING:
+                    due = {item.id: first_due + (done + i) * spacing for i, item in enumerate(batch)}
+                    await webhooks_store.grant_attempts(conn, due, now)
+                    await notify_due(conn)
+                    woken = True
+                else:
+                    await webhooks_store.settle_many(conn, [item.id for item in batch], target, now)
+                    groups = {
+                        (i.registration_id, i.group_key, i.continue_after_fail)
+                        for i in batch
+                        if i.should_group
+                    }
+                    woken = await _release_groups(conn, sorted(groups), now) > 0
+                done += len(batch)  # locked by the selection: every one of them moved
+            if woken:
+                self.wakeup.ring()
+        return done
+
+
+async def _release_groups(
+    conn: AsyncConnection, groups: Iterable[tuple[str, str, bool]], now: datetime
+) -> int:
+    """Make the next Pending Webhook of each (registration, group key, continue after fail)
+    group due if nothing holds it back any more; answers how many became due (and were announced)."""
+    released = 0
+    for registration_id, group_key, continue_after_fail in groups:
+        if await webhooks_store.release_group(
+            conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
+        ):
+            released += 1
+    if released:
+        await notify_due(conn)
+    return released
 
 
 def body_of(webhook: Webhook, event: DomainEvent) -> bytes:

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
-from hookline.domain.states import ENDED, UNFINISHED, blocking_states
+from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
 from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
@@ -62,6 +62,32 @@ class WebhookFilter:
     state: WebhookState | None = None
     entity_name: str | None = None
     entity_id: str | None = None
+    type: WebhookEventType | None = None
+    created_after: datetime | None = None
+    """Inclusive."""
+    created_before: datetime | None = None
+    """Exclusive."""
+
+
+def _filtered(query: Select[Any], where: WebhookFilter) -> Select[Any]:
+    """`query` (over webhooks joined with their events) narrowed to `where`."""
+    if where.organization_id is not None:
+        query = query.where(w.c.organization_id == where.organization_id)
+    if where.registration_id is not None:
+        query = query.where(w.c.registration_id == where.registration_id)
+    if where.state is not None:
+        query = query.where(w.c.state == where.state.value)
+    if where.entity_name is not None:
+        query = query.where(d.c.entity_name == where.entity_name)
+    if where.entity_id is not None:
+        query = query.where(d.c.entity_id == where.entity_id)
+    if where.type is not None:
+        query = query.where(d.c.type == where.type.value)
+    if where.created_after is not None:
+        query = query.where(w.c.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(w.c.created_at < where.created_before)
+    return query
 
 
 def _listing() -> Select[Any]:
@@ -152,25 +178,86 @@ async def _oldest_blocking(
 
 
 async def list_webhooks(
-    conn: AsyncConnection, where: WebhookFilter, page_number: int, page_size: int
+    conn: AsyncConnection,
+    where: WebhookFilter,
+    page_number: int,
+    page_size: int,
+    *,
+    oldest_first: bool = False,
 ) -> Page[Webhook]:
-    """Newest first, so an overview opens on what just happened."""
-    query = _listing()
-    if where.organization_id is not None:
-        query = query.where(w.c.organization_id == where.organization_id)
-    if where.registration_id is not None:
-        query = query.where(w.c.registration_id == where.registration_id)
-    if where.state is not None:
-        query = query.where(w.c.state == where.state.value)
-    if where.entity_name is not None:
-        query = query.where(d.c.entity_name == where.entity_name)
-    if where.entity_id is not None:
-        query = query.where(d.c.entity_id == where.entity_id)
+    """Newest first unless `oldest_first`, so an overview opens on what just happened."""
+    query = _filtered(_listing(), where)
     total = await count_of(conn, query)
-    rows = await conn.execute(
-        query.order_by(w.c.seq.desc()).limit(page_size).offset((page_number - 1) * page_size)
-    )
+    order = w.c.seq if oldest_first else w.c.seq.desc()
+    rows = await conn.execute(query.order_by(order).limit(page_size).offset((page_number - 1) * page_size))
     return Page([_record(row) for row in rows], page_number, page_size, total)
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """One Webhook chosen for a bulk action, with what settling it needs."""
+
+    seq: int
+    id: str
+    registration_id: str
+    group_key: str
+    should_group: bool
+    continue_after_fail: bool
+
+
+def _selection(where: WebhookFilter, states: Iterable[WebhookState], *, live_only: bool) -> Select[Any]:
+    query = _filtered(
+        select(
+            w.c.seq, w.c.id, w.c.registration_id, w.c.group_key,
+            r.c.should_group, r.c.should_group_continue_after_fail,
+        )
+        .join(d, d.c.id == w.c.domain_event_id)
+        .join(r, r.c.id == w.c.registration_id),
+        where,
+    ).where(w.c.state.in_(sorted(s.value for s in states)))  # fmt: skip
+    if live_only:
+        query = query.where(r.c.is_active.is_(True), r.c.deleted_at.is_(None))
+    return query
+
+
+async def count_selected(
+    conn: AsyncConnection, where: WebhookFilter, states: Iterable[WebhookState], *, live_only: bool
+) -> int:
+    """How many Webhooks `select_batch` would go through: a bulk action's dry run."""
+    return await count_of(conn, _selection(where, states, live_only=live_only))
+
+
+async def select_batch(
+    conn: AsyncConnection,
+    where: WebhookFilter,
+    states: Iterable[WebhookState],
+    *,
+    live_only: bool,
+    after_seq: int,
+    limit: int,
+) -> list[Selected]:
+    """The next `limit` Webhooks matching `where` in `states` (of active registrations only, if
+    `live_only`), oldest first after `after_seq`; locked on PostgreSQL until the transaction
+    ends, in the one order (ascending seq) every multi-row lock of Webhooks takes."""
+    query = (
+        _selection(where, states, live_only=live_only)
+        .where(w.c.seq > after_seq)
+        .order_by(w.c.seq)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=w)
+    return [Selected(*row) for row in await conn.execute(query)]
+
+
+async def settle_many(conn: AsyncConnection, ids: list[str], target: WebhookState, now: datetime) -> int:
+    """Move the Webhooks `ids` (locked by `select_batch`) into `target`; answers how many moved."""
+    result = await conn.execute(
+        update(w)
+        .where(w.c.id.in_(ids), w.c.state.in_([s.value for s in sources_of(target)]))
+        .values(state=target.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)
 
 
 async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> dict[WebhookState, int]:
@@ -355,40 +442,23 @@ async def abort_unfinished(conn: AsyncConnection, registration_id: str, now: dat
     return int(result.rowcount)
 
 
-async def grant_attempt(
-    conn: AsyncConnection, webhook_id: str, now: datetime, *, due_at: datetime | None = None
-) -> None:
-    """Make the Webhook due (now, or at `due_at`) as Retrying, with room for one more attempt."""
-    await conn.execute(
-        update(w)
-        .where(w.c.id == webhook_id)
-        .values(
-            state=S.RETRYING.value,
-            next_attempt_at=due_at or now,
-            updated_at=now,
-            attempt_limit=case(
-                (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
+async def grant_attempts(conn: AsyncConnection, due: Mapping[str, datetime], now: datetime) -> None:
+    """Make each Webhook of `due` (id → when) due at its time as Retrying, with room for one
+    more attempt (one executemany)."""
+    if due:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"))
+            .values(
+                state=S.RETRYING.value,
+                next_attempt_at=bindparam("b_due"),
+                updated_at=now,
+                attempt_limit=case(
+                    (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
+                ),
             ),
+            [{"b_id": webhook_id, "b_due": at} for webhook_id, at in due.items()],
         )
-    )
-
-
-async def ids_created_between(
-    conn: AsyncConnection,
-    registration_id: str,
-    since: datetime,
-    until: datetime | None,
-    states: Iterable[WebhookState],
-) -> list[str]:
-    """Ids of the registration's Webhooks in `states` created in [since, until), oldest first."""
-    query = select(w.c.id).where(
-        w.c.registration_id == registration_id,
-        w.c.created_at >= since,
-        w.c.state.in_([s.value for s in states]),
-    )
-    if until is not None:
-        query = query.where(w.c.created_at < until)
-    return list((await conn.execute(query.order_by(w.c.seq))).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -632,7 +702,8 @@ async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str
     """The current state of each Webhook whose lease `leases` (id → token) still holds."""
     query = select(w.c.id, w.c.state, w.c.lease_token).where(w.c.id.in_(list(leases)))
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+        # Ascending seq, the order bulk actions lock in too, so the two cannot deadlock.
+        query = query.order_by(w.c.seq).with_for_update()
     rows = await conn.execute(query)
     return {row.id: WebhookState(row.state) for row in rows if leases.get(row.id) == row.lease_token}
 

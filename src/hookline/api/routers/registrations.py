@@ -26,8 +26,13 @@ from hookline.api.schemas import (
 )
 from hookline.domain.errors import InvalidInput
 from hookline.domain.stats import StatsWindow
-from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
-from hookline.store.webhooks import WebhookFilter
+from hookline.service import (
+    RegistrationChanges,
+    RegistrationDraft,
+    RegistrationFilter,
+    TargetAuthorization,
+    WebhookFilter,
+)
 
 router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
@@ -89,7 +94,11 @@ async def search_registrations(
     body: RegistrationSearch, caller: Subscriber, service: Service
 ) -> dict[str, Any]:
     where = RegistrationFilter(
-        target_url=body.target_url, entity_name=body.entity_name, type=body.type, is_active=body.is_active
+        target_url=body.target_url,
+        entity_name=body.entity_name,
+        type=body.type,
+        is_active=body.is_active,
+        query=body.query,
     )
     found = await service.search_registrations(
         reading_scope(caller, body.organization_id), where, body.page_number, body.page_size
