@@ -25,7 +25,7 @@ from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service.stats import OverviewStats, RegistrationStats, Totals
-from hookline.service.views import EventView, WebhookDetail
+from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 from hookline.store.records import Page, Registration
 
 
@@ -344,6 +344,26 @@ class WebhookDetailOut(WebhookOut):
                 "payload": record.payload,
                 "blocked_by": None if record.blocked_by is None else WebhookOut.of(record.blocked_by),
             }
+        )
+
+
+class BlockedGroupOut(Schema):
+    group_key: str
+    pending: int = Field(description="How many of its Webhooks wait in Pending.")
+    oldest_pending_at: datetime
+    blocked_by: WebhookOut | None = Field(
+        description="The oldest Webhook holding the group back: resolve, abort or retry it (a Failed one "
+        "needs a hand). Null when nothing before the Pending ones does (the registration is paused)."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, BlockedGroup)
+        return cls(
+            group_key=record.group_key,
+            pending=record.pending,
+            oldest_pending_at=record.oldest_pending_at,
+            blocked_by=None if record.blocker is None else WebhookOut.of(record.blocker),
         )
 
 

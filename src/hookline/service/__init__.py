@@ -30,7 +30,7 @@ from hookline.service.stats import (
     StatsUseCases,
     Totals,
 )
-from hookline.service.views import EventView, WebhookDetail
+from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
 from hookline.store.webhooks import WebhookFilter
 
@@ -46,6 +46,7 @@ __all__ = [
     "RECOVER_RATE_PER_S",
     "TEST_ENTITY",
     "Backlog",
+    "BlockedGroup",
     "EventDraft",
     "EventView",
     "FailingRegistration",

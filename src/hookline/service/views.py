@@ -1,9 +1,10 @@
 """What use cases answer beyond single store records: a Webhook with its body, an event with
-its Webhooks."""
+its Webhooks, a group waiting behind a Webhook."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from hookline.store.records import DomainEvent, Webhook
@@ -23,3 +24,15 @@ class EventView:
     event: DomainEvent
     webhooks: list[Webhook]
     """Every Webhook the event made, oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedGroup:
+    group_key: str
+    pending: int
+    """How many of its Webhooks wait in Pending."""
+    oldest_pending_at: datetime
+    blocker: Webhook | None
+    """The oldest Webhook holding the group back (Failed: it needs a hand; Created or
+    Retrying: it is on its way); None when nothing before the Pending ones does (a paused
+    registration holds them)."""

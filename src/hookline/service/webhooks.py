@@ -15,7 +15,7 @@ from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.states import BulkAction, can_transition, sources_of
 from hookline.service.base import UseCases
-from hookline.service.views import WebhookDetail
+from hookline.service.views import BlockedGroup, WebhookDetail
 from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
@@ -85,6 +85,33 @@ class WebhookUseCases(UseCases):
             blocked_by = await webhooks_store.blocker_of(conn, webhook_id)
         assert event is not None  # a Webhook's event outlives it (retention purges events last)
         return WebhookDetail(webhook, json.loads(body_of(webhook, event)), blocked_by)
+
+    async def blocked_groups(
+        self, registration_id: str, organization_id: str | None, page_number: int, page_size: int
+    ) -> Page[BlockedGroup]:
+        """The registration's groups with Pending Webhooks, longest waiting first, each with the
+        Webhook that holds it back (settle or retry that one to unblock the group)."""
+        async with self.db.read() as conn:
+            registration = await self._registration(conn, registration_id, organization_id)
+            groups = await webhooks_store.pending_groups(conn, registration_id, page_number, page_size)
+            items = [
+                BlockedGroup(
+                    group.group_key,
+                    group.pending,
+                    group.oldest_pending_at,
+                    await webhooks_store.oldest_blocking(
+                        conn,
+                        registration_id,
+                        group.group_key,
+                        before_seq=group.first_pending_seq,
+                        continue_after_fail=registration.should_group_continue_after_fail,
+                    )
+                    if registration.should_group
+                    else None,
+                )
+                for group in groups.items
+            ]
+        return Page(items, groups.page_number, groups.page_size, groups.total_count)
 
     async def list_attempts(
         self, webhook_id: str, organization_id: str | None, page_number: int, page_size: int

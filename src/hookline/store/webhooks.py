@@ -44,6 +44,7 @@ from hookline.store.tables import (
     webhook_target_authorizations,
     webhooks,
 )
+from hookline.store.types import UtcDateTime
 
 w, d, r = webhooks, domain_events, webhook_registrations
 S = WebhookState
@@ -149,7 +150,7 @@ async def blocker_of(conn: AsyncConnection, webhook_id: str) -> Webhook | None:
     ).first()  # fmt: skip
     if me is None or me.state != S.PENDING.value or not me.should_group:
         return None
-    return await _oldest_blocking(
+    return await oldest_blocking(
         conn,
         me.registration_id,
         me.group_key,
@@ -158,9 +159,34 @@ async def blocker_of(conn: AsyncConnection, webhook_id: str) -> Webhook | None:
     )
 
 
-async def _oldest_blocking(
+@dataclass(frozen=True, slots=True)
+class PendingGroup:
+    group_key: str
+    pending: int
+    first_pending_seq: int
+    oldest_pending_at: datetime
+
+
+async def pending_groups(
+    conn: AsyncConnection, registration_id: str, page_number: int, page_size: int
+) -> Page[PendingGroup]:
+    """The registration's groups with Pending Webhooks, the longest waiting first
+    (ix_webhooks_unfinished)."""
+    first = func.min(w.c.seq)
+    query = (
+        select(w.c.group_key, func.count(), first, func.min(w.c.created_at, type_=UtcDateTime()))
+        .where(w.c.registration_id == registration_id, w.c.state == S.PENDING.value)
+        .group_by(w.c.group_key)
+    )
+    total = await count_of(conn, query)
+    rows = await conn.execute(query.order_by(first).limit(page_size).offset((page_number - 1) * page_size))
+    return Page([PendingGroup(*row) for row in rows], page_number, page_size, total)
+
+
+async def oldest_blocking(
     conn: AsyncConnection, registration_id: str, group_key: str, *, before_seq: int, continue_after_fail: bool
 ) -> Webhook | None:
+    """The oldest Webhook of the group before `before_seq` that holds the group back."""
     states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
     query = (
         _listing()

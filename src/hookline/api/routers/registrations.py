@@ -10,6 +10,7 @@ from hookline.api.auth import Service, Subscriber, acting_organization, reading_
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
+    BlockedGroupOut,
     CountOut,
     CreatedRegistrationOut,
     Paged,
@@ -173,6 +174,20 @@ async def list_registration_webhooks(
     await service.get_registration(registration_id, caller.organization_id)
     where = WebhookFilter(organization_id=caller.organization_id, registration_id=registration_id)
     return paged(await service.list_webhooks(where, page.page_number, page.page_size), WebhookOut.of)
+
+
+@router.get("/{registration_id}/blocked-groups", response_model=Paged[BlockedGroupOut])
+async def blocked_groups(
+    registration_id: str,
+    caller: Subscriber,
+    service: Service,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> dict[str, Any]:
+    """Groups with Pending Webhooks, longest waiting first, each with the Webhook blocking it."""
+    found = await service.blocked_groups(
+        registration_id, caller.organization_id, page.page_number, page.page_size
+    )
+    return paged(found, BlockedGroupOut.of)
 
 
 @router.post("/{registration_id}/test", response_model=AttemptOut)
