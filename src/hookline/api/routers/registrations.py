@@ -142,7 +142,7 @@ async def update_registration(
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
     )
-    updated = await service.update_registration(registration_id, caller.organization_id, changes)
+    updated = await service.update_registration(registration_id, caller.organization_id, changes, by=caller)
     return RegistrationOut.of(updated)
 
 
