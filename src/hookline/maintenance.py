@@ -1,4 +1,5 @@
-"""The periodic maintenance job: expiry, deactivation of long-failing registrations, retention.
+"""The periodic maintenance job: expiry, deactivation of long-failing registrations, retention,
+expired UI sessions.
 
 It runs inside every `serve` and `worker` process, so it must be safe when several run at
 once: a deactivation is a guarded update (exactly one process deactivates and announces a
@@ -20,6 +21,7 @@ from hookline.clock import Clock
 from hookline.health import Health
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
+from hookline.store import ui_sessions as sessions_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Database, unavailable
 
@@ -40,6 +42,7 @@ class MaintenanceReport:
     purged_webhooks: int = 0
     purged_events: int = 0
     purged_registrations: int = 0
+    purged_sessions: int = 0
 
 
 class Maintenance:
@@ -105,7 +108,9 @@ class Maintenance:
             purged = [
                 await self._purge(purge, cutoff) for purge in purges
             ]  # Webhooks first: they refer to the rest
-        return MaintenanceReport(expired, failing, *purged)
+        sessions = await self._purge(sessions_store.purge_expired, now)
+        webhooks, events, registrations = purged
+        return MaintenanceReport(expired, failing, webhooks, events, registrations, sessions)
 
     async def _deactivate_each(self, find: Find, reason_for: Callable[[datetime], str], now: datetime) -> int:
         """Deactivate every registration `find` names, each in its own short transaction."""

@@ -20,6 +20,7 @@ from hookline.service.drafts import (
 from hookline.service.events import EventUseCases
 from hookline.service.keys import KEY_RECHECK, ApiKeyUseCases
 from hookline.service.registrations import IDEMPOTENCY_WINDOW, TEST_ENTITY, RegistrationUseCases
+from hookline.service.sessions import SessionUseCases
 from hookline.service.stats import (
     Backlog,
     FailingRegistration,
@@ -35,7 +36,9 @@ from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, Webho
 from hookline.store.webhooks import WebhookFilter
 
 
-class Hookline(ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases, StatsUseCases):
+class Hookline(
+    ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases, StatsUseCases, SessionUseCases
+):
     """Every use case, one module per resource; built once per process by the runtime."""
 
 

@@ -219,3 +219,14 @@ webhook_attempts = Table(
     Index("ix_webhook_attempts_registration_started", "registration_id", "started_at"),
     Index("ix_webhook_attempts_org_started", "organization_id", "started_at"),
 )
+
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    # SHA-256 of the session id the browser holds: a read database never signs anyone in.
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_id", String(ID)),  # None for the bootstrap admin key
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_ui_sessions_expires", "expires_at"),  # purging
+)

@@ -1,5 +1,5 @@
 """What was sent and health figures: attempt headers, attempts by registration and organization,
-unfinished Webhooks by registration.
+unfinished Webhooks by registration, UI sessions held on the server.
 
 Revision ID: 0006
 Revises: 0004
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from hookline.store.types import UtcDateTime
 
 revision = "0006"
 down_revision = "0004"
@@ -36,6 +38,15 @@ def upgrade() -> None:
         "ix_webhook_attempts_registration_started", "webhook_attempts", ["registration_id", "started_at"]
     )
     op.create_index("ix_webhook_attempts_org_started", "webhook_attempts", ["organization_id", "started_at"])
+    op.create_table(
+        "ui_sessions",
+        sa.Column("id_hash", sa.String(length=64), nullable=False),
+        sa.Column("key_id", sa.String(length=40), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_ui_sessions")),
+    )
+    op.create_index("ix_ui_sessions_expires", "ui_sessions", ["expires_at"])
     op.create_index(
         "ix_webhooks_unfinished",
         "webhooks",
@@ -47,6 +58,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_webhooks_unfinished", table_name="webhooks")
+    op.drop_index("ix_ui_sessions_expires", table_name="ui_sessions")
+    op.drop_table("ui_sessions")
     op.drop_index("ix_webhook_attempts_org_started", table_name="webhook_attempts")
     op.drop_index("ix_webhook_attempts_registration_started", table_name="webhook_attempts")
     with op.batch_alter_table("webhook_attempts", schema=None) as batch_op:
