@@ -403,19 +403,15 @@ class EventOut(Schema):
     @classmethod
     def of(cls, record: object) -> Self:
         assert isinstance(record, EventView)
-        event = record.event
-        return cls(
-            id=event.id,
-            organization_id=event.organization_id,
-            idempotency_id=event.idempotency_id,
-            entity_name=event.entity_name,
-            type=event.type,
-            entity_id=event.entity_id,
-            group_key=event.group_key,
-            occurred_at=event.occurred_at,
-            created_at=event.created_at,
-            data=json.loads(event.data_json),
-            webhooks=[WebhookOut.of(webhook) for webhook in record.webhooks],
+        same = {
+            name: getattr(record.event, name) for name in cls.model_fields if name not in ("data", "webhooks")
+        }
+        return cls.model_validate(
+            same
+            | {
+                "data": json.loads(record.event.data_json),
+                "webhooks": [WebhookOut.of(webhook) for webhook in record.webhooks],
+            }
         )
 
 

@@ -24,7 +24,6 @@ from hookline.service.sessions import SessionUseCases
 from hookline.service.stats import (
     Backlog,
     FailingRegistration,
-    LastFailure,
     OverviewStats,
     RegistrationStats,
     SeriesPoint,
@@ -33,6 +32,7 @@ from hookline.service.stats import (
 )
 from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
+from hookline.store.stats import LastFailure
 from hookline.store.webhooks import WebhookFilter
 
 

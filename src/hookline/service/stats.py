@@ -12,7 +12,7 @@ from hookline.store import registrations as reg_store
 from hookline.store import stats as stats_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.records import Registration
-from hookline.store.stats import AttemptScope, HourCounts
+from hookline.store.stats import AttemptScope, HourCounts, LastFailure
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +31,6 @@ class Backlog:
     created: int
     retrying: int
     pending: int
-
-
-@dataclass(frozen=True, slots=True)
-class LastFailure:
-    at: datetime
-    webhook_id: str
-    attempt_id: str
-    attempt_number: int
-    response_status: int | None
-    error: str | None
-    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,25 +102,9 @@ class StatsUseCases(UseCases):
                     )
                     for fraction in (0.5, 0.95)
                 ]
-            failure = await stats_store.last_failure(conn, scope, since, until)
+            last_failure = await stats_store.last_failure(conn, scope, since, until)
             backlog = await webhooks_store.backlog_of(conn, registration_id)
-        return RegistrationStats(
-            totals=totals,
-            p50_duration_ms=p50,
-            p95_duration_ms=p95,
-            backlog=_backlog(backlog),
-            last_failure=None
-            if failure is None
-            else LastFailure(
-                at=failure.started_at,
-                webhook_id=failure.webhook_id,
-                attempt_id=failure.id,
-                attempt_number=failure.attempt_number,
-                response_status=failure.response_status,
-                error=failure.error,
-                duration_ms=failure.duration_ms,
-            ),
-        )
+        return RegistrationStats(totals, p50, p95, _backlog(backlog), last_failure)
 
     async def overview_stats(
         self, organization_id: str | None, window: StatsWindow, *, top: int = 5

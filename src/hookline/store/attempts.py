@@ -69,5 +69,9 @@ async def list_attempts(
     return Page([_record(row) for row in rows], page_number, page_size, total)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Built once: `json.dumps` with options builds an encoder per call, twice per attempt here."""
+
+
 def _json(headers: dict[str, str]) -> str:
-    return json.dumps(headers, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(headers)

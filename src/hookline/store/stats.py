@@ -38,15 +38,16 @@ class HourCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class FailedAttempt:
-    id: str
+class LastFailure:
+    """The latest failed attempt of a window."""
+
+    at: datetime
     webhook_id: str
-    registration_id: str
+    attempt_id: str
     attempt_number: int
-    started_at: datetime
-    duration_ms: int
     response_status: int | None
     error: str | None
+    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,19 +113,19 @@ async def duration_at_rank(
 
 async def last_failure(
     conn: AsyncConnection, scope: AttemptScope, since: datetime, until: datetime
-) -> FailedAttempt | None:
+) -> LastFailure | None:
     """The latest failed attempt in the window."""
     query = _in_window(
         select(
-            a.c.id, a.c.webhook_id, a.c.registration_id, a.c.attempt_number, a.c.started_at,
-            a.c.duration_ms, a.c.response_status, a.c.error,
+            a.c.started_at, a.c.webhook_id, a.c.id, a.c.attempt_number,
+            a.c.response_status, a.c.error, a.c.duration_ms,
         ).select_from(a),
         scope,
         since,
         until,
     ).where(a.c.succeeded.is_(False))  # fmt: skip
     row = (await conn.execute(query.order_by(a.c.started_at.desc(), a.c.id.desc()).limit(1))).first()
-    return FailedAttempt(*row) if row else None
+    return LastFailure(*row) if row else None
 
 
 async def most_failing(
