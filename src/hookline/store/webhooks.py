@@ -26,6 +26,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal_column,
     select,
     text,
     union,
@@ -175,7 +176,11 @@ async def pending_groups(
     first = func.min(w.c.seq)
     query = (
         select(w.c.group_key, func.count(), first, func.min(w.c.created_at, type_=UtcDateTime()))
-        .where(w.c.registration_id == registration_id, w.c.state == S.PENDING.value)
+        .where(
+            w.c.registration_id == registration_id,
+            _UNFINISHED,
+            w.c.state == literal_column(str(S.PENDING.value)),
+        )
         .group_by(w.c.group_key)
     )
     total = await count_of(conn, query)
