@@ -15,23 +15,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hookline.clock import Clock
-from hookline.health import Health
+from hookline.domain.errors import DatabaseUnavailable
+from hookline.service.health import Health
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import ui_sessions as sessions_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database, unavailable
+from hookline.store.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 
-Find = Callable[[AsyncConnection], Awaitable[list[tuple[str, datetime]]]]
+Find = Callable[[Connection], Awaitable[list[tuple[str, datetime]]]]
 """Registrations to deactivate, each with the moment its reason names."""
-Purge = Callable[[AsyncConnection, datetime, int], Awaitable[int]]
+Purge = Callable[[Connection, datetime, int], Awaitable[int]]
 """Deletes up to a batch of rows older than a cutoff; answers how many."""
 
 
@@ -74,7 +73,9 @@ class Maintenance:
             try:
                 report = await self.run_once()
             except Exception as error:
-                if unavailable(error):  # a restarting database: one line, not a traceback a minute
+                if isinstance(
+                    error, DatabaseUnavailable
+                ):  # a restarting database: one line, not a traceback a minute
                     log.warning("maintenance skipped: database unavailable; trying again in %s", interval)
                 else:
                     log.exception("maintenance failed; trying again in %s", interval)

@@ -9,33 +9,42 @@ from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
 from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
-from hookline.delivery.guard import TargetGuard
+from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
-from hookline.delivery.wakeup import PostgresListener, Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
-from hookline.fanout import FanOut
-from hookline.health import Health
 from hookline.maintenance import Maintenance
 from hookline.service import Hookline
+from hookline.service.fanout import FanOut
+from hookline.service.health import Health
 from hookline.store.db import Database
+from hookline.store.wakeup import PostgresListener, Wakeup
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        wakeup: Wakeup | None = None,
+        resolver: ResolverFactory | None = None,
+    ) -> None:
+        """`wakeup` replaces the doorbell and `resolver` the system's name resolution (tests
+        watch the one and script what names answer with the other)."""
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, wakeup=wakeup)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
-        self.wakeup = Wakeup()
+        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
-            guard=TargetGuard(settings.allowed_target_networks),
+            guard=guard,
             max_connections=settings.worker_concurrency,
         )
-        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
         self.health = Health(fanout)
         self.hookline = Hookline(
@@ -43,9 +52,8 @@ class Runtime:
             clock=self.clock,
             box=self.box,
             catalog=Catalog(settings.entities),
-            guard=TargetGuard(settings.allowed_target_networks),
-            wakeup=self.wakeup,
-            dispatcher=dispatcher,
+            guard=guard,
+            probe_sender=self.dispatcher,
             fanout=fanout,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
@@ -54,8 +62,8 @@ class Runtime:
             db=self.db,
             clock=self.clock,
             policy=settings.retry_policy,
-            dispatcher=dispatcher,
-            wakeup=self.wakeup,
+            dispatcher=self.dispatcher,
+            wakeup=self.db.wakeup,
             health=self.health,
             lease=settings.lease,
             options=WorkerOptions(
@@ -86,7 +94,7 @@ class Runtime:
         )
         if run_worker:
             if not self.db.is_sqlite:
-                self._listener = PostgresListener(self.settings.database_url, self.wakeup)
+                self._listener = self.db.listener()
                 self._listener.start()
             self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
 

@@ -4,7 +4,9 @@ refused in every spelling, unless HOOKLINE_ALLOWED_TARGET_NETWORKS admits them."
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -15,34 +17,8 @@ from hookline.delivery.guard import TargetGuard
 from hookline.runtime import Runtime
 from hookline.service import registrations as registrations_module
 from tests.api.support import assert_problem, registration_body
-from tests.conftest import another_api_process
-
-BLOCKED = [
-    "http://127.0.0.1/hook",
-    "http://127.1.2.3:8080/hook",
-    "http://localhost/hook",  # a name that resolves to loopback
-    "http://0.0.0.0/hook",
-    "http://[::1]/hook",
-    "http://[::ffff:127.0.0.1]/hook",
-    "http://[::]/hook",
-    "http://10.0.0.1/hook",
-    "http://172.16.0.1/hook",
-    "http://172.31.255.254/hook",
-    "http://192.168.1.1/hook",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://100.64.0.1/hook",
-    "http://[fc00::1]/hook",
-    "http://[fd12:3456::1]/hook",
-    "http://[fe80::1]/hook",
-    "http://224.0.0.1/hook",  # multicast
-]
-NON_CANONICAL = [
-    "http://2130706433/hook",  # 127.0.0.1 as one decimal number
-    "http://0177.0.0.1/hook",  # octal
-    "http://0x7f.0.0.1/hook",  # hexadecimal
-    "http://127.1/hook",  # short form
-    "http://010.0.0.1/hook",  # a leading zero
-]
+from tests.conftest import another_api_process, asgi_client
+from tests.ssrf_forms import CANONICAL, FORMS, Form, ScriptedResolver, named_url
 
 
 @pytest.fixture
@@ -52,31 +28,68 @@ async def strict_api(settings: Settings, clock: FrozenClock) -> AsyncIterator[ht
         yield client
 
 
-@pytest.mark.parametrize("url", BLOCKED)
-async def test_a_non_public_target_is_refused_at_registration(
-    strict_api: httpx.AsyncClient, subscriber: dict[str, str], url: str
+@pytest.fixture
+async def scripted_api(settings: Settings, clock: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The production default, with a name server that answers each form's address for its name."""
+    runtime = Runtime(replace(settings, allowed_target_networks=()), clock, resolver=ScriptedResolver)
+    await runtime.start(run_worker=False)
+    try:
+        async with asgi_client(runtime) as client:
+            yield client
+    finally:
+        await runtime.stop()
+
+
+def _verdict(response: httpx.Response) -> str | None:
+    """None for 201; the targetUrl message of a 422 problem (anything else fails the test)."""
+    if response.status_code == 201:
+        return None
+    problem = assert_problem(response, 422)
+    [error] = problem["errors"]
+    assert error["field"] == "targetUrl"
+    message: str = error["message"]
+    assert message in problem["detail"]
+    return message
+
+
+def _mismatch(form: Form, url: str, message: str | None, *, by_name: bool) -> str | None:
+    """What is wrong with the answer for `url`, or None when it is right."""
+    if form.because is None:
+        return None if message is None else f"{url}: refused ({message}) but must stay allowed"
+    if message is None:
+        return f"{url}: accepted (201) but reaches {form.address}"
+    if form.spelling_refused and not by_name:
+        expected = CANONICAL
+    else:
+        expected = f"is not allowed: {ipaddress.ip_address(form.address)} is not a public address"
+    if expected not in message or (expected != CANONICAL and form.because not in message):
+        return f"{url}: refused with {message!r}, expected {expected!r} and {form.because!r}"
+    return None
+
+
+async def test_every_form_of_the_table_is_judged_at_registration(
+    scripted_api: httpx.AsyncClient, subscriber: dict[str, str]
 ) -> None:
-    response = await strict_api.post(
-        "/api/webhook-registrations", headers=subscriber, json=registration_body(url)
+    """Each URL of the SSRF table, as an IP literal and as a name resolving to its address, on
+    create and on PATCH: hostile ones are 422 naming the registry row, public ones stay allowed."""
+    created = await scripted_api.post(
+        "/api/webhook-registrations", headers=subscriber, json=registration_body("https://8.8.4.4/start")
     )
-
-    problem = assert_problem(response, 422)
-    [error] = problem["errors"]
-    assert error["field"] == "targetUrl"
-    assert "is not allowed" in error["message"]
-
-
-@pytest.mark.parametrize("url", NON_CANONICAL)
-async def test_numeric_hosts_in_other_spellings_are_refused_even_where_loopback_is_allowed(
-    api: httpx.AsyncClient, subscriber: dict[str, str], url: str
-) -> None:
-    """Resolvers read them as addresses, aiohttp refuses them: neither check nor send is safe."""
-    response = await api.post("/api/webhook-registrations", headers=subscriber, json=registration_body(url))
-
-    problem = assert_problem(response, 422)
-    [error] = problem["errors"]
-    assert error["field"] == "targetUrl"
-    assert "canonical IP address" in error["message"]
+    assert created.status_code == 201, created.text
+    patched_url = f"/api/webhook-registrations/{created.json()['id']}"
+    wrong: list[str | None] = []
+    for index, form in enumerate(FORMS):
+        for url, by_name in ((form.url, False), (named_url(index, form), True)):
+            answer = await scripted_api.post(
+                "/api/webhook-registrations", headers=subscriber, json=registration_body(url)
+            )
+            wrong.append(_mismatch(form, url, _verdict(answer), by_name=by_name))
+            if form.because is not None:
+                patch = await scripted_api.patch(patched_url, headers=subscriber, json={"targetUrl": url})
+                wrong.append(_mismatch(form, f"PATCH {url}", _verdict(patch), by_name=by_name))
+    assert [line for line in wrong if line is not None] == []
+    unchanged = await scripted_api.get(patched_url, headers=subscriber)
+    assert unchanged.json()["targetUrl"] == "https://8.8.4.4/start"
 
 
 async def test_a_public_address_is_accepted(

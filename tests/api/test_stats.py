@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 import httpx
 
 from hookline.clock import FrozenClock
+from hookline.domain.records import Attempt
 from hookline.runtime import Runtime
 from hookline.store.attempts import insert_attempts
-from hookline.store.records import Attempt
 from tests.api.support import assert_problem, error_fields, publish, register
 from tests.conftest import START, Receiver, Reply
 

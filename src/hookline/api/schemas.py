@@ -21,12 +21,12 @@ from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.records import Page, Registration
 from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service.stats import OverviewStats, RegistrationStats, Totals
 from hookline.service.views import BlockedGroup, EventView, WebhookDetail
-from hookline.store.records import Page, Registration
 
 
 def _as_utc(value: datetime) -> datetime:

@@ -7,13 +7,12 @@ from datetime import datetime
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
-from hookline.delivery.payload import render_body
 from hookline.delivery.request import masked_headers, webhook_headers
 from hookline.delivery.sender import Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
-from hookline.store.records import Attempt
-from hookline.store.webhooks import ClaimedWebhook
+from hookline.domain.payload import render_body
+from hookline.domain.records import Attempt, ClaimedWebhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +68,10 @@ class Dispatcher:
         )
         sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
         return Dispatched(webhook, sent, started_at)
+
+    async def send_probe(self, webhook: ClaimedWebhook) -> Attempt:
+        """One attempt that nothing records (a test webhook); its id is the webhook's."""
+        return (await self.dispatch(webhook)).attempt(webhook.id)
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
         """The current secret, plus retired ones while their grace period after rotation lasts."""

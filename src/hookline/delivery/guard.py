@@ -1,42 +1,43 @@
 """The SSRF guard: hookline only connects to public addresses, unless an operator allows more.
 
 It checks every address a host name resolves to and hands the connector exactly the checked
-addresses, so DNS cannot answer differently between the check and the connection.
+addresses, so DNS cannot answer differently between the check and the connection. Which
+addresses pass is decided in `hookline.domain.addresses`, from the IANA registries.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from hookline.domain.addresses import AddressPolicy, IPAddress, Network
+from hookline.domain.errors import BlockedTarget
 
-
-class BlockedTarget(Exception):
-    """The target resolves to an address hookline must not reach."""
+ResolverFactory = Callable[[], AbstractResolver]
+"""Builds the name resolver the guard checks (the system's by default; a script in tests)."""
 
 
 class TargetGuard:
-    def __init__(self, allowed_networks: Sequence[Network] = ()) -> None:
-        self.allowed_networks = tuple(allowed_networks)
+    def __init__(
+        self, allowed_networks: Sequence[Network] = (), *, resolver: ResolverFactory | None = None
+    ) -> None:
+        self.policy = AddressPolicy(allowed_networks)
+        self.new_resolver: ResolverFactory = resolver or ThreadedResolver
 
-    def is_allowed(self, address: IPAddress) -> bool:
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if any(address in network for network in self.allowed_networks):
-            return True
-        return address.is_global and not address.is_multicast
+    @property
+    def allowed_networks(self) -> tuple[Network, ...]:
+        return self.policy.allowed_networks
 
     def check(self, address: str) -> None:
-        parsed = ipaddress.ip_address(address.split("%", 1)[0])
-        if not self.is_allowed(parsed):
-            raise BlockedTarget(f"{parsed} is not a public address")
+        """Refuse `address` (a resolver's answer; an IPv6 zone such as `%eth0` is ignored)."""
+        refusal = self.policy.refusal(ipaddress.ip_address(address.split("%", 1)[0]))
+        if refusal is not None:
+            raise BlockedTarget(refusal)
 
     async def check_host(self, host: str, port: int) -> None:
         """Resolve `host` as delivery would and refuse it if any address is not allowed."""
@@ -52,7 +53,7 @@ class GuardedResolver(AbstractResolver):
 
     def __init__(self, guard: TargetGuard) -> None:
         self._guard = guard
-        self._inner = ThreadedResolver()
+        self._inner = guard.new_resolver()
 
     async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family=socket.AF_UNSPEC)
@@ -72,4 +73,4 @@ def literal_address(host: str) -> IPAddress | None:
         return None
 
 
-__all__: Any = ["BlockedTarget", "GuardedResolver", "TargetGuard", "literal_address"]
+__all__: Any = ["BlockedTarget", "GuardedResolver", "ResolverFactory", "TargetGuard", "literal_address"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hookline.domain.enums import WebhookState
+from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
 
 GONE = 410
@@ -50,3 +51,14 @@ def judge(
         retry_after=result.retry_after,
     )
     return Verdict(decision.state, decision.next_attempt_at)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """What one recorded attempt tells about its registration's health."""
+
+    webhook: ClaimedWebhook
+    attempt: Attempt
+    state: WebhookState
+    """The state the attempt left the Webhook in."""
+    target_gone: bool

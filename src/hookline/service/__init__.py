@@ -8,6 +8,7 @@ other organizations answer NotFound, exactly like ids that do not exist.
 
 from __future__ import annotations
 
+from hookline.domain.records import LastFailure, WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
 from hookline.service.drafts import (
@@ -32,8 +33,6 @@ from hookline.service.stats import (
 )
 from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
-from hookline.store.stats import LastFailure
-from hookline.store.webhooks import WebhookFilter
 
 
 class Hookline(

@@ -7,17 +7,16 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from hookline.domain.errors import ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, Published
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
+from hookline.service.fanout import EventRecord, Published
 from hookline.service.views import EventView
 from hookline.store import events as events_store
 from hookline.store import webhooks as webhooks_store
+from hookline.store.errors import DuplicateEventId
 
 
 class EventUseCases(UseCases):
@@ -82,10 +81,9 @@ class EventUseCases(UseCases):
     async def _submit(self, record: EventRecord) -> Published:
         try:
             published = await self._fanout.publish(record)
-        except IntegrityError:
-            if record.idempotency_id is None:
-                raise
-            async with self.db.read() as conn:  # a concurrent request with the same id won
+        except DuplicateEventId:  # a concurrent request with the same idempotency id won
+            assert record.idempotency_id is not None
+            async with self.db.read() as conn:
                 found = await events_store.find_by_idempotency_id(
                     conn, record.organization_id, record.idempotency_id
                 )
@@ -97,6 +95,4 @@ class EventUseCases(UseCases):
             created = len(published.webhook_ids) - published.superseded
             WEBHOOKS_CREATED.inc(created)
             WEBHOOKS_SUPERSEDED.inc(published.superseded)
-            if created:
-                self.wakeup.ring()
         return published

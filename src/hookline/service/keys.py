@@ -7,11 +7,11 @@ from datetime import timedelta
 from hookline.crypto import hash_api_key, new_api_key
 from hookline.domain.enums import Role
 from hookline.domain.errors import NotFound
+from hookline.domain.records import ApiKey, Page
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
 from hookline.store import api_keys as keys_store
 from hookline.store.organizations import ensure_organization
-from hookline.store.records import ApiKey, Page
 
 KEY_RECHECK = timedelta(seconds=10)
 

@@ -9,17 +9,12 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hookline.crypto import new_signing_secret
-from hookline.delivery.dispatch import Dispatched
-from hookline.delivery.guard import BlockedTarget
-from hookline.delivery.wakeup import notify_due
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType, WebhookEventType
-from hookline.domain.errors import Conflict, ErrorCollector, FieldError, InvalidInput
+from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
@@ -31,9 +26,9 @@ from hookline.service.drafts import (
 )
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
+from hookline.store.db import Connection, Transaction
+from hookline.store.errors import Duplicate
 from hookline.store.organizations import ensure_organization
-from hookline.store.records import Page, Registration
-from hookline.store.webhooks import ClaimedWebhook
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 RESOLVE_TIMEOUT_S = 5.0
@@ -55,7 +50,7 @@ class RegistrationUseCases(UseCases):
             return (*replay, True)
         try:
             registration, secret = await self.register(draft, idempotency=(idempotency_key, digest))
-        except (IntegrityError, Conflict):  # perhaps a concurrent request with the same key won
+        except (Duplicate, Conflict):  # perhaps a concurrent request with the same key won
             replay = await self._replay_registration(draft.organization_id, idempotency_key, digest)
             if replay is None:
                 raise
@@ -125,7 +120,7 @@ class RegistrationUseCases(UseCases):
                 await reg_store.replace_enabled_events(conn, registration_id, draft.organization_id, events)
                 await reg_store.set_authorization(conn, registration_id, self._sealed(auth))
                 created = await reg_store.get_registration(conn, registration_id, None)
-        except IntegrityError:
+        except Duplicate:
             await self._raise_duplicate_after_race(draft.organization_id, fingerprint)
             raise
         assert created is not None
@@ -135,7 +130,7 @@ class RegistrationUseCases(UseCases):
         self, draft: RegistrationDraft, registration_id: str, sealed_secret: bytes
     ) -> None:
         """`verify: true`: the target must answer a signed test webhook with 2xx first."""
-        done = await self._send_test(
+        tried = await self._send_test(
             draft.organization_id,
             registration_id,
             draft.target_url,
@@ -143,11 +138,11 @@ class RegistrationUseCases(UseCases):
             None,
             self._sealed(draft.target_authorization),
         )
-        if not done.sent.result.succeeded:
-            answered = done.sent.result.error or f"HTTP {done.sent.result.status}"
+        if not tried.succeeded:
+            answered = tried.error or f"HTTP {tried.response_status}"
             raise InvalidInput(
                 [FieldError("targetUrl", f"did not answer the test webhook with 2xx: {answered}")],
-                attempt=done.attempt(done.webhook.id),
+                attempt=tried,
             )
 
     async def get_registration(self, registration_id: str, organization_id: str | None) -> Registration:
@@ -247,17 +242,15 @@ class RegistrationUseCases(UseCases):
             if changes.target_authorization is not None:
                 await reg_store.set_authorization(conn, registration_id, auth)
             updated = await self._registration(conn, registration_id, None)
-            released = await self._release_after_grouping_change(conn, current, updated, now)
-        if released:
-            self.wakeup.ring()
+            await self._release_after_grouping_change(conn, current, updated, now)
         return updated
 
     async def _release_after_grouping_change(
-        self, conn: AsyncConnection, before: Registration, after: Registration, now: datetime
-    ) -> int:
+        self, conn: Transaction, before: Registration, after: Registration, now: datetime
+    ) -> None:
         """Waiting Webhooks must not be stranded when the grouping rules get looser."""
         if not after.is_active:
-            return 0
+            return
         if before.should_group and not after.should_group:
             released = await webhooks_store.release_all_pending(conn, after.id, now)
         elif (
@@ -272,10 +265,9 @@ class RegistrationUseCases(UseCases):
                 ):
                     released += 1
         else:
-            return 0
+            return
         if released:
-            await notify_due(conn)
-        return released
+            await conn.wake_workers()
 
     async def delete_registration(self, registration_id: str, organization_id: str | None) -> None:
         now = self.clock.now()
@@ -308,7 +300,7 @@ class RegistrationUseCases(UseCases):
             )
         return secret
 
-    async def test_registration(self, registration_id: str, organization_id: str | None) -> Dispatched:
+    async def test_registration(self, registration_id: str, organization_id: str | None) -> Attempt:
         """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""
         async with self.db.read() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
@@ -326,7 +318,7 @@ class RegistrationUseCases(UseCases):
         sealed_secret: bytes,
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
-    ) -> Dispatched:
+    ) -> Attempt:
         probe = ClaimedWebhook(
             id=new_id("test"),
             lease_token="",
@@ -350,7 +342,7 @@ class RegistrationUseCases(UseCases):
             occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
         )
-        return await self.dispatcher.dispatch(probe)
+        return await self.probe_sender.send_probe(probe)
 
     async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> str:
         """Normalized URL if it may be registered; resolves the host like delivery will."""
@@ -427,7 +419,7 @@ class RegistrationUseCases(UseCases):
         return reg_store.Authorization(auth.authorization_type, auth.username, password)
 
     async def _refuse_duplicate(
-        self, conn: AsyncConnection, organization_id: str, fingerprint: str, exclude_id: str | None = None
+        self, conn: Connection, organization_id: str, fingerprint: str, exclude_id: str | None = None
     ) -> None:
         existing = await reg_store.find_live_duplicate(conn, organization_id, fingerprint, exclude_id)
         if existing is not None:

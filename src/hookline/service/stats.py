@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hookline.domain.enums import WebhookState
+from hookline.domain.records import LastFailure, Registration
 from hookline.domain.stats import StatsWindow, nearest_rank
 from hookline.service.base import UseCases
 from hookline.store import registrations as reg_store
 from hookline.store import stats as stats_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Registration
-from hookline.store.stats import AttemptScope, HourCounts, LastFailure
+from hookline.store.stats import AttemptScope, HourCounts
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hookline.store.records import DomainEvent, Webhook
+from hookline.domain.records import DomainEvent, Webhook
 
 
 @dataclass(frozen=True, slots=True)

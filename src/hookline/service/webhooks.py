@@ -7,12 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from hookline.delivery.payload import render_body
-from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
+from hookline.domain.payload import render_body
+from hookline.domain.records import Attempt, DomainEvent, Page, Webhook, WebhookFilter
 from hookline.domain.states import BulkAction, can_transition, sources_of
 from hookline.service.base import UseCases
 from hookline.service.views import BlockedGroup, WebhookDetail
@@ -20,8 +18,7 @@ from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt, DomainEvent, Page, Webhook
-from hookline.store.webhooks import WebhookFilter
+from hookline.store.db import Transaction
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
@@ -132,10 +129,8 @@ class WebhookUseCases(UseCases):
         async with self.db.write() as conn:
             await self._webhook(conn, webhook_id, organization_id)
             await webhooks_store.grant_attempts(conn, {webhook_id: now}, now)
-            await notify_due(conn)
-            updated = await self._webhook(conn, webhook_id, None)
-        self.wakeup.ring()
-        return updated
+            await conn.wake_workers()
+            return await self._webhook(conn, webhook_id, None)
 
     async def _settle(self, webhook_id: str, organization_id: str | None, target: WebhookState) -> Webhook:
         """Abort or resolve by hand; releases the next Webhook of its group if that was waiting."""
@@ -154,18 +149,14 @@ class WebhookUseCases(UseCases):
             if not moved:
                 raise Conflict("the webhook changed meanwhile; read it again")
             registration = await reg_store.get_registration(conn, webhook.registration_id, None)
-            released = 0
             if registration is not None and registration.should_group:
                 group = (
                     webhook.registration_id,
                     webhook.group_key,
                     registration.should_group_continue_after_fail,
                 )
-                released = await _release_groups(conn, [group], now)
-            updated = await self._webhook(conn, webhook_id, None)
-        if released:
-            self.wakeup.ring()
-        return updated
+                await _release_groups(conn, [group], now)
+            return await self._webhook(conn, webhook_id, None)
 
     async def recover(
         self,
@@ -231,8 +222,7 @@ class WebhookUseCases(UseCases):
                 if target is WebhookState.RETRYING:
                     due = {item.id: first_due + (done + i) * spacing for i, item in enumerate(batch)}
                     await webhooks_store.grant_attempts(conn, due, now)
-                    await notify_due(conn)
-                    woken = True
+                    await conn.wake_workers()
                 else:
                     await webhooks_store.settle_many(conn, [item.id for item in batch], target, now)
                     groups = {
@@ -240,31 +230,23 @@ class WebhookUseCases(UseCases):
                         for i in batch
                         if i.should_group
                     }
-                    woken = await _release_groups(conn, sorted(groups), now) > 0
+                    await _release_groups(conn, sorted(groups), now)
                 done += len(batch)  # locked by the selection: every one of them moved
-            if woken:
-                self.wakeup.ring()
         return done
 
 
-async def _release_groups(
-    conn: AsyncConnection, groups: Iterable[tuple[str, str, bool]], now: datetime
-) -> int:
+async def _release_groups(tx: Transaction, groups: Iterable[tuple[str, str, bool]], now: datetime) -> None:
     """Make the next Pending Webhook of each (registration, group key, continue after fail)
-    group due if nothing holds it back any more; answers how many became due (and were announced)."""
-    released = 0
+    group due if nothing holds it back any more, waking workers for it."""
     for registration_id, group_key, continue_after_fail in groups:
         if await webhooks_store.release_group(
-            conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
+            tx, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
         ):
-            released += 1
-    if released:
-        await notify_due(conn)
-    return released
+            await tx.wake_workers()
 
 
 def body_of(webhook: Webhook, event: DomainEvent) -> bytes:
-    """The exact bytes delivery sends for this Webhook (delivery/payload.py renders them)."""
+    """The exact bytes delivery sends for this Webhook (domain/payload.py renders them)."""
     return render_body(
         webhook_id=webhook.id,
         registration_id=webhook.registration_id,

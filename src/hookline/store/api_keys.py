@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import Role
-from hookline.store.records import ApiKey, Page
+from hookline.domain.records import ApiKey, Page
 from hookline.store.sql import count_of
 from hookline.store.tables import api_keys
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import WebhookEventType, WebhookState
-from hookline.store.records import DomainEvent
+from hookline.domain.records import DomainEvent
 from hookline.store.registrations import live_registration_clause
 from hookline.store.sql import unreferenced_before
 from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks

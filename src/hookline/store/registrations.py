@@ -11,8 +11,8 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.ids import new_id
-from hookline.store.records import EnabledEvent, Page, Registration
 from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
     webhook_events,

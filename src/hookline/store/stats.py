@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, case, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.domain.records import LastFailure
 from hookline.store.sql import hour_of, hour_start
 from hookline.store.tables import organizations, webhook_attempts
 from hookline.store.types import UtcDateTime
@@ -35,19 +36,6 @@ class HourCounts:
     failures: int
     total_duration_ms: int
     max_duration_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class LastFailure:
-    """The latest failed attempt of a window."""
-
-    at: datetime
-    webhook_id: str
-    attempt_id: str
-    attempt_number: int
-    response_status: int | None
-    error: str | None
-    duration_ms: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,8 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
-from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     domain_events,
@@ -55,20 +55,6 @@ S = WebhookState
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
 _UNFINISHED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(UNFINISHED))})")
 _ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookFilter:
-    organization_id: str | None = None
-    registration_id: str | None = None
-    state: WebhookState | None = None
-    entity_name: str | None = None
-    entity_id: str | None = None
-    type: WebhookEventType | None = None
-    created_after: datetime | None = None
-    """Inclusive."""
-    created_before: datetime | None = None
-    """Exclusive."""
 
 
 def _filtered(query: Select[Any], where: WebhookFilter) -> Select[Any]:
@@ -490,33 +476,6 @@ async def grant_attempts(conn: AsyncConnection, due: Mapping[str, datetime], now
             ),
             [{"b_id": webhook_id, "b_due": at} for webhook_id, at in due.items()],
         )
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedWebhook:
-    """Everything a worker needs to send one attempt, read in the claim's batch."""
-
-    id: str
-    lease_token: str
-    attempt_number: int
-    attempt_limit: int
-    organization_id: str
-    registration_id: str
-    group_key: str
-    should_group: bool
-    continue_after_fail: bool
-    target_url: str
-    signing_secret: bytes
-    retired_signing_secrets: bytes | None
-    authorization_type: AuthorizationType
-    username: str | None
-    encrypted_password: bytes | None
-    event_id: str
-    entity_name: str
-    type: WebhookEventType
-    entity_id: str
-    occurred_at: datetime
-    payload: str
 
 
 FIRST_ATTEMPT_SHARE = 0.5

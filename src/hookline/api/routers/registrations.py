@@ -26,14 +26,9 @@ from hookline.api.schemas import (
     paged,
 )
 from hookline.domain.errors import InvalidInput
+from hookline.domain.records import WebhookFilter
 from hookline.domain.stats import StatsWindow
-from hookline.service import (
-    RegistrationChanges,
-    RegistrationDraft,
-    RegistrationFilter,
-    TargetAuthorization,
-    WebhookFilter,
-)
+from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 
 router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
@@ -193,8 +188,7 @@ async def blocked_groups(
 @router.post("/{registration_id}/test", response_model=AttemptOut)
 async def test_registration(registration_id: str, caller: Subscriber, service: Service) -> AttemptOut:
     """Send a signed test webhook now; answers what the target did with it (nothing is stored)."""
-    done = await service.test_registration(registration_id, caller.organization_id)
-    return AttemptOut.of(done.attempt(done.webhook.id))
+    return AttemptOut.of(await service.test_registration(registration_id, caller.organization_id))
 
 
 @router.post("/{registration_id}/recover", response_model=CountOut)

@@ -20,7 +20,7 @@ from hookline.api.schemas import (
 )
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import InvalidInput
-from hookline.service import WebhookFilter
+from hookline.domain.records import WebhookFilter
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 

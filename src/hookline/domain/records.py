@@ -101,6 +101,19 @@ class Attempt:
     """Bounded; None when no response arrived (or before headers were kept)."""
 
 
+@dataclass(frozen=True, slots=True)
+class LastFailure:
+    """The latest failed attempt of a window of health figures."""
+
+    at: datetime
+    webhook_id: str
+    attempt_id: str
+    attempt_number: int
+    response_status: int | None
+    error: str | None
+    duration_ms: int
+
+
 T = TypeVar("T")
 
 
@@ -114,3 +127,44 @@ class Page(Generic[T]):
     @property
     def total_pages(self) -> int:
         return -(-self.total_count // self.page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFilter:
+    organization_id: str | None = None
+    registration_id: str | None = None
+    state: WebhookState | None = None
+    entity_name: str | None = None
+    entity_id: str | None = None
+    type: WebhookEventType | None = None
+    created_after: datetime | None = None
+    """Inclusive."""
+    created_before: datetime | None = None
+    """Exclusive."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedWebhook:
+    """Everything a worker needs to send one attempt, read in the claim's batch."""
+
+    id: str
+    lease_token: str
+    attempt_number: int
+    attempt_limit: int
+    organization_id: str
+    registration_id: str
+    group_key: str
+    should_group: bool
+    continue_after_fail: bool
+    target_url: str
+    signing_secret: bytes
+    retired_signing_secrets: bytes | None
+    authorization_type: AuthorizationType
+    username: str | None
+    encrypted_password: bytes | None
+    event_id: str
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    occurred_at: datetime
+    payload: str

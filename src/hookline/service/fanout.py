@@ -16,14 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.ids import new_id
 from hookline.store import events as events_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database
+from hookline.store.db import Connection, Database, Transaction
 from hookline.store.events import Subscription
 from hookline.store.group_commit import GroupCommit
 from hookline.store.organizations import ensure_organization
@@ -86,7 +83,7 @@ class FanOut:
         self._known_organizations.add(event.organization_id)
         return published
 
-    async def write(self, conn: AsyncConnection, batch: list[EventRecord]) -> list[Published]:
+    async def write(self, conn: Transaction, batch: list[EventRecord]) -> list[Published]:
         """Events first, then Webhooks, each as one multi-row insert; in the caller's transaction."""
         results: list[Published] = []
         first_by_id: dict[tuple[str, str], Published] = {}
@@ -132,12 +129,12 @@ class FanOut:
         for seq, event_id in written.repointed.items():
             await webhooks_store.repoint(conn, seq, event_id, batch[0].now)
         if webhook_rows:
-            await notify_due(conn)
+            await conn.wake_workers()
         return results
 
     @staticmethod
     async def _supersede(
-        conn: AsyncConnection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
+        conn: Connection, event_id: str, event: EventRecord, subscription: Subscription, written: _Batch
     ) -> str | None:
         """The id of the waiting Webhook this event takes over, or None to add a Webhook."""
         if not subscription.coalesce_updates or event.type is not WebhookEventType.UPDATED:
@@ -161,7 +158,7 @@ class FanOut:
 
     @staticmethod
     async def _lock(
-        conn: AsyncConnection,
+        conn: Connection,
         batch: list[EventRecord],
         subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]],
     ) -> None:
@@ -182,7 +179,7 @@ class FanOut:
 
     @staticmethod
     async def _replay(
-        conn: AsyncConnection, event: EventRecord, first_by_id: dict[tuple[str, str], Published]
+        conn: Connection, event: EventRecord, first_by_id: dict[tuple[str, str], Published]
     ) -> Published | None:
         """The first result for a repeated event id, from this batch or from the database."""
         if event.idempotency_id is None:
@@ -195,7 +192,7 @@ class FanOut:
 
     @staticmethod
     async def _initial_state(
-        conn: AsyncConnection, subscription: Subscription, group_key: str, open_groups: set[tuple[str, str]]
+        conn: Connection, subscription: Subscription, group_key: str, open_groups: set[tuple[str, str]]
     ) -> WebhookState:
         """Pending when grouped behind an unfinished Webhook, in the database or in this batch."""
         if not subscription.should_group:

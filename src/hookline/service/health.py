@@ -10,47 +10,31 @@ them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, FanOut
+from hookline.domain.outcome import AttemptOutcome
+from hookline.service.fanout import EventRecord, FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt
-from hookline.store.webhooks import ClaimedWebhook
+from hookline.store.db import Connection, Transaction
 
 GONE_REASON = "target answered 410 Gone"
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptOutcome:
-    """What one recorded attempt tells about its registration's health."""
-
-    webhook: ClaimedWebhook
-    attempt: Attempt
-    state: WebhookState
-    """The state the attempt left the Webhook in."""
-    target_gone: bool
 
 
 class Health:
     def __init__(self, fanout: FanOut) -> None:
         self._fanout = fanout
 
-    async def record_streaks(
-        self, conn: AsyncConnection, outcomes: list[tuple[str, bool]], now: datetime
-    ) -> None:
+    async def record_streaks(self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime) -> None:
         """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
         succeeded = {registration_id for registration_id, ok in outcomes if ok}
         failed = {registration_id for registration_id, ok in outcomes if not ok} - succeeded
         await reg_store.mark_attempt_outcomes(conn, succeeded, failed, now)
 
-    async def record(self, conn: AsyncConnection, outcomes: list[AttemptOutcome], now: datetime) -> None:
+    async def record(self, conn: Transaction, outcomes: list[AttemptOutcome], now: datetime) -> None:
         """Deactivate targets that answered 410 Gone and announce every Webhook that entered
         Failed (except Webhooks of operational events: no feedback loop)."""
         failures = [
@@ -63,9 +47,7 @@ class Health:
         for registration_id in sorted({o.webhook.registration_id for o in outcomes if o.target_gone}):
             await self.deactivate(conn, registration_id, GONE_REASON, now)
 
-    async def deactivate(
-        self, conn: AsyncConnection, registration_id: str, reason: str, now: datetime
-    ) -> bool:
+    async def deactivate(self, conn: Transaction, registration_id: str, reason: str, now: datetime) -> bool:
         """Deactivate an active registration, abort its unfinished Webhooks and announce it.
 
         False if it was not active any more (another process got there first): nothing changes.

@@ -1,0 +1,21 @@
+"""What the use cases need from delivery, as small ports: the runtime hands in the real parts
+(delivery/guard.py's TargetGuard, delivery/dispatch.py's Dispatcher), so `service` never
+imports `delivery`."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from hookline.domain.records import Attempt, ClaimedWebhook
+
+
+class TargetCheck(Protocol):
+    async def check_host(self, host: str, port: int) -> None:
+        """Resolve `host` as delivery would; raise BlockedTarget if it may not be reached (and
+        OSError if it does not resolve)."""
+
+
+class ProbeSender(Protocol):
+    async def send_probe(self, webhook: ClaimedWebhook) -> Attempt:
+        """Send one signed attempt of `webhook` now, recording nothing; answers how it went,
+        as the attempt (its id is the webhook's)."""
