@@ -43,6 +43,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
+# The benchmark also measures other HTTP servers against the one hookline ships with.
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[bench]'
+	@touch $@ $(VENV)/.installed
+
 $(ADMIN_KEY_FILE): | $(BIN)/python
 	@mkdir -p $(@D)
 	@(umask 077 && $(BIN)/python -c 'import secrets; print("hl_dev_" + secrets.token_urlsafe(24))' > $@)
@@ -66,7 +71,7 @@ fuzz: $(VENV)/.installed-test
 	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
 
 # Every check runs, so one report shows every problem; any failure fails the target.
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test $(VENV)/.installed-bench  # mypy reads the benchmark's servers too
 	@status=0; \
 	for check in "ruff check ." "ruff format --check ." "mypy" "mypy --strict bench" "lint-imports --no-cache"; do \
 	    echo "$(BIN)/$$check"; $(BIN)/$$check || status=1; \
@@ -76,7 +81,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:

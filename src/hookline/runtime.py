@@ -46,7 +46,7 @@ class Runtime:
         )
         self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
-        self.health = Health(fanout)
+        self.health = Health(fanout, resume_rate_per_s=settings.resume_rate_per_s)
         self.hookline = Hookline(
             db=self.db,
             clock=self.clock,
@@ -55,6 +55,7 @@ class Runtime:
             guard=guard,
             probe_sender=self.dispatcher,
             fanout=fanout,
+            health=self.health,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
         )
@@ -77,6 +78,7 @@ class Runtime:
             clock=self.clock,
             health=self.health,
             disable_after_failing=settings.disable_after_failing,
+            max_pause=settings.max_pause,
             retention=settings.retention,
         )
         self._listener: PostgresListener | None = None

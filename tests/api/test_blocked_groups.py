@@ -86,3 +86,16 @@ async def test_webhooks_of_an_ungrouped_registration_are_never_blocked(
         f"/api/webhook-registrations/{registration['id']}/blocked-groups", headers=subscriber
     )
     assert groups.json()["totalCount"] == 0
+
+
+async def test_a_paused_registrations_groups_wait_for_the_resume_not_for_each_other(
+    api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str], receiver: Receiver
+) -> None:
+    registration = await register(api, subscriber, receiver.url(), shouldGroup=True)
+    path = f"/api/webhook-registrations/{registration['id']}"
+    await api.patch(path, json={"isPaused": True}, headers=subscriber)
+    ids = [(await publish(api, publisher, entity_id="42"))["webhookIds"][0] for _ in range(2)]
+    assert [(await webhook(api, subscriber, i))["state"] for i in ids] == [6, 6]
+    assert [(await webhook(api, subscriber, i))["blockedBy"] for i in ids] == [None, None]
+    [group] = (await api.get(f"{path}/blocked-groups", headers=subscriber)).json()["items"]
+    assert (group["groupKey"], group["pending"], group["blockedBy"]) == ("Process:42", 2, None)

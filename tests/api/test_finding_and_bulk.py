@@ -177,7 +177,7 @@ async def test_bulk_abort_and_resolve_take_only_allowed_states_and_release_group
     assert await runtime.worker.deliver_due() == 0
 
 
-async def test_bulk_retry_skips_inactive_registrations_and_other_organizations(
+async def test_bulk_retry_skips_paused_and_inactive_registrations_and_other_organizations(
     api: httpx.AsyncClient,
     subscriber: dict[str, str],
     publisher: dict[str, str],
@@ -191,6 +191,11 @@ async def test_bulk_retry_skips_inactive_registrations_and_other_organizations(
     assert await _bulk(api, other_subscriber, retry) == 0
     assert await _bulk(api, admin, retry | {"filter": {"organizationId": "globex"}}) == 0
     assert await _bulk(api, admin, retry) == 2
+    path = f"/api/webhook-registrations/{registration_id}"
+    await api.patch(path, json={"isPaused": True}, headers=subscriber)
+    assert await _bulk(api, subscriber, retry) == 0  # paused: resume first, as for one retry
+    await api.patch(path, json={"isPaused": False}, headers=subscriber)
+    assert await _bulk(api, subscriber, retry) == 2
     await api.patch(
         f"/api/webhook-registrations/{registration_id}", json={"isActive": False}, headers=subscriber
     )

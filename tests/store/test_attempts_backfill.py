@@ -29,9 +29,9 @@ ROWS = [
 
 
 def _upgrade_with_an_old_attempt(connection: Connection) -> None:
-    """Down to 0004 (the downgrade works too), an attempt as 0004 recorded it, then up again."""
+    """Down to 0005 (the downgrade works too), an attempt as 0005 recorded it, then up again."""
     command.upgrade(alembic_config(connection), "head")
-    command.downgrade(alembic_config(connection), "0004")
+    command.downgrade(alembic_config(connection), "0005")
     for statement in ROWS:
         connection.execute(text(statement), {"secret": b"sealed"})
     command.upgrade(alembic_config(connection), "head")

@@ -50,8 +50,8 @@ class TooManyRequests(ApiError):
     title = "Too many requests"
     status = 429
 
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"this API key is over its request rate; retry in {retry_after_s} s")
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
         self.retry_after_s = retry_after_s
 
     def headers(self) -> dict[str, str] | None:

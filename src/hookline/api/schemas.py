@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictStr,
     ValidationInfo,
     field_validator,
 )
@@ -126,7 +127,8 @@ def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
 
 
 class ApiKeyIn(Input):
-    organization_id: Name
+    organization_id: Name | None = None
+    """Required for admin keys; an owner key creates in its own organization."""
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
 
@@ -172,6 +174,14 @@ class TargetAuthorizationOut(Schema):
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
 Description = Annotated[str, Field(max_length=1000)]
 Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
+RetrySchedule = Annotated[
+    list[Annotated[str, Field(max_length=20)]],
+    Field(
+        max_length=100,  # the count's own limit (20) is checked with a clearer message
+        description='Delays after failed attempts 1, 2, ...: e.g. ["10s", "1m"] (units ms, s, m, h, d; '
+        "each 1s..7d; at most 20); [] is a single attempt, no retries. Overrides HOOKLINE_RETRY_SCHEDULE.",
+    ),
+]
 
 
 class RegistrationIn(Input):
@@ -189,6 +199,10 @@ class RegistrationIn(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     expires_at: Instant | None = None
+    is_paused: bool = Field(
+        False, description="Created paused: matching events make Webhooks that wait in Pending."
+    )
+    retry_schedule: RetrySchedule | None = None
     organization_id: Name | None = None
 
 
@@ -201,6 +215,14 @@ class RegistrationPatch(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     is_active: bool | None = None
+    is_paused: bool | None = Field(
+        None,
+        description="true holds its Webhooks in Pending; false releases them in group order, "
+        "at HOOKLINE_RESUME_RATE per second.",
+    )
+    retry_schedule: RetrySchedule | None = Field(
+        None, description="null goes back to the service's HOOKLINE_RETRY_SCHEDULE."
+    )
     expires_at: Instant | None = None
 
 
@@ -215,6 +237,11 @@ class RegistrationOut(Schema):
     coalesce_updates: bool
     target_authorization: TargetAuthorizationOut
     is_active: bool
+    is_paused: bool
+    paused_at: datetime | None
+    retry_schedule: list[str] | None = Field(
+        description="Its own delays between attempts ([]: one attempt); null: the service's schedule."
+    )
     disabled_reason: str | None
     expires_at: datetime | None
     failing_since: datetime | None = Field(
@@ -278,6 +305,19 @@ def _number_as_text(value: object) -> object:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class RelationIn(Input):
+    name: Name = Field(description="Which relation of the entity changed, e.g. `tenants`.")
+    ids: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=200)]],
+        Field(
+            max_length=1000,
+            description="4 ReplaceRelation: the complete new list; 5 AddToRelation: the ids added; "
+            "6 RemoveFromRelation: the ids removed.",
+        ),
+    ]
+    entity_name: Name | None = Field(None, description="The related entity's name.")
+
+
 class EventIn(Input):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     entity_name: Name
@@ -286,6 +326,9 @@ class EventIn(Input):
     group_key: Annotated[str, Field(min_length=1, max_length=400)] | None = None
     occurred_at: Instant | None = None
     data: Any = None
+    relation: RelationIn | None = Field(
+        None, description="Required for types 4..6 (relation events), refused for 1..3; delivered as is."
+    )
     organization_id: Name | None = None
 
 

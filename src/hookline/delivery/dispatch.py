@@ -58,9 +58,10 @@ class Dispatcher:
             entity_id=webhook.entity_id,
             occurred_at=webhook.occurred_at,
             data_json=webhook.payload,
+            relation_json=webhook.relation,
         )
         headers = webhook_headers(
-            webhook_id=webhook.id,
+            webhook_id=webhook.delivery_id,
             body=body,
             now=started_at,
             signing_secrets=self._signing_secrets(webhook, started_at),

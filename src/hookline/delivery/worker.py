@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ from hookline.store.webhooks import (
     claim_due,
     hand_back,
     held_states,
+    hold_claimed,
     lock_groups,
     next_due_at,
     release_group,
@@ -107,6 +110,8 @@ class Worker:
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
         self._backoff = Backoff()
+        self._policy_for = functools.lru_cache(maxsize=256)(policy.with_schedule)
+        """The policy with a registration's own `retrySchedule`, parsed once per schedule."""
 
     async def run(self) -> None:
         """Deliver until `stop()`; then let in-flight attempts finish (within the stop timeout),
@@ -171,6 +176,9 @@ class Worker:
             claimed = await claim_due(
                 conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
             )
+            # Paused since it became due (the pause held only what no worker had): held, unsent.
+            await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
+            claimed = [c for c in claimed if not c.paused]
             self._hold(claimed)
             return claimed
 
@@ -330,11 +338,12 @@ class Worker:
                 log.warning("lease on %s expired before its result was recorded", claimed.id)
                 continue
             verdict = judge(
-                self._policy,
+                self._policy_for(claimed.retry_schedule),
                 sent.result,
                 attempt_number=claimed.attempt_number,
                 attempt_limit=claimed.attempt_limit,
                 now=now,
+                jitter_draw=random.random(),  # spreads retries; not a secret
             )
             # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
             state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)

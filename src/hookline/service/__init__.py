@@ -16,6 +16,7 @@ from hookline.service.drafts import (
     RegistrationChanges,
     RegistrationDraft,
     RegistrationFilter,
+    Relation,
     TargetAuthorization,
 )
 from hookline.service.events import EventUseCases
@@ -60,6 +61,7 @@ __all__ = [
     "RegistrationDraft",
     "RegistrationFilter",
     "RegistrationStats",
+    "Relation",
     "SeriesPoint",
     "StatsWindow",
     "TargetAuthorization",

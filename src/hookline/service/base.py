@@ -12,6 +12,7 @@ from hookline.domain.enums import Role
 from hookline.domain.errors import InvalidInput, NotFound
 from hookline.domain.records import Registration, Webhook
 from hookline.service.fanout import FanOut
+from hookline.service.health import Health
 from hookline.service.ports import ProbeSender, TargetCheck
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
@@ -48,6 +49,7 @@ class UseCases:
         guard: TargetCheck,
         probe_sender: ProbeSender,
         fanout: FanOut,
+        health: Health,
         max_event_data_bytes: int,
         admin_key: str | None = None,
     ) -> None:
@@ -60,6 +62,7 @@ class UseCases:
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
+        self._health = health
         self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
 
     async def _registration(

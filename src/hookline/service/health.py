@@ -1,21 +1,27 @@
-"""Registration health: failing streaks, deactivation, and the operational events announcing them.
+"""Registration health: failing streaks, pause, resume, deactivation, and the operational
+events announcing them.
 
-Shared by the worker (after each batch of attempts) and the maintenance job. Everything runs in
-the caller's transaction, so a deactivation, the aborting of its Webhooks and the event that
-announces it commit together or not at all. Operational events (entities `WebhookRegistration`
-and `Webhook`) fan out like any domain event, so an organization can point another endpoint at
-them.
+Shared by the worker (after each batch of attempts), the maintenance job and the registration
+use cases. Everything runs in the caller's transaction, so a pause or deactivation, what it does
+to the Webhooks and the event that announces it commit together or not at all. Operational events
+(entities `WebhookRegistration` and `Webhook`) fan out like any domain event, so an organization
+can point another endpoint at them.
+
+A pause loses nothing: matching events still make Webhooks, held in Pending; a resume releases
+them oldest first at `resume_rate_per_s` (a grouped registration: the oldest of each group at
+that rate, the rest in order as their predecessors end).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.grouping import group_key_of
 from hookline.domain.outcome import AttemptOutcome
+from hookline.domain.records import Registration
 from hookline.service.fanout import EventRecord, FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
@@ -24,9 +30,13 @@ from hookline.store.db import Connection, Transaction
 GONE_REASON = "target answered 410 Gone"
 
 
+DEFAULT_RESUME_RATE_PER_S = 20.0
+
+
 class Health:
-    def __init__(self, fanout: FanOut) -> None:
+    def __init__(self, fanout: FanOut, *, resume_rate_per_s: float = DEFAULT_RESUME_RATE_PER_S) -> None:
         self._fanout = fanout
+        self._resume_spacing = timedelta(seconds=1) / resume_rate_per_s
 
     async def record_streaks(self, conn: Connection, outcomes: list[tuple[str, bool]], now: datetime) -> None:
         """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
@@ -55,19 +65,75 @@ class Health:
         changed = await reg_store.deactivate_registration(conn, registration_id, reason, now)
         if changed is None:
             return False
-        organization_id, target_url = changed
         aborted = await webhooks_store.abort_unfinished(conn, registration_id, now)
+        await self._announce(
+            conn, registration_id, changed, "deactivated", reason, now, abortedWebhooks=aborted
+        )
+        return True
+
+    async def pause(self, conn: Transaction, registration_id: str, reason: str, now: datetime) -> bool:
+        """Pause an active registration: its due Webhooks wait in Pending, and so will new ones.
+
+        False if it was inactive or paused already: nothing changes.
+        """
+        changed = await reg_store.pause_registration(conn, registration_id, reason, now)
+        if changed is None:
+            return False
+        held = await webhooks_store.hold_due(conn, registration_id, now)
+        await self._announce(conn, registration_id, changed, "paused", reason, now, heldWebhooks=held)
+        return True
+
+    async def resume(self, conn: Transaction, registration: Registration, now: datetime) -> int | None:
+        """End the pause of `registration` (as read in this transaction) and release what it held,
+        spread in time; answers how many Webhooks became due, None if it was not paused.
+
+        Takes the registration's pause lock first, so a publisher that saw it paused has either
+        written its Pending Webhooks (released here) or sees it resumed.
+        """
+        await webhooks_store.take_locks(conn, [webhooks_store.pause_lock(registration.id)])
+        changed = await reg_store.resume_registration(conn, registration.id, now)
+        if changed is None:
+            return None
+        held = await webhooks_store.releasable_held(
+            conn,
+            registration.id,
+            grouped=registration.should_group,
+            continue_after_fail=registration.should_group_continue_after_fail,
+        )
+        due = [
+            (seq, attempts, now + position * self._resume_spacing)
+            for position, (seq, attempts) in enumerate(held)
+        ]
+        await webhooks_store.release_held(conn, due, now)
+        if due:
+            await conn.wake_workers()
+        await self._announce(conn, registration.id, changed, "resumed", None, now, releasedWebhooks=len(due))
+        return len(due)
+
+    async def _announce(
+        self,
+        conn: Transaction,
+        registration_id: str,
+        changed: tuple[str, str],
+        change: str,
+        reason: str | None,
+        now: datetime,
+        **counts: int,
+    ) -> None:
+        """A `WebhookRegistration` Updated event saying what changed: paused, resumed, deactivated."""
+        organization_id, target_url = changed
         data = {
             "registrationId": registration_id,
             "targetUrl": target_url,
-            "isActive": False,
+            "change": change,
+            "isActive": change != "deactivated",
+            "isPaused": change == "paused",
             "disabledReason": reason,
-            "abortedWebhooks": aborted,
-        }
+            "abortedWebhooks": 0,
+        } | counts
         await self._fanout.write(
             conn, [_operational(organization_id, "WebhookRegistration", registration_id, data, now)]
         )
-        return True
 
 
 def _webhook_failed(outcome: AttemptOutcome, now: datetime) -> EventRecord:

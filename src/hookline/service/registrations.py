@@ -1,5 +1,5 @@
-"""Registrations: create (validated, deduplicated, idempotent, verified), change, delete,
-rotate secrets, and test webhooks on demand."""
+"""Registrations: create (validated, deduplicated, idempotent, verified), change, pause and
+resume, delete, rotate secrets, and test webhooks on demand."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
+from hookline.domain.retry import check_registration_schedule
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
@@ -33,6 +34,7 @@ from hookline.store.organizations import ensure_organization
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 RESOLVE_TIMEOUT_S = 5.0
 TEST_ENTITY = "WebhookRegistration"
+PAUSED_BY_HAND = "paused through the API"
 
 
 class RegistrationUseCases(UseCases):
@@ -82,6 +84,7 @@ class RegistrationUseCases(UseCases):
         normalized = await self._check_target(draft.target_url, "targetUrl", errors)
         events = self._check_events(draft.enabled_events, errors)
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
+        _check_schedule(draft.retry_schedule, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -108,7 +111,10 @@ class RegistrationUseCases(UseCases):
                         "should_group_continue_after_fail": draft.should_group_continue_after_fail,
                         "coalesce_updates": draft.coalesce_updates,
                         "is_active": True,
+                        "paused_at": now if draft.is_paused else None,
+                        "disabled_reason": PAUSED_BY_HAND if draft.is_paused else None,
                         "expires_at": draft.expires_at,
+                        "retry_schedule": reg_store.schedule_text(draft.retry_schedule),
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
                         "created_at": now,
@@ -176,6 +182,18 @@ class RegistrationUseCases(UseCases):
                 page_size,
             )
 
+    async def pause_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Hold the registration's Webhooks in Pending (new ones too) until it is resumed."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=True)
+        )
+
+    async def resume_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Release what the pause held, in group order at HOOKLINE_RESUME_RATE, and deliver again."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=False)
+        )
+
     async def update_registration(
         self,
         registration_id: str,
@@ -193,6 +211,7 @@ class RegistrationUseCases(UseCases):
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
+        _check_schedule(changes.retry_schedule, errors)
         if changes.expires_at is not None and changes.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -208,6 +227,10 @@ class RegistrationUseCases(UseCases):
                 new_normalized, new_events, auth.authorization_type, auth.username
             )
             is_active = current.is_active if changes.is_active is None else changes.is_active
+            if changes.is_paused and not is_active:
+                raise Conflict(
+                    "an inactive registration cannot be paused; reactivate it (isActive: true) first"
+                )
             if is_active:
                 await self._refuse_duplicate(conn, current.organization_id, fingerprint, registration_id)
             values: dict[str, object] = {
@@ -227,13 +250,16 @@ class RegistrationUseCases(UseCases):
                 values["description"] = changes.description
             if changes.expires_at is not None or changes.clear_expires_at:
                 values["expires_at"] = changes.expires_at
+            if changes.retry_schedule is not None or changes.clear_retry_schedule:
+                values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
             # A reactivated or moved target starts a clean record: no failing streak carried over.
             if is_active and not current.is_active:
                 values |= {"disabled_reason": None, "failing_since": None}
             elif new_normalized != current.normalized_target_url:
                 values["failing_since"] = None
             if not is_active and current.is_active:
-                values["disabled_reason"] = "deactivated by hand" + (f" by {by.describe()}" if by else "")
+                reason = "deactivated by hand" + (f" by {by.describe()}" if by else "")
+                values |= {"disabled_reason": reason, "paused_at": None}
             await reg_store.update_registration(conn, registration_id, values)
             if not is_active and current.is_active:  # registration first: the common lock order
                 await webhooks_store.abort_unfinished(conn, registration_id, now)
@@ -243,13 +269,20 @@ class RegistrationUseCases(UseCases):
                 await reg_store.set_authorization(conn, registration_id, auth)
             updated = await self._registration(conn, registration_id, None)
             await self._release_after_grouping_change(conn, current, updated, now)
+            if changes.is_paused is not None and changes.is_paused is not updated.is_paused and is_active:
+                if changes.is_paused:  # announced; a resume also releases what it held
+                    await self._health.pause(conn, registration_id, PAUSED_BY_HAND, now)
+                else:
+                    await self._health.resume(conn, updated, now)
+                updated = await self._registration(conn, registration_id, None)
         return updated
 
     async def _release_after_grouping_change(
         self, conn: Transaction, before: Registration, after: Registration, now: datetime
     ) -> None:
-        """Waiting Webhooks must not be stranded when the grouping rules get looser."""
-        if not after.is_active:
+        """Waiting Webhooks must not be stranded when the grouping rules get looser (a paused
+        registration's stay held: its resume releases them)."""
+        if not after.is_active or after.is_paused:
             return
         if before.should_group and not after.should_group:
             released = await webhooks_store.release_all_pending(conn, after.id, now)
@@ -319,8 +352,10 @@ class RegistrationUseCases(UseCases):
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
     ) -> Attempt:
+        probe_id = new_id("test")
         probe = ClaimedWebhook(
-            id=new_id("test"),
+            id=probe_id,
+            delivery_id=probe_id,
             lease_token="",
             attempt_number=1,
             attempt_limit=1,
@@ -329,6 +364,8 @@ class RegistrationUseCases(UseCases):
             group_key="",
             should_group=False,
             continue_after_fail=False,
+            paused=False,
+            retry_schedule=None,
             target_url=target_url,
             signing_secret=sealed_secret,
             retired_signing_secrets=sealed_retired,
@@ -341,6 +378,7 @@ class RegistrationUseCases(UseCases):
             entity_id=registration_id,
             occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
+            relation=None,
         )
         return await self.probe_sender.send_probe(probe)
 
@@ -428,3 +466,9 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _check_schedule(items: tuple[str, ...] | None, errors: ErrorCollector) -> None:
+    """A registration's `retrySchedule`: units, how many, each within bounds."""
+    for index, message in check_registration_schedule(items or ()):
+        errors.add("retrySchedule" if index < 0 else f"retrySchedule[{index}]", message)

@@ -34,5 +34,5 @@ class BlockedGroup:
     oldest_pending_at: datetime
     blocker: Webhook | None
     """The oldest Webhook holding the group back (Failed: it needs a hand; Created or
-    Retrying: it is on its way); None when nothing before the Pending ones does (a paused
-    registration holds them)."""
+    Retrying: it is on its way); None when nothing before the Pending ones does, or the
+    registration is paused (the pause holds them until it is resumed)."""

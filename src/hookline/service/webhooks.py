@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.payload import render_body
-from hookline.domain.records import Attempt, DomainEvent, Page, Webhook, WebhookFilter
+from hookline.domain.records import Attempt, DomainEvent, Page, Registration, Webhook, WebhookFilter
 from hookline.domain.states import BulkAction, can_transition, sources_of
 from hookline.service.base import UseCases
 from hookline.service.views import BlockedGroup, WebhookDetail
@@ -103,7 +103,7 @@ class WebhookUseCases(UseCases):
                         before_seq=group.first_pending_seq,
                         continue_after_fail=registration.should_group_continue_after_fail,
                     )
-                    if registration.should_group
+                    if registration.should_group and not registration.is_paused
                     else None,
                 )
                 for group in groups.items
@@ -127,7 +127,8 @@ class WebhookUseCases(UseCases):
         """One more attempt now, whatever the state; Retrying until that attempt ends."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            _refuse_unless_delivering(await reg_store.get_registration(conn, webhook.registration_id, None))
             await webhooks_store.grant_attempts(conn, {webhook_id: now}, now)
             await conn.wake_workers()
             return await self._webhook(conn, webhook_id, None)
@@ -176,7 +177,7 @@ class WebhookUseCases(UseCases):
         if until is not None and until <= since:
             raise InvalidInput.one("until", "must be after since")
         async with self.db.read() as conn:
-            await self._registration(conn, registration_id, organization_id)
+            _refuse_unless_delivering(await self._registration(conn, registration_id, organization_id))
         where = WebhookFilter(registration_id=registration_id, created_after=since, created_before=until)
         return await self._in_batches(
             where, frozenset(states), WebhookState.RETRYING, live_only=False, dry_run=dry_run
@@ -184,7 +185,7 @@ class WebhookUseCases(UseCases):
 
     async def bulk_act(self, action: BulkAction, where: WebhookFilter, *, dry_run: bool) -> int:
         """Retry, abort or resolve every Webhook matching `where` that the action is allowed for
-        (`BulkAction.sources`; retries only for active registrations), in batches of BULK_BATCH,
+        (`BulkAction.sources`; retries only for active, unpaused registrations), in batches of BULK_BATCH,
         each its own short transaction; answers how many. A dry run answers the same count for
         an unchanged set. Retries are spread at RECOVER_RATE_PER_S, like `recover`."""
         where = self._checked_filter(where, "filter.")
@@ -258,3 +259,20 @@ def body_of(webhook: Webhook, event: DomainEvent) -> bytes:
         occurred_at=event.occurred_at,
         data_json=event.data_json,
     )
+
+
+def _refuse_unless_delivering(registration: Registration | None) -> None:
+    """An attempt by hand goes out only while its registration delivers: the 409 says what to do."""
+    if registration is None:
+        raise Conflict("its webhook registration was deleted; nothing can be sent for it")
+    if not registration.is_active:
+        raise Conflict(
+            "its webhook registration is inactive; reactivate it first (PATCH isActive: true)",
+            registrationId=registration.id,
+        )
+    if registration.is_paused:
+        raise Conflict(
+            "its webhook registration is paused; resume it first (PATCH isPaused: false), which "
+            "releases what the pause held",
+            registrationId=registration.id,
+        )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from hookline.api.auth import Publisher, Service, Subscriber, acting_organization
 from hookline.api.schemas import EventBatchIn, EventIn, EventOut, PublishedBatchOut, PublishedOut
-from hookline.service import EventDraft, Principal
+from hookline.service import EventDraft, Principal, Relation
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 
@@ -51,4 +51,7 @@ def _draft(caller: Principal, body: EventIn) -> EventDraft:
         group_key=body.group_key,
         occurred_at=body.occurred_at,
         data=body.data,
+        relation=None
+        if body.relation is None
+        else Relation(body.relation.name, tuple(body.relation.ids), body.relation.entity_name),
     )

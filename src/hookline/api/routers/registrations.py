@@ -61,6 +61,8 @@ async def create_registration(
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         description=body.description,
         expires_at=body.expires_at,
+        is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
         verify=body.verify,
     )
     if idempotency_key is None:
@@ -119,6 +121,7 @@ async def update_registration(
         "should_group_continue_after_fail",
         "coalesce_updates",
         "is_active",
+        "is_paused",
     ):
         if name in sent and getattr(body, name) is None:
             raise InvalidInput.one(_camel(name), "must not be null")
@@ -134,6 +137,9 @@ async def update_registration(
         description=body.description,
         clear_description="description" in sent and body.description is None,
         is_active=body.is_active,
+        is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
+        clear_retry_schedule="retry_schedule" in sent and body.retry_schedule is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
     )
