@@ -199,10 +199,15 @@ class Receiver:
             response.raise_for_status()
 
 
+def pinned(cpus: str | None, *command: str) -> tuple[str, ...]:
+    """`command`, run on the CPUs `cpus` names (`taskset -c`), or anywhere when None."""
+    return ("taskset", "-c", cpus, *command) if cpus else command
+
+
 @contextlib.asynccontextmanager
-async def receiver_process() -> AsyncIterator[Receiver]:
+async def receiver_process(cpus: str | None = None) -> AsyncIterator[Receiver]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(HERE / "receiver.py"), stdout=asyncio.subprocess.PIPE
+        *pinned(cpus, sys.executable, str(HERE / "receiver.py")), stdout=asyncio.subprocess.PIPE
     )
     try:
         assert process.stdout is not None
@@ -344,14 +349,15 @@ async def hookline_process(
     phase: str,
     program: tuple[str, ...] = HOOKLINE,
     env: dict[str, str] | None = None,
+    cpus: str | None = None,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """`hookline ARGS...` (or `program ARGS...`) with its output in a log file, the deployment's
-    environment plus `env`; profiled if BENCH_PROFILE_DIR is set."""
+    environment plus `env`, on the CPUs `cpus` names (default: any); profiled if
+    BENCH_PROFILE_DIR is set."""
     log_path = deployment.workdir / f"hookline-{deployment.label}-{phase}.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            *program,
-            *args,
+            *pinned(cpus, *program, *args),
             env=deployment.env(options) | {"PYTHONPATH": str(HERE.parent)} | (env or {}),
             cwd=deployment.workdir,
             stdout=log,
@@ -380,13 +386,14 @@ async def hookline_api(
     program: tuple[str, ...] = HOOKLINE,
     env: dict[str, str] | None = None,
     connections: int = 0,
+    cpus: str | None = None,
 ) -> AsyncIterator[Hookline]:
     """`hookline serve FLAGS...` (or `program serve FLAGS...`) on a free port, once its /readyz
     answers; its client keeps up to `connections` (default BENCH_PUBLISHERS + 4) connections."""
     port = free_port()
     serve = ("serve", "--host", "127.0.0.1", "--port", str(port), *flags)
     async with hookline_process(
-        deployment, options, *serve, phase=phase, program=program, env=env
+        deployment, options, *serve, phase=phase, program=program, env=env, cpus=cpus
     ) as process:
         connector = aiohttp.TCPConnector(limit=connections or options.publishers + 4)
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -535,10 +542,13 @@ async def measure_idle(
     return [(arrivals[w] - started_of[w]) * 1000 for w in started_of]
 
 
-async def set_up(hookline: Hookline, receiver: Receiver, options: Options) -> dict[str, str]:
-    """M registrations for Process/Updated, one for Tenant/Created (idle), and a publisher key."""
+async def set_up(
+    hookline: Hookline, receiver: Receiver, options: Options, path: str = "hooks"
+) -> dict[str, str]:
+    """M registrations for Process/Updated (under the receiver's `path`), one for Tenant/Created
+    (idle), and a publisher key."""
     for index in range(options.registrations):
-        await register(hookline, f"{receiver.base}/hooks/{index}", "Process", "Updated")
+        await register(hookline, f"{receiver.base}/{path}/{index}", "Process", "Updated")
     await register(hookline, f"{receiver.base}/idle", "Tenant", "Created")
     return await publisher_key(hookline, options)
 

@@ -1,7 +1,7 @@
 """A fast webhook receiver for the benchmark, meant to run in its own process.
 
-It answers every POST with 200 at once and records when it arrived (`time.time()`) and its
-`webhook-id`. It prints its port on the first line of stdout, then serves until SIGTERM.
+It answers every POST with 200 at once (under `/slow/`, after SLOW_S: a target that takes
+its time) and records when it arrived (`time.time()`) and its `webhook-id`. It prints its port on the first line of stdout, then serves until SIGTERM.
 Control endpoints: `GET /_count` (`{"count", "unique"}`), `GET /_records` (`[[arrivedAt, id], ...]`)
 and `POST /_reset`.
 """
@@ -16,6 +16,8 @@ import time
 
 from aiohttp import web
 
+SLOW_S = 0.1
+
 
 class Recorder:
     def __init__(self) -> None:
@@ -27,6 +29,8 @@ class Recorder:
         webhook_id = request.headers.get("webhook-id", "")
         self.records.append((time.time(), webhook_id))
         self.ids.add(webhook_id)
+        if request.path.startswith("/slow/"):
+            await asyncio.sleep(SLOW_S)
         return web.Response(text="ok")
 
     async def count(self, _: web.Request) -> web.Response:

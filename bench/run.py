@@ -1,6 +1,6 @@
 """End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python -m bench.run`).
 
-Five sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
+Six sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
 scale'`) runs some of them.
 
 backends: for each database it starts a fast receiver (bench/receiver.py, its own process) and
@@ -25,6 +25,13 @@ request bounds (as shipped), plain uvicorn+httptools, uvicorn+h11, hypercorn and
 
 isolation (bench/isolation.py): a well-behaved key's throughput and p99 alone, beside a key
 sending 10 times its limit, and beside 5,000 random invalid keys.
+
+targets (bench/targets.py): what issue 12's targets need beyond the above: end to end with
+hookline pinned to one CPU (fan-out 10 and 1), publishing only on one CPU with 64 connections
+(and batched), and a worker's RSS while it drains 100,000 Webhooks.
+
+At the end, every target of issue 12 the sections measured is printed with its figure, its
+ratio and whether it is met.
 
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
@@ -76,6 +83,7 @@ from bench.harness import (
     measure_idle,
     new_publisher_key,
     pair,
+    percentile,
     postgres_database,
     publish_batches,
     publish_many,
@@ -84,8 +92,9 @@ from bench.harness import (
     wait_until,
 )
 from bench.isolation import Phase, report_isolation, run_isolation
-from bench.scale import ScaleResult, report_scale, run_scale
+from bench.scale import SCALE_TARGET, ScaleResult, report_scale, run_scale, scale_ratios
 from bench.servers import ServerResult, report_servers, run_servers
+from bench.targets import TargetsResult, report_targets, run_targets
 
 
 @dataclass
@@ -223,7 +232,7 @@ def report_backends(options: Options, ceiling_per_s: float, results: list[Result
         print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
-SECTIONS = ("backends", "scale", "claim", "servers", "isolation")
+SECTIONS = ("backends", "scale", "claim", "servers", "isolation", "targets")
 
 
 async def run_backends(receiver: Receiver, options: Options, workdir: Path) -> list[Result]:
@@ -251,6 +260,7 @@ async def main(sections: tuple[str, ...]) -> int:
     results: list[Result] = []
     scale: ScaleResult | None = None
     claims: list[ClaimResult] = []
+    targets: TargetsResult | None = None
     ceiling = 0.0
     if "backends" in sections or "scale" in sections:
         async with receiver_process() as receiver:
@@ -267,6 +277,11 @@ async def main(sections: tuple[str, ...]) -> int:
         started = time.perf_counter()
         claims = await measure_claims(options)
         print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    if "targets" in sections:
+        print("targets: pinned end to end, publishing only, RSS while draining ...", flush=True)
+        started = time.perf_counter()
+        targets = await run_targets(options, workdir)
+        print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
     servers: list[ServerResult] = []
     if "servers" in sections:
         print(f"servers: {options.server_requests} publishes per HTTP server ...", flush=True)
@@ -282,14 +297,121 @@ async def main(sections: tuple[str, ...]) -> int:
     if results:
         report_backends(options, ceiling, results)
     if scale is not None:
-        report_scale(scale, options, ceiling)
+        report_scale(scale)
     if claims:
         report_claim(claims, options)
     if servers:
         report_servers(servers, options.server_requests, options.server_connections, options.server_rounds)
     if phases:
         report_isolation(phases, options.isolation_rate_limit)
+    if targets is not None:
+        report_targets(targets)
+    report_summary(Measured(ceiling, results, scale, claims, targets))
     return 1 if any(c.seq_scans for c in claims) else 0
+
+
+@dataclass(frozen=True)
+class Measured:
+    ceiling_per_s: float
+    results: list[Result]
+    scale: ScaleResult | None
+    claims: list[ClaimResult]
+    targets: TargetsResult | None
+
+
+def target_rows(m: Measured) -> list[tuple[str, str, bool]]:
+    """(issue 12's target, what this run measured, met) for every target the sections measured."""
+    rows: list[tuple[str, str, bool]] = []
+    t = m.targets
+    if t is not None:
+        for p in t.pinned:
+            share = p.deliveries_per_s / t.ceiling_per_s
+            goal = 0.5 if p.fanout > 1 else 0.3
+            rows.append(
+                (
+                    f"1. pinned end to end, fan-out {p.fanout}, {p.backend}: >= {goal} of the ceiling",
+                    f"{p.deliveries_per_s:,.0f}/s = {share:.2f}",
+                    share >= goal,
+                )
+            )
+    for r in m.results:
+        if r.drain_per_s is not None and m.ceiling_per_s:
+            share = r.drain_per_s / m.ceiling_per_s
+            rows.append(
+                (
+                    f"2. lone worker draining a backlog, {r.backend}: >= 0.6 of the ceiling",
+                    f"{r.drain_per_s:,.0f}/s = {share:.2f}",
+                    share >= 0.6,
+                )
+            )
+    if t is not None:
+        rows.append(
+            (
+                "3. publishing only, 1 core, 64 connections: >= 3,000 events/s, p99 <= 50 ms",
+                f"{t.publish_per_s:,.0f}/s, p99 {t.publish_p99_ms:,.0f} ms",
+                t.publish_per_s >= 3000 and t.publish_p99_ms <= 50,
+            )
+        )
+        rows.append(
+            (
+                "3. batched publishing: >= 20,000 events/s",
+                f"{t.batch_publish_per_s:,.0f}/s",
+                t.batch_publish_per_s >= 20_000,
+            )
+        )
+    idle = [(f"in one process, {r.backend}", r.idle_ms) for r in m.results]
+    if m.scale is not None:
+        idle.append(("through LISTEN/NOTIFY", m.scale.idle_ms))
+    for where, ms in idle:
+        p50, p99 = percentile(ms, 0.5), percentile(ms, 0.99)
+        rows.append(
+            (
+                f"4. idle publish -> arrival {where}: p50 <= 3 ms, p99 <= 10 ms",
+                f"{p50:,.1f} / {p99:,.1f} ms",
+                p50 <= 3 and p99 <= 10,
+            )
+        )
+    if m.scale is not None:
+        for workers, ratio in scale_ratios(m.scale):
+            if workers > 1:
+                rows.append(
+                    (
+                        f"5. {workers} workers, 100 ms target: >= {SCALE_TARGET} x {workers} x one worker",
+                        f"{ratio:.2f} x {workers}",
+                        ratio >= SCALE_TARGET,
+                    )
+                )
+    if t is not None and t.rss_mib:
+        rows.append(
+            (
+                "6. worker RSS draining 100,000 Webhooks: flat within 10 %",
+                f"{min(t.rss_mib):.0f}-{max(t.rss_mib):.0f} MiB, {t.rss_spread():.1%}",
+                t.rss_spread() <= 0.10,
+            )
+        )
+    if len(m.claims) > 1:
+        baseline = percentile(m.claims[0].claim_ms, 0.5)
+        ratio = percentile(m.claims[1].claim_ms, 0.5) / baseline
+        rows.append(
+            (
+                f"6. claim p50, {m.claims[1].scenario.label} vs small table: <= 1.5 x",
+                f"{ratio:.2f} x",
+                ratio <= 1.5,
+            )
+        )
+    return rows
+
+
+def report_summary(measured: Measured) -> None:
+    rows = target_rows(measured)
+    if not rows:
+        return
+    print()
+    print(f"issue 12's targets, this run (load average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
+    width = max(len(label) for label, _, _ in rows) + 2
+    for label, figure, met in rows:
+        print(f"  {label.ljust(width)}{figure:>28}   {'met' if met else 'NOT met'}")
+    print(f"  {sum(met for _, _, met in rows)} of {len(rows)} met")
 
 
 def arguments() -> tuple[str, ...]:

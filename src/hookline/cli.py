@@ -13,6 +13,7 @@ import uvloop
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
 from hookline.runtime import Runtime
+from hookline.secret_key import verify_secret_key
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -48,8 +49,9 @@ def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> No
     from hookline.server import serve as serve_http
 
     settings = _settings(database_url)
+    asyncio.run(_preflight(settings))
     serve_http(
-        create_app(Runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
+        create_app(_runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
     )
 
 
@@ -60,13 +62,38 @@ def worker(database_url: str | None) -> None:
     uvloop.run(_work(_settings(database_url)))
 
 
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        return Runtime(settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+async def _preflight(settings: Settings) -> None:
+    """What `serve` checks before it listens: the schema, and that its secret key is the
+    database's (a lifespan failure inside uvicorn would end in a traceback instead). A wrong
+    key exits non-zero with a message naming HOOKLINE_SECRET_KEY."""
+    runtime = _runtime(settings)
+    try:
+        await runtime.db.migrate()
+        await verify_secret_key(runtime.db, runtime.box, runtime.clock.now())
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        await runtime.db.close()
+
+
 async def _work(settings: Settings) -> None:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.start(run_worker=True)
+    try:
+        await runtime.start(run_worker=True)
+    except ConfigError as error:  # another key than the database's: exit having claimed nothing
+        await runtime.stop()
+        raise click.ClickException(str(error)) from None
     click.echo("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully", err=True)
     await stop.wait()
     await runtime.stop()
@@ -107,7 +134,7 @@ def create_key(organization: str, role: str, name: str, database_url: str | None
 
 
 async def _create_key(settings: Settings, organization: str, role: Role, name: str) -> str:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     await runtime.db.migrate()
     try:
         _, key = await runtime.hookline.create_api_key(organization, role, name)

@@ -7,13 +7,13 @@ import logging
 
 from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
-from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
 from hookline.maintenance import Maintenance
+from hookline.secret_key import secret_box_for, verify_secret_key
 from hookline.service import Hookline
 from hookline.service.fanout import FanOut
 from hookline.service.health import Health
@@ -37,7 +37,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
-        self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
+        self.box = secret_box_for(settings)
         guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
@@ -87,8 +87,11 @@ class Runtime:
         self._maintenance_task: asyncio.Task[None] | None = None
 
     async def start(self, *, run_worker: bool) -> None:
-        """Migrate, open the HTTP client pool, start the maintenance job and, if asked, delivering."""
+        """Migrate, prove the secret key against the database (ConfigError naming
+        HOOKLINE_SECRET_KEY if it is another key), open the HTTP client pool, start the
+        maintenance job and, if asked, delivering."""
         await self.db.migrate()
+        await verify_secret_key(self.db, self.box, self.clock.now())
         await self.sender.__aenter__()
         self._maintenance_task = asyncio.create_task(
             self.maintenance.run(self.settings.maintenance_interval, self._stopping),

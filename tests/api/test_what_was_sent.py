@@ -191,6 +191,7 @@ async def test_an_event_shows_every_webhook_it_made_and_only_to_its_organization
         "occurredAt": event["createdAt"],
         "createdAt": event["createdAt"],
         "data": {"total": 12},
+        "relation": None,
     }
     assert [w["id"] for w in event["webhooks"]] == published["webhookIds"]
     assert {w["registrationId"] for w in event["webhooks"]} == {first["id"], second["id"]}
@@ -200,3 +201,23 @@ async def test_an_event_shows_every_webhook_it_made_and_only_to_its_organization
     assert_problem(hidden, 404)
     assert_problem(await api.get("/api/events/evt_unknown", headers=subscriber), 404)
     assert_problem(await api.get(f"/api/events/{published['eventId']}"), 401)
+
+
+async def test_a_relation_events_payload_and_event_carry_its_relation(
+    api: httpx.AsyncClient,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    runtime: Runtime,
+    receiver: Receiver,
+) -> None:
+    await register(api, subscriber, receiver.url(), {"entityName": "Process", "type": 5})
+    relation = {"name": "tenants", "ids": ["t1", "t2"]}
+    published = await publish(api, publisher, type_="AddToRelation", relation=relation)
+    [webhook_id] = published["webhookIds"]
+    assert await runtime.worker.deliver_due() == 1
+    [received] = receiver.requests
+    payload = (await webhook(api, subscriber, webhook_id))["payload"]
+    assert payload == json.loads(received.body)
+    assert payload["relation"] == relation
+    event = (await api.get(f"/api/events/{published['eventId']}", headers=subscriber)).json()
+    assert event["relation"] == relation

@@ -164,3 +164,13 @@ async def test_an_unreachable_database_is_unavailable_not_a_driver_error() -> No
                 pass
     finally:
         await db.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_sqlite_commit_is_on_disk_before_it_returns(db: Database) -> None:
+    """synchronous=FULL: in WAL mode NORMAL may lose the last commits to an OS crash or power
+    loss, and a 202 must survive both."""
+    async with db.write() as tx:
+        synchronous = (await tx.exec_driver_sql("PRAGMA synchronous")).scalar()
+        journal_mode = (await tx.exec_driver_sql("PRAGMA journal_mode")).scalar()
+    assert (synchronous, journal_mode) == (2, "wal")  # 2: FULL

@@ -441,18 +441,21 @@ class EventOut(Schema):
     occurred_at: datetime
     created_at: datetime
     data: Any
+    relation: Any = Field(
+        description="`{name, ids, entityName?}` of a relation event (types 4..6); else null."
+    )
     webhooks: list[WebhookOut] = Field(description="Every Webhook the event made, oldest first.")
 
     @classmethod
     def of(cls, record: object) -> Self:
         assert isinstance(record, EventView)
-        same = {
-            name: getattr(record.event, name) for name in cls.model_fields if name not in ("data", "webhooks")
-        }
+        event, parsed = record.event, ("data", "relation", "webhooks")
+        same = {name: getattr(event, name) for name in cls.model_fields if name not in parsed}
         return cls.model_validate(
             same
             | {
-                "data": json.loads(record.event.data_json),
+                "data": json.loads(event.data_json),
+                "relation": None if event.relation_json is None else json.loads(event.relation_json),
                 "webhooks": [WebhookOut.of(webhook) for webhook in record.webhooks],
             }
         )

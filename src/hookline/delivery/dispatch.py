@@ -8,9 +8,10 @@ from datetime import datetime
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
 from hookline.delivery.request import masked_headers, webhook_headers
-from hookline.delivery.sender import Sender, Sent
+from hookline.delivery.sender import ERROR_MAX_CHARS, Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
+from hookline.domain.outcome import AttemptResult
 from hookline.domain.payload import render_body
 from hookline.domain.records import Attempt, ClaimedWebhook
 
@@ -60,13 +61,17 @@ class Dispatcher:
             data_json=webhook.payload,
             relation_json=webhook.relation,
         )
-        headers = webhook_headers(
-            webhook_id=webhook.delivery_id,
-            body=body,
-            now=started_at,
-            signing_secrets=self._signing_secrets(webhook, started_at),
-            basic_credentials=self._credentials(webhook),
-        )
+        try:
+            headers = webhook_headers(
+                webhook_id=webhook.delivery_id,
+                body=body,
+                now=started_at,
+                signing_secrets=self._signing_secrets(webhook, started_at),
+                basic_credentials=self._credentials(webhook),
+            )
+        except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
+            unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
+            return Dispatched(webhook, Sent(unsigned, None, 0, ()), started_at)  # nothing was sent
         sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
         return Dispatched(webhook, sent, started_at)
 

@@ -87,6 +87,8 @@ class DomainEvent:
     created_at: datetime
     data_json: str
     """The event's `data`, serialized once at publishing: the bytes every Webhook body carries."""
+    relation_json: str | None
+    """The event's `relation` as stored JSON (relation events only)."""
 
 
 @dataclass(frozen=True, slots=True)

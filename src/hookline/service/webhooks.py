@@ -258,6 +258,7 @@ def body_of(webhook: Webhook, event: DomainEvent) -> bytes:
         entity_id=event.entity_id,
         occurred_at=event.occurred_at,
         data_json=event.data_json,
+        relation_json=event.relation_json,
     )
 
 

@@ -74,6 +74,7 @@ async def get_event(conn: AsyncConnection, event_id: str, organization_id: str |
         occurred_at=row.occurred_at,
         created_at=row.created_at,
         data_json=row.payload,
+        relation_json=row.relation,
     )
 
 

@@ -1,14 +1,22 @@
-"""The Jinja2 environment of the overview pages: autoescaped templates and display filters."""
+"""The Jinja2 environment of the overview pages: autoescaped templates, display filters, and
+`render`, which every page answers through."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from hookline import __version__
 from hookline.domain.enums import WebhookState
+
+LIVE_INTERVAL_MS = 3000
+"""How often a live page asks whether it changed (a 304 without a body when it did not)."""
 
 STATE_ORDER = (
     WebhookState.CREATED,
@@ -68,3 +76,18 @@ def _environment() -> Environment:
 
 
 templates = Jinja2Templates(env=_environment())
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("viewer", getattr(request.state, "viewer", None))
+    context.setdefault("nav", None)
+    context.setdefault("message", None)
+    context.setdefault("error", None)
+    context.setdefault("version", __version__)
+    context.setdefault("live", False)
+    context.setdefault("live_interval_ms", LIVE_INTERVAL_MS)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", status_code, title=title, detail=detail[:1].upper() + detail[1:])

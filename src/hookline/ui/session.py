@@ -6,15 +6,22 @@ with `Hookline.authenticate` on every request, so a revoked key signs the browse
 The CSRF token is HMAC-SHA256(key, nonce): only a holder of the key can compute it, it changes
 with every sign-in, and a planted cookie without the key cannot forge it. The cookie is
 HttpOnly and SameSite=Strict, so another site can neither read it nor make the browser send it.
+
+A result a page shows once after a form post (a test webhook's answer, a secret revealed once)
+travels to the page it redirects to (POST-redirect-GET: reloading shows the page, never sends the
+form again) in a second cookie, sealed the same way and bound to the session's nonce; the page
+that shows it deletes it, so a reload or another session never shows it again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -23,6 +30,8 @@ from starlette.responses import Response
 from hookline.crypto import SecretBox
 
 COOKIE = "hookline_session"
+FLASH_COOKIE = "hookline_flash"
+FLASH_LIFETIME = timedelta(minutes=5)
 COOKIE_PATH = "/ui"
 LIFETIME = timedelta(hours=12)
 HOME = "/ui"
@@ -76,9 +85,51 @@ def start(response: Response, request: Request, key: str) -> None:
 
 
 def end(response: Response, request: Request) -> None:
-    response.delete_cookie(
-        COOKIE, path=COOKIE_PATH, secure=request.url.scheme == "https", httponly=True, samesite="strict"
+    for name in (COOKIE, FLASH_COOKIE):
+        response.delete_cookie(
+            name, path=COOKIE_PATH, secure=request.url.scheme == "https", httponly=True, samesite="strict"
+        )
+
+
+def flash(response: Response, request: Request, credentials: Credentials, **shown: Any) -> None:
+    """Hand `shown` (JSON values) to the next page of this session, once."""
+    sealed = _box(request).encrypt(json.dumps({"nonce": credentials.nonce, "shown": shown}))
+    response.set_cookie(
+        FLASH_COOKIE,
+        sealed.decode(),
+        max_age=int(FLASH_LIFETIME.total_seconds()),
+        path=COOKIE_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
     )
+
+
+def flashed(request: Request, credentials: Credentials) -> dict[str, Any] | None:
+    """What the previous form post of this session handed on, if anything."""
+    sealed = request.cookies.get(FLASH_COOKIE, "")
+    if not sealed:
+        return None
+    try:
+        sent = json.loads(_box(request).decrypt(sealed.encode()))
+    except ValueError:
+        return None
+    if not isinstance(sent, dict) or sent.get("nonce") != credentials.nonce:
+        return None
+    shown = sent.get("shown")
+    return shown if isinstance(shown, dict) else None
+
+
+def forget_flash(response: Response, request: Request) -> None:
+    """Delete the handed-on result once a page has shown it."""
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(
+            FLASH_COOKIE,
+            path=COOKIE_PATH,
+            secure=request.url.scheme == "https",
+            httponly=True,
+            samesite="strict",
+        )
 
 
 def same_origin(request: Request) -> bool:
