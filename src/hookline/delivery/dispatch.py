@@ -7,12 +7,12 @@ from datetime import datetime
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
-from hookline.delivery.payload import render_body
-from hookline.delivery.request import webhook_headers
+from hookline.delivery.request import masked_headers, webhook_headers
 from hookline.delivery.sender import ERROR_MAX_CHARS, Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
 from hookline.domain.outcome import AttemptResult
+from hookline.domain.payload import render_body
 from hookline.domain.records import Attempt, ClaimedWebhook
 
 
@@ -23,10 +23,12 @@ class Dispatched:
     started_at: datetime
 
     def attempt(self, attempt_id: str) -> Attempt:
-        """This try as the WebhookAttempt that records it."""
+        """This try as the WebhookAttempt that records it, its secrets masked."""
         return Attempt(
             id=attempt_id,
             webhook_id=self.webhook.id,
+            registration_id=self.webhook.registration_id,
+            organization_id=self.webhook.organization_id,
             attempt_number=self.webhook.attempt_number,
             started_at=self.started_at,
             duration_ms=self.sent.duration_ms,
@@ -34,6 +36,8 @@ class Dispatched:
             response_body=self.sent.response_body,
             error=self.sent.result.error,
             succeeded=self.sent.result.succeeded,
+            request_headers=masked_headers(self.sent.request_headers),
+            response_headers=self.sent.response_headers,
         )
 
 
@@ -67,7 +71,7 @@ class Dispatcher:
             )
         except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
             unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
-            return Dispatched(webhook, Sent(unsigned, None, 0), started_at)
+            return Dispatched(webhook, Sent(unsigned, None, 0, ()), started_at)  # nothing was sent
         sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
         return Dispatched(webhook, sent, started_at)
 
