@@ -11,12 +11,12 @@ from yarl import URL
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
-from hookline.delivery.payload import render_body
-from hookline.delivery.request import webhook_headers
+from hookline.delivery.request import masked_headers, webhook_headers
 from hookline.delivery.sender import ERROR_MAX_CHARS, Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
 from hookline.domain.outcome import AttemptResult
+from hookline.domain.payload import render_body
 from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.tracing import Tracing
 
@@ -30,10 +30,12 @@ class Dispatched:
     started_at: datetime
 
     def attempt(self, attempt_id: str) -> Attempt:
-        """This try as the WebhookAttempt that records it."""
+        """This try as the WebhookAttempt that records it, its secrets masked."""
         return Attempt(
             id=attempt_id,
             webhook_id=self.webhook.id,
+            registration_id=self.webhook.registration_id,
+            organization_id=self.webhook.organization_id,
             attempt_number=self.webhook.attempt_number,
             started_at=self.started_at,
             duration_ms=self.sent.duration_ms,
@@ -41,6 +43,8 @@ class Dispatched:
             response_body=self.sent.response_body,
             error=self.sent.result.error,
             succeeded=self.sent.result.succeeded,
+            request_headers=masked_headers(self.sent.request_headers),
+            response_headers=self.sent.response_headers,
         )
 
 
@@ -77,7 +81,7 @@ class Dispatcher:
             )
         except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
             unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
-            return Dispatched(webhook, Sent(unsigned, None, 0), started_at)
+            return Dispatched(webhook, Sent(unsigned, None, 0, ()), started_at)  # nothing was sent
         if self._tracing.enabled:
             sent = await self._post_traced(webhook, headers, body, started_at)
         else:

@@ -15,6 +15,7 @@ import asyncio
 import codecs
 import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,12 @@ RESPONSE_EXCERPT_BYTES = 4096
 ERROR_MAX_CHARS = 500
 """The length of `webhook_attempts.error`; PostgreSQL refuses longer values."""
 USER_AGENT = f"hookline/{__version__}"
+RESPONSE_HEADERS_MAX = 50
+RESPONSE_HEADERS_BYTES = 8192
+HEADER_VALUE_MAX_CHARS = 1024
+"""Bounds on the response headers kept per attempt: a target cannot fill the attempts table."""
+
+Headers = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +45,10 @@ class Sent:
     result: AttemptResult
     response_body: str | None
     duration_ms: int
+    request_headers: Headers
+    """The headers as they went out (unmasked: see `request.masked_headers`)."""
+    response_headers: dict[str, str] | None = None
+    """Bounded (see `bounded_headers`); None when no response arrived."""
 
 
 class Sender:
@@ -120,12 +131,19 @@ class Sender:
                     error=_redirect_error(response),
                     retry_after=parse_retry_after(response.headers.get("Retry-After"), now),
                 )
-                return Sent(result, decode_excerpt(excerpt), _elapsed_ms(started))
+                return Sent(
+                    result,
+                    decode_excerpt(excerpt),
+                    _elapsed_ms(started),
+                    tuple(response.request_info.headers.items()),
+                    bounded_headers(response.headers.items()),
+                )
         except BlockedTarget as error:
             failure = AttemptResult(None, fit_error(f"blocked target: {error}"), blocked=True)
         except Exception as error:
             failure = AttemptResult(None, fit_error(describe_failure(error)))
-        return Sent(failure, None, _elapsed_ms(started))
+        # No response: what hookline meant to send (aiohttp would have added Host and the length).
+        return Sent(failure, None, _elapsed_ms(started), (("User-Agent", USER_AGENT), *headers.items()))
 
     def _check_literal_host(self, url: str) -> None:
         """aiohttp skips the resolver for IP literals, so they are checked here (memoized)."""
@@ -184,8 +202,42 @@ def decode_excerpt(excerpt: bytes) -> str:
 
 def fit_error(text: str) -> str:
     """An `error` that fits its column (ERROR_MAX_CHARS); some aiohttp errors quote the whole URL."""
-    text = text.replace("\x00", "\ufffd")
+    text = storable_text(text)
     return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 1] + "…"
+
+
+def bounded_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A response's headers as kept on its attempt: repeated names joined with ", ", values cut
+    to HEADER_VALUE_MAX_CHARS, at most RESPONSE_HEADERS_MAX names and RESPONSE_HEADERS_BYTES in
+    all (the rest dropped), and text every database and JSON answer can carry."""
+    kept: dict[str, str] = {}
+    size = 0
+    for name, value in headers:
+        value = storable_text(value)
+        if len(value) > HEADER_VALUE_MAX_CHARS:
+            value = value[: HEADER_VALUE_MAX_CHARS - 1] + "…"
+        name = storable_text(name)
+        if name in kept:
+            value = f"{kept[name]}, {value}"[:HEADER_VALUE_MAX_CHARS]
+        elif len(kept) >= RESPONSE_HEADERS_MAX:
+            continue
+        grown = size - len(kept.get(name, "")) + len(value) + (0 if name in kept else len(name))
+        if grown > RESPONSE_HEADERS_BYTES:
+            continue
+        kept[name], size = value, grown
+    return kept
+
+
+def storable_text(text: str) -> str:
+    """`text` without NUL (PostgreSQL refuses it) or lone surrogates (aiohttp decodes header
+    bytes that are not UTF-8 as surrogate escapes; no JSON answer can encode them)."""
+    if not text.isascii():
+        try:
+            raw = text.encode("utf-8", "surrogateescape")  # the bytes as they arrived
+        except UnicodeEncodeError:
+            raw = text.encode("utf-8", "surrogatepass")
+        text = raw.decode("utf-8", "replace")
+    return text.replace("\x00", "\ufffd")
 
 
 def _redirect_error(response: aiohttp.ClientResponse) -> str | None:

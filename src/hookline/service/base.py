@@ -27,6 +27,14 @@ class Principal:
     role: Role
     organization_id: str | None
     key_id: str | None = None
+    """None for the bootstrap admin key (HOOKLINE_ADMIN_KEY)."""
+    key_name: str | None = None
+
+    def describe(self) -> str:
+        """Who this is in a record that outlives the request (never the key itself)."""
+        if self.key_id is None:
+            return "the bootstrap admin key"
+        return f"API key {self.key_name!r} ({self.key_id})" if self.key_name else f"API key {self.key_id}"
 
 
 class UseCases:

@@ -59,9 +59,12 @@ class RegistrationChanges:
 @dataclass(frozen=True, slots=True)
 class RegistrationFilter:
     target_url: str | None = None
+    """Matches exactly, after normalization."""
     entity_name: str | None = None
     type: WebhookEventType | None = None
     is_active: bool | None = None
+    query: str | None = None
+    """A case-insensitive substring of the target URL or the description."""
 
 
 @dataclass(frozen=True, slots=True)

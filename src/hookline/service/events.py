@@ -11,14 +11,16 @@ from datetime import datetime
 from opentelemetry.trace import SpanKind
 
 from hookline.domain.enums import WebhookEventType
-from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
 from hookline.domain.fingerprint import event_fingerprint
 from hookline.domain.grouping import group_key_of
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
 from hookline.service.fanout import EventRecord, Published, replayed
+from hookline.service.views import EventView
 from hookline.store import events as events_store
+from hookline.store import webhooks as webhooks_store
 from hookline.store.errors import DuplicateEventId
 
 
@@ -83,6 +85,15 @@ class EventUseCases(UseCases):
             if isinstance(outcome, BaseException):
                 raise outcome
         return [outcome for outcome in outcomes if isinstance(outcome, Published)]
+
+    async def get_event(self, event_id: str, organization_id: str | None) -> EventView:
+        """One domain event and every Webhook it made."""
+        async with self.db.read() as conn:
+            event = await events_store.get_event(conn, event_id, organization_id)
+            if event is None:
+                raise NotFound(f"no event {event_id!r}")
+            webhooks = await webhooks_store.webhooks_of_event(conn, event_id)
+        return EventView(event, webhooks)
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
         errors = ErrorCollector()

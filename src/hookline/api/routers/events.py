@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from hookline.api.auth import Publisher, Service, acting_organization
-from hookline.api.schemas import EventBatchIn, EventIn, PublishedBatchOut, PublishedOut
+from hookline.api.auth import Publisher, Service, Subscriber, acting_organization
+from hookline.api.schemas import EventBatchIn, EventIn, EventOut, PublishedBatchOut, PublishedOut
 from hookline.service import EventDraft, Principal, Relation
 
 router = APIRouter(prefix="/api/events", tags=["events"])
@@ -44,6 +44,12 @@ async def publish_events(
     return PublishedBatchOut(
         items=[PublishedOut(event_id=p.event_id, webhook_ids=p.webhook_ids) for p in published]
     )
+
+
+@router.get("/{event_id}", response_model=EventOut)
+async def get_event(event_id: str, caller: Subscriber, service: Service) -> EventOut:
+    """One domain event and every Webhook it made (another organization's event is 404)."""
+    return EventOut.of(await service.get_event(event_id, caller.organization_id))
 
 
 def _draft(caller: Principal, body: EventIn, traceparent: str | None) -> EventDraft:
