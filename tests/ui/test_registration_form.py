@@ -270,3 +270,16 @@ async def test_every_registration_form_is_csrf_checked(
     assert (await signed_in.post(path, data=fields)).status_code == 403
     [only] = await registrations_of(runtime)
     assert only.target_url == receiver.url("/acme")
+
+
+async def test_search_by_url_part_or_description(
+    signed_in: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
+) -> None:
+    async def found(query: str) -> bool:
+        answer = await signed_in.get(f"/ui/registrations?q={query}")
+        assert answer.status_code == 200
+        return f"/ui/registrations/{seeded.registration_id}" in answer.text
+
+    assert await found("127.0.0.1")
+    assert await found("ACME%27S%20RECEIVER")  # the description, any case
+    assert not await found("nowhere")
