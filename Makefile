@@ -15,6 +15,13 @@ BENCH_ARGS ?=
 # `make run` is for local development: it lets hookline deliver to receivers on this machine
 # (HOOKLINE_ALLOWED_TARGET_NETWORKS) and uses a bootstrap admin key generated once into
 # .hookline/admin.key. Whatever is already set in the environment wins. Only `run` sees these.
+# axe-core (accessibility checks of the UI browser tests) comes from the npm registry, at the
+# version pinned in tests/ui/axe-core.version; without npm the browser tests skip (or fail under
+# HOOKLINE_REQUIRE_BROWSER=1, as in CI).
+AXE_VERSION := $(shell cat tests/ui/axe-core.version)
+AXE_DIR := $(VENV)/axe-core-$(AXE_VERSION)
+AXE := $(AXE_DIR)/node_modules/axe-core/axe.min.js
+
 DEV_DATABASE_URL := sqlite:///./hookline.db
 DEV_ALLOWED_TARGET_NETWORKS := 127.0.0.0/8,::1/128
 ADMIN_KEY_FILE := .hookline/admin.key
@@ -29,7 +36,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, mypy, import-linter (the layers)"
 	@echo "make format ruff check --fix, ruff format"
 	@echo "make bench  throughput, latency and claim plans on SQLite and PostgreSQL (BENCH_ARGS='--only scale')"
-	@echo "make clean  remove the virtualenv and local state (.hookline/, hookline.db)"
+	@echo "make clean  remove the virtualenv, test artifacts and local state (.hookline/, hookline.db)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +49,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[test]'
 	@touch $@ $(VENV)/.installed
+
+$(AXE): tests/ui/axe-core.version | $(BIN)/python
+	@if command -v npm >/dev/null; then \
+	    npm install --prefix $(AXE_DIR) --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION) && touch $@; \
+	else echo "npm is missing: the UI browser tests need axe-core $(AXE_VERSION) (apt-get install npm)"; fi
 
 # The benchmark also measures other HTTP servers against the one hookline ships with.
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
@@ -64,8 +76,8 @@ run: $(VENV)/.installed $(if $(HOOKLINE_ADMIN_KEY),,$(ADMIN_KEY_FILE))
 	echo "API docs: http://$(HOST):$(PORT)/docs    UI: http://$(HOST):$(PORT)/ui"; \
 	exec $(BIN)/hookline serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
-	$(BIN)/pytest -n $(PYTEST_WORKERS) tests $(PYTEST_ARGS)
+test: $(VENV)/.installed-test $(AXE)
+	HOOKLINE_AXE_JS=$(abspath $(AXE)) $(BIN)/pytest -n $(PYTEST_WORKERS) tests $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.installed-test
 	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
@@ -85,4 +97,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .hookline hookline.db hookline.db-wal hookline.db-shm
+	rm -rf $(VENV) artifacts .hookline hookline.db hookline.db-wal hookline.db-shm

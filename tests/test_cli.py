@@ -5,12 +5,25 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import Receiver
 from tests.processes import ADMIN, free_port, hookline_env, run_hookline, running_hookline, until_ready
+
+
+async def register_unit_created(client: httpx.AsyncClient, target_url: str) -> None:
+    created = await client.post(
+        "/api/webhook-registrations",
+        json={
+            "organizationId": "acme",
+            "targetUrl": target_url,
+            "enabledEvents": [{"entityName": "Unit", "type": "Created"}],
+        },
+    )
+    assert created.status_code == 201, created.text
 
 
 @pytest.mark.parametrize("role", ["subscriber", "owner"])
@@ -64,15 +77,7 @@ async def test_separate_api_and_worker_processes_deliver_and_the_worker_stops_cl
         await until_ready(base)
         admin = {"Authorization": f"Bearer {ADMIN}"}
         async with httpx.AsyncClient(base_url=base, headers=admin) as client:
-            created = await client.post(
-                "/api/webhook-registrations",
-                json={
-                    "organizationId": "acme",
-                    "targetUrl": receiver.url(),
-                    "enabledEvents": [{"entityName": "Unit", "type": "Created"}],
-                },
-            )
-            assert created.status_code == 201, created.text
+            await register_unit_created(client, receiver.url())
             published = await client.post(
                 "/api/events",
                 json={"organizationId": "acme", "entityName": "Unit", "type": 1, "entityId": "7"},
@@ -122,3 +127,51 @@ async def test_the_maintenance_job_runs_inside_serve_and_worker(database_url: st
                 await asyncio.sleep(0.1)  # polling another process, not standing in for a clock
     assert registration["isActive"] is False
     assert registration["disabledReason"].startswith("expired at ")
+
+
+async def test_a_worker_with_another_secret_key_refuses_to_start_and_the_right_one_delivers_all(
+    database_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    env = hookline_env(database_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with running_hookline("serve", "--port", str(port), "--no-worker", env=env):
+        await until_ready(base)
+        async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {ADMIN}"}) as client:
+            await register_unit_created(client, receiver.url())
+            event = {"organizationId": "acme", "entityName": "Unit", "type": 1}
+            published = await client.post(
+                "/api/events/batch", json={"events": [event | {"entityId": str(n)} for n in range(20)]}
+            )
+            assert published.status_code == 202, published.text
+            webhook_ids = {i for item in published.json()["items"] for i in item["webhookIds"]}
+            assert len(webhook_ids) == 20
+
+            unset = {k: v for k, v in env.items() if k != "HOOKLINE_SECRET_KEY"}
+            unset["HOOKLINE_SECRET_KEY_FILE"] = str(tmp_path / "generated.key")
+            wrong_key = hookline_env(database_url, secret_key="another-key")
+            serve_elsewhere = ("serve", "--port", str(free_port()))
+            for command, wrong in (
+                (("worker",), wrong_key),
+                (("worker",), unset),
+                (serve_elsewhere, wrong_key),
+            ):
+                code, _, err = await run_hookline(*command, env=wrong)
+                assert code != 0, command
+                assert "HOOKLINE_SECRET_KEY" in err, command
+                assert "Traceback" not in err, err
+            listed = (await client.get("/api/webhooks", params={"pageSize": 100})).json()["items"]
+            assert {(w["state"], w["attemptCount"]) for w in listed} == {(1, 0)}  # nothing claimed
+            assert receiver.requests == []
+
+            async with running_hookline("worker", env=env):
+                await receiver.wait_for_requests(20)
+                done = []
+                for _ in range(100):
+                    listed = (await client.get("/api/webhooks", params={"pageSize": 100})).json()["items"]
+                    done = [w for w in listed if w["state"] == 3]
+                    if len(done) == 20:
+                        break
+                    await asyncio.sleep(0.1)  # polling another process, not standing in for a clock
+    assert {w["id"] for w in done} == webhook_ids
+    assert sorted(r.headers["webhook-id"] for r in receiver.requests) == sorted(webhook_ids)

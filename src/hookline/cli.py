@@ -12,7 +12,11 @@ import uvloop
 
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
+from hookline.logs import configure_logging
 from hookline.runtime import Runtime
+from hookline.secret_key import verify_secret_key
+
+log = logging.getLogger(__name__)
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -22,6 +26,7 @@ def _settings(database_url: str | None) -> Settings:
         raise click.ClickException(str(error)) from None
     if database_url:
         settings = replace(settings, database_url=database_url)
+    configure_logging(settings.log_format, settings.log_level)
     return settings
 
 
@@ -34,7 +39,6 @@ database_option = click.option(
 @click.version_option(package_name="hookline")
 def main() -> None:
     """hookline: durable, signed, retrying webhooks."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
@@ -48,8 +52,9 @@ def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> No
     from hookline.server import serve as serve_http
 
     settings = _settings(database_url)
+    asyncio.run(_preflight(settings))
     serve_http(
-        create_app(Runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
+        create_app(_runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
     )
 
 
@@ -60,14 +65,39 @@ def worker(database_url: str | None) -> None:
     uvloop.run(_work(_settings(database_url)))
 
 
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        return Runtime(settings)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+async def _preflight(settings: Settings) -> None:
+    """What `serve` checks before it listens: the schema, and that its secret key is the
+    database's (a lifespan failure inside uvicorn would end in a traceback instead). A wrong
+    key exits non-zero with a message naming HOOKLINE_SECRET_KEY."""
+    runtime = _runtime(settings)
+    try:
+        await runtime.db.migrate()
+        await verify_secret_key(runtime.db, runtime.box, runtime.clock.now())
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        await runtime.db.close()
+
+
 async def _work(settings: Settings) -> None:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await runtime.start(run_worker=True)
-    click.echo("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully", err=True)
+    try:
+        await runtime.start(run_worker=True)
+    except ConfigError as error:  # another key than the database's: exit having claimed nothing
+        await runtime.stop()
+        raise click.ClickException(str(error)) from None
+    log.info("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully")
     await stop.wait()
     await runtime.stop()
 
@@ -107,7 +137,7 @@ def create_key(organization: str, role: str, name: str, database_url: str | None
 
 
 async def _create_key(settings: Settings, organization: str, role: Role, name: str) -> str:
-    runtime = Runtime(settings)
+    runtime = _runtime(settings)
     await runtime.db.migrate()
     try:
         _, key = await runtime.hookline.create_api_key(organization, role, name)

@@ -49,6 +49,8 @@ WEBHOOK_FIELDS = {
     "updatedAt",
 }
 WEBHOOK_EXTENSIONS = {"organizationId"}
+WEBHOOK_DETAIL_FIELDS = {"payload", "blockedBy"}
+"""What `GET /api/webhooks/{id}` adds to a listed Webhook."""
 ATTEMPT_FIELDS = {
     "id",
     "attemptNumber",
@@ -58,6 +60,8 @@ ATTEMPT_FIELDS = {
     "responseBody",
     "error",
     "succeeded",
+    "requestHeaders",
+    "responseHeaders",
 }
 ATTEMPT_EXTENSIONS = {"webhookId"}
 PAGE_FIELDS = {

@@ -13,6 +13,7 @@ from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
 from tests.api.support import (
     PROCESS_UPDATED,
+    WEBHOOK_DETAIL_FIELDS,
     WEBHOOK_EXTENSIONS,
     WEBHOOK_FIELDS,
     assert_problem,
@@ -65,7 +66,7 @@ async def test_event_fans_out_to_live_matching_registrations_of_its_organization
     webhooks = [await webhook(api, subscriber, webhook_id) for webhook_id in published["webhookIds"]]
     assert {w["registrationId"] for w in webhooks} == {first["id"], second["id"]}
     for found in webhooks:
-        assert set(found) == WEBHOOK_FIELDS | WEBHOOK_EXTENSIONS
+        assert set(found) == WEBHOOK_FIELDS | WEBHOOK_EXTENSIONS | WEBHOOK_DETAIL_FIELDS
         assert found["eventId"] == published["eventId"]
         assert found["entityName"] == "Process"
         assert found["type"] == 2

@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from hookline.clock import FrozenClock
+from hookline.crypto import SecretBox
 from hookline.runtime import Runtime
+from hookline.store.tables import webhook_registrations
 from tests.conftest import Reply
 from tests.delivery.conftest import Client, LiveReceiver, StackFactory, StreamedReply, instant
 
@@ -254,3 +257,30 @@ async def test_a_2xx_whose_body_stalls_past_the_timeout_still_succeeds(
     assert (attempt["responseStatus"], attempt["responseBody"], attempt["error"]) == (200, "accepted", None)
     assert attempt["succeeded"] is True
     assert (await stack.client.webhook(webhook_id))["state"] == SUCCESSFUL
+
+
+async def test_a_webhook_that_cannot_be_signed_is_a_failed_attempt_naming_why_not_a_loop(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    registration = await client.register(receiver.url())
+    async with runtime.db.write() as conn:  # a secret sealed with some other key
+        await conn.execute(
+            update(webhook_registrations)
+            .where(webhook_registrations.c.id == registration["id"])
+            .values(signing_secret=SecretBox("another key").encrypt("whsec_AAAA"))
+        )
+    webhook_id = await client.publish_one()
+
+    assert await runtime.worker.deliver_due() == 1
+    assert await runtime.worker.deliver_due() == 0  # recorded, not claimed again and again
+
+    [attempt] = await client.attempts(webhook_id)
+    assert attempt["error"].startswith("cannot sign: ")
+    assert "HOOKLINE_SECRET_KEY" in attempt["error"]
+    assert (attempt["responseStatus"], attempt["succeeded"]) == (None, False)
+    webhook = await client.webhook(webhook_id)
+    assert (webhook["state"], instant(webhook["nextAttemptAt"])) == (
+        RETRYING,
+        clock.now() + timedelta(minutes=5),
+    )
+    assert receiver.requests == []

@@ -1,23 +1,23 @@
-"""UI fixtures: signed-in clients, a seeded organization, and the app served over real HTTP.
+"""UI fixtures: signed-in clients, a seeded organization, the app served over real HTTP, and
+a real browser (see tests/ui/browser.py).
 
-Browser tests drive Debian's Chromium (`apt-get install chromium`) through Playwright; they are
-skipped when /usr/bin/chromium is missing, unless HOOKLINE_REQUIRE_BROWSER=1 (as in CI): then
-they fail and say why.
+Browser tests drive Debian's Chromium (`apt-get install chromium`) through Playwright and check
+pages with axe-core; they are skipped when either is missing, unless HOOKLINE_REQUIRE_BROWSER=1
+(as in CI): then they fail and say why.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from playwright.async_api import Browser, Page, async_playwright
 
 from hookline.api.app import create_app
 from hookline.clock import FrozenClock
@@ -25,19 +25,7 @@ from hookline.domain.enums import AuthorizationType, Role, WebhookEventType
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationDraft, TargetAuthorization
 from tests.conftest import Receiver, Reply
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-REQUIRE_BROWSER = os.environ.get("HOOKLINE_REQUIRE_BROWSER") == "1"
+from tests.ui import browser as browsing
 
 PASSWORD = "pa55-W0rd-never-shown"
 USERNAME = "hook-user"
@@ -110,20 +98,90 @@ async def seeded(runtime: Runtime, clock: FrozenClock, receiver: Receiver) -> Se
 
 
 @pytest.fixture
-async def signed_in(api: httpx.AsyncClient, runtime: Runtime) -> httpx.AsyncClient:
+def seeded_before_sign_in(request: pytest.FixtureRequest) -> None:
+    """Seeding moves the clock on by days, and a UI session lasts 12 hours of that clock: a test
+    that seeds seeds first, then signs in."""
+    if "seeded" in request.fixturenames:
+        request.getfixturevalue("seeded")
+
+
+@pytest.fixture
+async def signed_in(
+    api: httpx.AsyncClient, runtime: Runtime, seeded_before_sign_in: None
+) -> httpx.AsyncClient:
     """`api` with a subscriber of acme signed in to the UI."""
     await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
     return api
 
 
+@pytest.fixture(scope="session")
+def chromium_endpoint() -> Iterator[str]:
+    """One Chromium for the whole test session (per xdist worker): its DevTools endpoint."""
+    why = browsing.missing()
+    if why is not None:
+        if browsing.REQUIRE_BROWSER:
+            pytest.fail(why)
+        pytest.skip(why)
+    yield from browsing.running_chromium()
+
+
+@pytest.fixture(scope="session")
+def axe_source(chromium_endpoint: str) -> str:
+    return browsing.AXE_JS.read_text()
+
+
 @pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
-        if REQUIRE_BROWSER:
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
+async def browser(chromium_endpoint: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        connected = await playwright.chromium.connect_over_cdp(chromium_endpoint)
+        try:
+            yield connected
+        finally:
+            await connected.close()
+
+
+@pytest.fixture
+def look(request: pytest.FixtureRequest, axe_source: str) -> browsing.Looker:
+    """`await look(page, "name")` after every page a test visits (the `page` fixture checks)."""
+    return browsing.Looker(request.node.name, axe_source)
+
+
+@pytest.fixture
+async def page(browser: Browser, look: browsing.Looker) -> AsyncIterator[Page]:
+    """A page in a fresh context that fails the test on script errors, failed sub-resources,
+    and any UI page it visited but `look` never checked."""
+    context = await browser.new_context(viewport={"width": browsing.WIDTHS[0], "height": browsing.HEIGHT})
+    opened = await context.new_page()
+    errors: list[str] = []
+    visited: set[str] = set()
+    opened.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+    opened.on(  # e.g. a Content-Security-Policy violation; HTTP statuses are checked below
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    opened.on(
+        "response",
+        lambda response: (
+            errors.append(f"{response.status} for {response.url}")
+            if response.status >= 400 and response.request.resource_type != "document"
+            else None
+        ),
+    )
+    opened.on(
+        "framenavigated",
+        lambda frame: visited.add(browsing.path_of(frame.url)) if frame == opened.main_frame else None,
+    )
+    try:
+        yield opened
+    finally:
+        await context.close()
+    assert errors == [], f"the page had errors: {errors}"
+    unchecked = {path for path in visited if path.startswith("/ui")} - look.looked
+    assert not unchecked, f"pages visited without `look` (axe, widths, screenshot): {sorted(unchecked)}"
 
 
 @pytest.fixture

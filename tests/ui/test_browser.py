@@ -3,83 +3,47 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from hookline.domain.enums import Role
 from hookline.runtime import Runtime
-from tests.ui.conftest import CHROMIUM_ARGS, Seeded, new_key
+from hookline.service import RegistrationFilter
+from tests.conftest import Receiver
+from tests.ui.browser import Looker
+from tests.ui.conftest import Seeded, new_key
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = Path("/tmp/hookline-ui.png")
 
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport={"width": 1360, "height": 900})
-    opened = await context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(f"script error: {error}"))
-    opened.on(  # e.g. a Content-Security-Policy violation; HTTP statuses are checked below
-        "console",
-        lambda message: (
-            errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    opened.on(
-        "response",
-        lambda response: (
-            errors.append(f"{response.status} for {response.url}")
-            if response.status >= 400 and response.request.resource_type != "document"
-            else None
-        ),
-    )
-    try:
-        yield opened
-    finally:
-        await context.close()
-    assert errors == [], f"the page had errors: {errors}"
-
-
-async def sign_in(page: Page, base: str, key: str) -> None:
+async def sign_in(page: Page, look: Looker, base: str, key: str) -> None:
     await page.goto(f"{base}/ui")
     await expect(page).to_have_url(re.compile(r"/ui/login\?next=%2Fui$"))
+    await look(page, "sign-in")
     await page.get_by_label("API key").fill(key)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page).to_have_url(f"{base}/ui")
 
 
 async def test_sign_in_see_counts_retry_and_resolve(
-    page: Page, live_url: str, runtime: Runtime, seeded: Seeded
+    page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded
 ) -> None:
-    await sign_in(page, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
 
     await expect(page.get_by_role("heading", name="Overview")).to_be_visible()
     await expect(page.locator('[data-state="Failed"] .count-value')).to_have_text("1")
     await expect(page.locator('[data-state="Successful"] .count-value')).to_have_text("1")
     await expect(page.locator('[data-state="Retrying"] .count-value')).to_have_text("0")
+    await look(page, "overview")
 
     await page.locator('[data-state="Failed"]').click()  # the counter opens the filtered list
     await expect(page).to_have_url(re.compile(r"/ui/webhooks\?state=Failed"))
+    await look(page, "webhooks-failed")
     await page.get_by_role("link", name=seeded.failed_id).click()
     await expect(page.locator("#webhook-state")).to_have_text("Failed")
-    await expect(page.locator("table.attempts tbody tr")).to_have_count(7)
+    await expect(page.locator("ol.attempts > li")).to_have_count(7)
+    await look(page, "webhook-failed")
 
     await page.get_by_role("button", name="Retry").click()
     await expect(page.get_by_role("status")).to_contain_text("Retry requested")
@@ -88,28 +52,43 @@ async def test_sign_in_see_counts_retry_and_resolve(
     assert await runtime.worker.deliver_due() == 1
     await page.reload()
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await expect(page.locator("table.attempts tbody tr")).to_have_count(8)
+    await expect(page.locator("ol.attempts > li")).to_have_count(8)
 
-    await page.get_by_role("button", name="Resolve").click()
-    await expect(page.get_by_role("alert")).to_have_text(
-        "Not possible: a Successful webhook cannot become Resolved."
-    )
-    await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await page.locator("table.attempts details").first.locator("summary").click()
-    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    await expect(page.get_by_role("button", name="Retry")).to_be_visible()
+    for refused in ("Resolve", "Abort"):  # a Successful webhook can only be sent again
+        await expect(page.get_by_role("button", name=refused)).to_have_count(0)
+    await look(page, "webhook-successful")
 
 
-async def test_sign_out_and_a_wrong_key(page: Page, live_url: str, runtime: Runtime) -> None:
-    await sign_in(page, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+async def test_a_test_webhook_answer_is_shown_once_and_never_resent(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded, receiver: Receiver
+) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview")
+    await page.goto(f"{live_url}/ui/registrations/{seeded.registration_id}")
+    before = len(receiver.requests)
+    await page.get_by_role("button", name="Send test webhook").click()
+    await expect(page.get_by_role("status")).to_contain_text("Test webhook answered 200 in")
+    await expect(page.locator("pre.code")).to_have_text("thanks")
+    await look(page, "registration-tested")
+    await page.reload()
+    await expect(page.get_by_text("Test webhook answered")).to_have_count(0)
+    assert len(receiver.requests) == before + 1
+
+
+async def test_sign_out_and_a_wrong_key(page: Page, look: Looker, live_url: str, runtime: Runtime) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
     cookie = next(c for c in await page.context.cookies() if c["name"] == "hookline_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert await page.evaluate("document.cookie") == ""  # not readable by scripts
+    await look(page, "overview-empty")
 
     await page.get_by_role("button", name="Sign out").click()
     await expect(page.get_by_role("status")).to_have_text("You are signed out.")
     await page.get_by_label("API key").fill("hl_wrong")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("alert")).to_have_text("This API key is unknown or revoked.")
+    await look(page, "sign-in-refused")
     await page.goto(f"{live_url}/")
     await expect(page).to_have_url(re.compile(r"/ui/login"))
 
@@ -119,3 +98,60 @@ async def test_api_docs_render_from_local_assets(page: Page, live_url: str) -> N
     await page.goto(f"{live_url}/docs")
     await expect(page.locator(".opblock-summary-path", has_text="/api/events/batch")).to_be_visible()
     assert await page.locator(".opblock").count() >= 20
+
+
+async def test_create_edit_rotate_and_delete_a_registration(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, receiver: Receiver
+) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview-empty")
+    await page.get_by_role("link", name="Registrations", exact=True).click()
+    await look(page, "registrations-empty")
+    await page.get_by_role("link", name="New registration").click()
+    await look(page, "registration-new")
+    await page.get_by_label("Target URL").fill("ftp://not-a-web-target")
+    await page.get_by_label("Process Created").check()
+    await page.get_by_label("Process ReplaceRelation").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#targetUrl-error")).to_have_text(
+        "Must be an absolute http:// or https:// URL."
+    )
+    await expect(page.get_by_label("Process Created")).to_be_checked()  # kept for the correction
+    await look(page, "registration-new-refused")
+
+    await page.get_by_label("Target URL").fill(receiver.url("/browser"))
+    await page.get_by_label("Description").fill("made in a browser")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Registration created.")
+    secret = (await page.locator("#signing-secret").text_content() or "").strip()
+    assert secret.startswith("whsec_")
+    await page.get_by_role("button", name="Copy secret").click()
+    await expect(page.locator(".copied")).not_to_be_empty()
+    await look(page, "registration-created")
+
+    await page.get_by_role("link", name="Edit").click()
+    await look(page, "registration-edit")
+    await page.get_by_label("Process Created").uncheck()
+    await page.get_by_label("Unit Deleted").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_have_text("Saved.")
+    [registration] = (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).items
+    assert {(e.entity_name, e.type.label) for e in registration.enabled_events} == {
+        ("Process", "ReplaceRelation"),
+        ("Unit", "Deleted"),
+    }
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Rotate secret").click()
+    await expect(page.get_by_role("status")).to_contain_text("Signing secret rotated")
+    rotated = (await page.locator("#signing-secret").text_content() or "").strip()
+    assert rotated.startswith("whsec_") and rotated != secret
+    await page.reload()
+    await expect(page.locator("#signing-secret")).to_have_count(0)
+
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("heading", name="Delete this registration?")).to_be_visible()
+    await look(page, "registration-delete")
+    await page.get_by_role("button", name="Delete").click()
+    await expect(page.get_by_role("status")).to_contain_text("Deleted")
+    assert (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).total_count == 0

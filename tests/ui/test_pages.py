@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -20,7 +21,9 @@ def pages_of(seeded: Seeded) -> list[str]:
     return [
         "/ui",
         "/ui/registrations",
+        "/ui/registrations/new",
         f"/ui/registrations/{seeded.registration_id}",
+        f"/ui/registrations/{seeded.registration_id}/edit",
         "/ui/webhooks",
         f"/ui/webhooks?registrationId={seeded.registration_id}",
         f"/ui/webhooks/{seeded.failed_id}",
@@ -78,7 +81,7 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     assert "subscriber" in overview.text
     assert "acme" in overview.text
 
-    out = await api.post("/ui/logout")
+    out = await api.post("/ui/logout", data={"csrf": csrf_of(overview.text)})
     assert out.status_code == 303
     assert out.headers["location"] == "/ui/login?signedOut=1"
     assert "max-age=0" in out.headers["set-cookie"].lower()
@@ -86,9 +89,14 @@ async def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     assert "You are signed out." in (await api.get("/ui/login?signedOut=1")).text
 
 
-async def test_get_logout_also_signs_out(api: httpx.AsyncClient, runtime: Runtime) -> None:
+async def test_signing_out_is_a_csrf_checked_form(api: httpx.AsyncClient, runtime: Runtime) -> None:
     await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
-    assert (await api.get("/ui/logout")).status_code == 303
+    asked = await api.get("/ui/logout")  # a link (or another site's image) only asks
+    assert asked.status_code == 200 and "Sign out now" in asked.text
+    assert (await api.get("/ui")).status_code == 200
+    assert (await api.post("/ui/logout", data={"csrf": "forged"})).status_code == 403
+    assert (await api.get("/ui")).status_code == 200
+    assert (await api.post("/ui/logout", data={"csrf": csrf_of(asked.text)})).status_code == 303
     assert (await api.get("/ui")).status_code == 303
 
 
@@ -229,7 +237,7 @@ async def test_webhook_page_shows_fields_and_attempts(signed_in: httpx.AsyncClie
     assert 'class="badge state-failed"' in html
     assert 'Attempts <span class="muted">· 7</span>' in html
     assert "2026-01-05T12:00:00Z" in html  # the first attempt, ISO UTC
-    assert html.count('<tr class="bad">') == 7
+    assert html.count('<li class="attempt bad">') == 7
     assert ">500<" in html
     for action in ("abort", "resolve", "retry"):
         assert f'action="/ui/webhooks/{seeded.failed_id}/{action}"' in html
@@ -431,7 +439,7 @@ async def test_retry_then_delivery_makes_it_successful(
     assert await runtime.worker.deliver_due() == 1
     page = await signed_in.get(f"/ui/webhooks/{seeded.failed_id}")
     assert 'class="badge state-successful"' in page.text
-    assert '<tr class="ok">' in page.text
+    assert '<li class="attempt ok">' in page.text
 
 
 async def test_resolving_a_successful_webhook_shows_the_conflict(
@@ -477,7 +485,7 @@ async def test_a_failing_registration_is_marked_in_the_list_and_on_its_page(
     assert "Every attempt has failed since" in detail
 
 
-async def test_a_test_webhook_from_the_registration_page_shows_the_answer(
+async def test_a_test_webhook_shows_its_answer_once_after_a_redirect(
     signed_in: httpx.AsyncClient, seeded: Seeded, receiver: Receiver
 ) -> None:
     page = f"/ui/registrations/{seeded.registration_id}"
@@ -486,13 +494,36 @@ async def test_a_test_webhook_from_the_registration_page_shows_the_answer(
 
     answer = await signed_in.post(f"{page}/test", data={"csrf": token})
 
-    assert answer.status_code == 200
-    assert "Test webhook answered 200 in " in answer.text
+    assert answer.status_code == 303  # POST-redirect-GET: a reload never sends it again
+    assert answer.headers["location"] == page
     [sent] = receiver.requests[before:]
     assert b'"entityName":"WebhookRegistration"' in sent.body.replace(b" ", b"")
-    receiver.default = Reply(503, "busy")
-    failed = await signed_in.post(f"{page}/test", data={"csrf": token})
-    assert "Test webhook failed after " in failed.text and "HTTP 503" in failed.text
+    shown = await signed_in.get(page)
+    assert "Test webhook answered 200 in " in shown.text
+    assert '<pre class="code">thanks</pre>' in shown.text  # the response body
+    reloaded = await signed_in.get(page)
+    assert "Test webhook answered" not in reloaded.text
+    assert len(receiver.requests) == before + 1
+
+    receiver.default = Reply(503, "<b>busy</b>")
+    await signed_in.post(f"{page}/test", data={"csrf": token})
+    failed = (await signed_in.get(page)).text
+    assert "Test webhook failed after " in failed and "HTTP 503" in failed
+    assert "&lt;b&gt;busy&lt;/b&gt;" in failed
+
+
+async def test_a_shown_once_result_belongs_to_its_session(
+    api: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
+) -> None:
+    key = await new_key(runtime, "acme", Role.SUBSCRIBER)
+    await sign_in(api, key)
+    page = f"/ui/registrations/{seeded.registration_id}"
+    token = csrf_of((await api.get(page)).text)
+    answer = await api.post(f"{page}/test", data={"csrf": token})
+    flash = answer.cookies["hookline_flash"]
+    await sign_in(api, key)  # another session of the same key
+    api.cookies.set("hookline_flash", flash, domain="hookline.test", path="/ui")
+    assert "Test webhook answered" not in (await api.get(page)).text
 
 
 async def test_deactivate_and_reactivate_from_the_registration_page(
@@ -547,3 +578,38 @@ async def test_reactivating_beside_an_identical_active_registration_shows_the_co
     assert answer.status_code == 409
     assert "Not possible: an identical active registration exists." in answer.text
     assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is False
+
+
+async def test_a_signed_out_session_cookie_is_refused(api: httpx.AsyncClient, runtime: Runtime) -> None:
+    await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    overview = await api.get("/ui")
+    kept = api.cookies["hookline_session"]
+    assert (await api.post("/ui/logout", data={"csrf": csrf_of(overview.text)})).status_code == 303
+    api.cookies.set("hookline_session", kept, domain="hookline.test", path="/ui")  # a copy kept
+    replayed = await api.get("/ui")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/ui/login")
+    refused = await api.post("/ui/registrations/new", data={"csrf": csrf_of(overview.text)})
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/ui/login")
+
+
+async def test_a_session_ends_after_its_lifetime(
+    api: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    assert (await api.get("/ui")).status_code == 200
+    clock.advance(timedelta(hours=12, seconds=1))
+    assert (await api.get("/ui")).status_code == 303
+
+
+async def test_a_deactivation_by_hand_names_the_key(
+    api: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
+) -> None:
+    record, key = await runtime.hookline.create_api_key("acme", Role.SUBSCRIBER, "ops desk")
+    await sign_in(api, key)
+    page = f"/ui/registrations/{seeded.registration_id}"
+    assert (
+        await api.post(f"{page}/deactivate", data={"csrf": csrf_of((await api.get(page)).text)})
+    ).status_code == 303
+    shown = (await api.get(page)).text
+    assert "ops desk" in shown and record.id in shown and key not in shown

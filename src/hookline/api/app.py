@@ -15,7 +15,7 @@ from hookline.api.limits import BodyLimit
 from hookline.api.openapi import install_openapi
 from hookline.api.problems import install_problem_handlers
 from hookline.api.ratelimit import RateLimiter
-from hookline.api.routers import api_keys, entities, events, health, registrations, webhooks
+from hookline.api.routers import api_keys, entities, events, health, registrations, stats, webhooks
 from hookline.runtime import Runtime
 from hookline.ui.pages import router as ui_router
 
@@ -58,7 +58,7 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
     app.add_middleware(RefuseNul)
     app.add_middleware(AccessGuard, admission=admission)  # outermost: refusals cost the least
-    for module in (api_keys, registrations, events, webhooks, entities, health):
+    for module in (api_keys, registrations, events, webhooks, stats, entities, health):
         app.include_router(module.router)
     app.include_router(ui_router)
     install_docs(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -22,7 +23,11 @@ from pydantic.alias_generators import to_camel
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.domain.records import Page, Registration
+from hookline.domain.states import BulkAction
+from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
+from hookline.service.stats import OverviewStats, RegistrationStats, Totals
+from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -265,7 +270,10 @@ class CreatedRegistrationOut(RegistrationOut):
 
 
 class RegistrationSearch(Input):
-    target_url: TargetUrl | None = None
+    target_url: TargetUrl | None = Field(None, description="Matches exactly, after normalization.")
+    query: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="A case-insensitive substring of the target URL or the description."
+    )
     entity_name: Name | None = None
     type: EventType | None = None
     is_active: bool | None = None
@@ -360,6 +368,48 @@ class WebhookOut(Schema):
     updated_at: datetime
 
 
+class WebhookDetailOut(WebhookOut):
+    payload: dict[str, Any] = Field(
+        description="The JSON body as sent, or as it will be sent (byte for byte: keys in this "
+        "order, compact separators)."
+    )
+    blocked_by: WebhookOut | None = Field(
+        description="For a Pending Webhook: the oldest Webhook that holds back its group "
+        "(settle or retry that one); null otherwise."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, WebhookDetail)
+        return cls.model_validate(
+            {
+                **WebhookOut.of(record.webhook).model_dump(),
+                "payload": record.payload,
+                "blocked_by": None if record.blocked_by is None else WebhookOut.of(record.blocked_by),
+            }
+        )
+
+
+class BlockedGroupOut(Schema):
+    group_key: str
+    pending: int = Field(description="How many of its Webhooks wait in Pending.")
+    oldest_pending_at: datetime
+    blocked_by: WebhookOut | None = Field(
+        description="The oldest Webhook holding the group back: resolve, abort or retry it (a Failed one "
+        "needs a hand). Null when nothing before the Pending ones does (the registration is paused)."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, BlockedGroup)
+        return cls(
+            group_key=record.group_key,
+            pending=record.pending,
+            oldest_pending_at=record.oldest_pending_at,
+            blocked_by=None if record.blocker is None else WebhookOut.of(record.blocker),
+        )
+
+
 class AttemptOut(Schema):
     id: str
     webhook_id: str
@@ -370,6 +420,64 @@ class AttemptOut(Schema):
     response_body: str | None
     error: str | None
     succeeded: bool
+    request_headers: dict[str, str] = Field(
+        description="The request headers as sent; the values of `webhook-signature`, "
+        "`Authorization` and custom headers are masked (`v1,•••`, `Basic •••`, `•••`)."
+    )
+    response_headers: dict[str, str] | None = Field(
+        description="The response headers (at most 50, 8 KiB in all, each value cut to 1 KiB; "
+        "repeated names joined with `, `); null when no response arrived."
+    )
+
+
+class EventOut(Schema):
+    id: str
+    organization_id: str
+    idempotency_id: str | None = Field(description="The `id` the publisher sent, if any.")
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str | None
+    occurred_at: datetime
+    created_at: datetime
+    data: Any
+    relation: Any = Field(
+        description="`{name, ids, entityName?}` of a relation event (types 4..6); else null."
+    )
+    webhooks: list[WebhookOut] = Field(description="Every Webhook the event made, oldest first.")
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, EventView)
+        event, parsed = record.event, ("data", "relation", "webhooks")
+        same = {name: getattr(event, name) for name in cls.model_fields if name not in parsed}
+        return cls.model_validate(
+            same
+            | {
+                "data": json.loads(event.data_json),
+                "relation": None if event.relation_json is None else json.loads(event.relation_json),
+                "webhooks": [WebhookOut.of(webhook) for webhook in record.webhooks],
+            }
+        )
+
+
+class WebhookFilterIn(Input):
+    registration_id: Annotated[str, Field(max_length=200)] | None = None
+    state: State | None = None
+    entity_name: Name | None = None
+    entity_id: (
+        Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200)] | None
+    ) = None
+    type: EventType | None = None
+    created_after: Instant | None = Field(None, description="Inclusive.")
+    created_before: Instant | None = Field(None, description="Exclusive.")
+    organization_id: Name | None = Field(None, description="Admins: only this organization's Webhooks.")
+
+
+class BulkIn(Input):
+    action: BulkAction
+    filter: WebhookFilterIn = Field(default_factory=lambda: WebhookFilterIn.model_validate({}))
+    dry_run: bool = False
 
 
 class TypeCoverageOut(Schema):
@@ -386,3 +494,123 @@ class EntityOut(Schema):
 
 class EntitiesOut(Schema):
     items: list[EntityOut]
+
+
+# Health figures -------------------------------------------------------------------------------
+
+
+class SeriesPointOut(Schema):
+    start: datetime = Field(description="The start of the hour (UTC).")
+    successes: int
+    failures: int
+    mean_duration_ms: int | None = Field(description="Null when the hour had no attempts.")
+    max_duration_ms: int | None
+
+
+class BacklogOut(Schema):
+    created: int
+    retrying: int
+    pending: int
+
+
+class LastFailureOut(Schema):
+    at: datetime = Field(description="When the attempt started.")
+    webhook_id: str
+    attempt_id: str
+    attempt_number: int
+    response_status: int | None
+    error: str | None = Field(description="Why no response arrived (null when one did).")
+    duration_ms: int
+
+
+class _TotalsOut(Schema):
+    window: StatsWindow
+    since: datetime = Field(
+        description="The window is [since, until): whole hours, the last the current one."
+    )
+    until: datetime
+    attempts: int
+    successes: int
+    failures: int
+    success_rate: float | None = Field(description="successes / attempts (0..1); null without attempts.")
+    series: list[SeriesPointOut] = Field(
+        description="One point per hour of the window, oldest first (24 or 168), hours without attempts included."
+    )
+
+    @staticmethod
+    def totals(totals: Totals) -> dict[str, Any]:
+        return {
+            "window": totals.window,
+            "since": totals.since,
+            "until": totals.until,
+            "attempts": totals.attempts,
+            "successes": totals.successes,
+            "failures": totals.failures,
+            "success_rate": totals.success_rate,
+            "series": [SeriesPointOut.of(point) for point in totals.series],
+        }
+
+
+class RegistrationStatsOut(_TotalsOut):
+    p50_duration_ms: int | None = Field(
+        description="Median attempt duration in the window (nearest rank); null without attempts."
+    )
+    p95_duration_ms: int | None
+    backlog: BacklogOut = Field(description="The registration's Webhooks waiting now, by state.")
+    last_failure: LastFailureOut | None = Field(description="The latest failed attempt in the window.")
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, RegistrationStats)
+        return cls.model_validate(
+            cls.totals(record.totals)
+            | {
+                "p50_duration_ms": record.p50_duration_ms,
+                "p95_duration_ms": record.p95_duration_ms,
+                "backlog": BacklogOut.of(record.backlog),
+                "last_failure": None
+                if record.last_failure is None
+                else LastFailureOut.of(record.last_failure),
+            }
+        )
+
+
+class FailingRegistrationOut(Schema):
+    registration_id: str
+    target_url: str
+    description: str | None
+    is_active: bool
+    attempts: int
+    failures: int
+    success_rate: float
+    last_failure_at: datetime
+
+
+class OverviewStatsOut(_TotalsOut):
+    backlog: BacklogOut = Field(description="Webhooks waiting now, by state.")
+    failing_registrations: list[FailingRegistrationOut] = Field(
+        description="The registrations with the most failed attempts in the window, most first."
+    )
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, OverviewStats)
+        return cls.model_validate(
+            cls.totals(record.totals)
+            | {
+                "backlog": BacklogOut.of(record.backlog),
+                "failing_registrations": [
+                    FailingRegistrationOut(
+                        registration_id=item.registration.id,
+                        target_url=item.registration.target_url,
+                        description=item.registration.description,
+                        is_active=item.registration.is_active,
+                        attempts=item.attempts,
+                        failures=item.failures,
+                        success_rate=item.success_rate,
+                        last_failure_at=item.last_failure_at,
+                    )
+                    for item in record.failing
+                ],
+            }
+        )

@@ -1,9 +1,10 @@
-"""The headers of a webhook request: Standard Webhooks signature and target authorization."""
+"""The headers of a webhook request: Standard Webhooks signature and target authorization,
+and the masked copy of them an attempt keeps."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from hookline.delivery.signing import signature_header
@@ -29,3 +30,43 @@ def webhook_headers(
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         headers["Authorization"] = f"Basic {token}"
     return headers
+
+
+MASK = "•••"
+SHOWN_AS_SENT = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "content-length",
+        "content-type",
+        "host",
+        "traceparent",
+        "tracestate",
+        "user-agent",
+        "webhook-id",
+        "webhook-timestamp",
+    }
+)
+"""Request headers whose values carry no secret; every other value is masked."""
+
+
+def masked_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The request headers as an attempt records them: signatures keep their version
+    (`v1,•••`), credentials their scheme (`Basic •••`); any other header hookline does not own
+    (a registration's custom headers are write-only) is masked whole.
+
+    Masking by allow-list means a header added later is hidden until someone decides to show it.
+    """
+    shown: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower in SHOWN_AS_SENT:
+            shown[name] = value
+        elif lower == "webhook-signature":
+            shown[name] = " ".join(f"{part.partition(',')[0]},{MASK}" for part in value.split())
+        elif lower in ("authorization", "proxy-authorization"):
+            scheme, space, _ = value.partition(" ")
+            shown[name] = f"{scheme} {MASK}" if space else MASK
+        else:
+            shown[name] = MASK
+    return shown

@@ -74,9 +74,29 @@ class Webhook:
 
 
 @dataclass(frozen=True, slots=True)
+class DomainEvent:
+    id: str
+    organization_id: str
+    idempotency_id: str | None
+    """The `id` the publisher sent, if any."""
+    entity_name: str
+    type: WebhookEventType
+    entity_id: str
+    group_key: str | None
+    occurred_at: datetime
+    created_at: datetime
+    data_json: str
+    """The event's `data`, serialized once at publishing: the bytes every Webhook body carries."""
+    relation_json: str | None
+    """The event's `relation` as stored JSON (relation events only)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Attempt:
     id: str
     webhook_id: str
+    registration_id: str
+    organization_id: str
     attempt_number: int
     started_at: datetime
     duration_ms: int
@@ -84,6 +104,23 @@ class Attempt:
     response_body: str | None
     error: str | None
     succeeded: bool
+    request_headers: dict[str, str]
+    """As sent, secrets masked; empty for attempts recorded before headers were kept."""
+    response_headers: dict[str, str] | None
+    """Bounded; None when no response arrived (or before headers were kept)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastFailure:
+    """The latest failed attempt of a window of health figures."""
+
+    at: datetime
+    webhook_id: str
+    attempt_id: str
+    attempt_number: int
+    response_status: int | None
+    error: str | None
+    duration_ms: int
 
 
 T = TypeVar("T")
@@ -108,6 +145,11 @@ class WebhookFilter:
     state: WebhookState | None = None
     entity_name: str | None = None
     entity_id: str | None = None
+    type: WebhookEventType | None = None
+    created_after: datetime | None = None
+    """Inclusive."""
+    created_before: datetime | None = None
+    """Exclusive."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +185,5 @@ class ClaimedWebhook:
     payload: str
     relation: str | None
     """The event's `relation` as stored JSON (relation events only)."""
+    traceparent: str | None = None
+    """The trace context of the event's fan-out, continued by this attempt."""

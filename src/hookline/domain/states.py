@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from hookline.domain.enums import WebhookState as S
 
 # Created and Retrying enter Pending only when their registration is paused (held until resumed).
@@ -43,3 +45,25 @@ def blocks_group(state: S, *, continue_after_fail: bool) -> bool:
 
 def blocking_states(*, continue_after_fail: bool) -> frozenset[S]:
     return frozenset(s for s in S if blocks_group(s, continue_after_fail=continue_after_fail))
+
+
+class BulkAction(StrEnum):
+    """What `POST /api/webhooks/bulk` does to every Webhook it may do it to."""
+
+    RETRY = "retry"
+    ABORT = "abort"
+    RESOLVE = "resolve"
+
+    @property
+    def target(self) -> S:
+        return {BulkAction.RETRY: S.RETRYING, BulkAction.ABORT: S.ABORTED, BulkAction.RESOLVE: S.RESOLVED}[
+            self
+        ]
+
+    @property
+    def sources(self) -> frozenset[S]:
+        """The states a bulk action takes Webhooks from: those the transition table allows,
+        less, for retry, the unfinished ones (already due, or waiting their turn in a group:
+        retrying them in bulk would jump the group's order)."""
+        allowed = sources_of(self.target)
+        return allowed & ENDED if self is BulkAction.RETRY else allowed

@@ -8,6 +8,8 @@ other organizations answer NotFound, exactly like ids that do not exist.
 
 from __future__ import annotations
 
+from hookline.domain.records import LastFailure, WebhookFilter
+from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
 from hookline.service.drafts import (
     EventDraft,
@@ -20,10 +22,23 @@ from hookline.service.drafts import (
 from hookline.service.events import EventUseCases
 from hookline.service.keys import KEY_RECHECK, ApiKeyUseCases
 from hookline.service.registrations import IDEMPOTENCY_WINDOW, TEST_ENTITY, RegistrationUseCases
+from hookline.service.sessions import SessionUseCases
+from hookline.service.stats import (
+    Backlog,
+    FailingRegistration,
+    OverviewStats,
+    RegistrationStats,
+    SeriesPoint,
+    StatsUseCases,
+    Totals,
+)
+from hookline.service.views import BlockedGroup, EventView, WebhookDetail
 from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
 
 
-class Hookline(ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases):
+class Hookline(
+    ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases, StatsUseCases, SessionUseCases
+):
     """Every use case, one module per resource; built once per process by the runtime."""
 
 
@@ -33,12 +48,24 @@ __all__ = [
     "KEY_RECHECK",
     "RECOVER_RATE_PER_S",
     "TEST_ENTITY",
+    "Backlog",
+    "BlockedGroup",
     "EventDraft",
+    "EventView",
+    "FailingRegistration",
     "Hookline",
+    "LastFailure",
+    "OverviewStats",
     "Principal",
     "RegistrationChanges",
     "RegistrationDraft",
     "RegistrationFilter",
+    "RegistrationStats",
     "Relation",
+    "SeriesPoint",
+    "StatsWindow",
     "TargetAuthorization",
+    "Totals",
+    "WebhookDetail",
+    "WebhookFilter",
 ]

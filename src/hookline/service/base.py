@@ -17,6 +17,7 @@ from hookline.service.ports import ProbeSender, TargetCheck
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Connection, Database
+from hookline.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,14 @@ class Principal:
     role: Role
     organization_id: str | None
     key_id: str | None = None
+    """None for the bootstrap admin key (HOOKLINE_ADMIN_KEY)."""
+    key_name: str | None = None
+
+    def describe(self) -> str:
+        """Who this is in a record that outlives the request (never the key itself)."""
+        if self.key_id is None:
+            return "the bootstrap admin key"
+        return f"API key {self.key_name!r} ({self.key_id})" if self.key_name else f"API key {self.key_id}"
 
 
 class UseCases:
@@ -44,6 +53,7 @@ class UseCases:
         health: Health,
         max_event_data_bytes: int,
         admin_key: str | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -52,6 +62,7 @@ class UseCases:
         self.guard = guard
         self.probe_sender = probe_sender
         self.max_event_data_bytes = max_event_data_bytes
+        self.tracing = tracing or Tracing()
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
         self._health = health

@@ -59,9 +59,12 @@ class RegistrationChanges:
 @dataclass(frozen=True, slots=True)
 class RegistrationFilter:
     target_url: str | None = None
+    """Matches exactly, after normalization."""
     entity_name: str | None = None
     type: WebhookEventType | None = None
     is_active: bool | None = None
+    query: str | None = None
+    """A case-insensitive substring of the target URL or the description."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +88,5 @@ class EventDraft:
     occurred_at: datetime | None = None
     data: object = None
     relation: Relation | None = None
+    traceparent: str | None = None
+    """The publisher's W3C `traceparent` header, as received (an invalid one is ignored)."""

@@ -61,7 +61,7 @@ class ApiKeyUseCases(UseCases):
             async with self.db.write() as conn:
                 await keys_store.touch_api_key(conn, record.id, now)
         scope = None if record.role is Role.ADMIN else record.organization_id
-        principal = Principal(record.role, scope, record.id)
+        principal = Principal(record.role, scope, record.id, record.name)
         if len(self._checked_keys) >= 10_000:
             self._checked_keys.clear()
         self._checked_keys[key_hash] = (principal, now)

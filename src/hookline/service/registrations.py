@@ -18,7 +18,7 @@ from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
-from hookline.service.base import UseCases
+from hookline.service.base import Principal, UseCases
 from hookline.service.drafts import (
     RegistrationChanges,
     RegistrationDraft,
@@ -176,6 +176,7 @@ class RegistrationUseCases(UseCases):
                     entity_name=entity_name,
                     type=where.type,
                     is_active=where.is_active,
+                    text=where.query or None,
                 ),
                 page_number,
                 page_size,
@@ -194,8 +195,14 @@ class RegistrationUseCases(UseCases):
         )
 
     async def update_registration(
-        self, registration_id: str, organization_id: str | None, changes: RegistrationChanges
+        self,
+        registration_id: str,
+        organization_id: str | None,
+        changes: RegistrationChanges,
+        *,
+        by: Principal | None = None,
     ) -> Registration:
+        """Apply a PATCH; a deactivation's `disabledReason` names `by`, the key that did it."""
         now = self.clock.now()
         errors = ErrorCollector()
         normalized = None
@@ -251,7 +258,8 @@ class RegistrationUseCases(UseCases):
             elif new_normalized != current.normalized_target_url:
                 values["failing_since"] = None
             if not is_active and current.is_active:
-                values |= {"disabled_reason": "deactivated through the API", "paused_at": None}
+                reason = "deactivated by hand" + (f" by {by.describe()}" if by else "")
+                values |= {"disabled_reason": reason, "paused_at": None}
             await reg_store.update_registration(conn, registration_id, values)
             if not is_active and current.is_active:  # registration first: the common lock order
                 await webhooks_store.abort_unfinished(conn, registration_id, now)

@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.records import Attempt, Page, Registration, Webhook, WebhookFilter
-from hookline.domain.states import can_transition, sources_of
+from hookline.domain.payload import render_body
+from hookline.domain.records import Attempt, DomainEvent, Page, Registration, Webhook, WebhookFilter
+from hookline.domain.states import BulkAction, can_transition, sources_of
 from hookline.service.base import UseCases
+from hookline.service.views import BlockedGroup, WebhookDetail
 from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
+from hookline.store.db import Transaction
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
+BULK_BATCH = 500
+"""Webhooks per transaction of a bulk action: each holds its locks only briefly."""
 
 
 class WebhookUseCases(UseCases):
     """Manual state changes follow the domain's transition table and release waiting groups."""
 
-    async def list_webhooks(self, where: WebhookFilter, page_number: int, page_size: int) -> Page[Webhook]:
-        if where.entity_name is not None:
-            where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
+    async def list_webhooks(
+        self, where: WebhookFilter, page_number: int, page_size: int, *, oldest_first: bool = False
+    ) -> Page[Webhook]:
+        """Newest first unless `oldest_first`."""
+        where = self._checked_filter(where)
         async with self.db.read() as conn:
-            return await webhooks_store.list_webhooks(conn, where, page_number, page_size)
+            return await webhooks_store.list_webhooks(
+                conn, where, page_number, page_size, oldest_first=oldest_first
+            )
+
+    def _checked_filter(self, where: WebhookFilter, prefix: str = "") -> WebhookFilter:
+        """The filter with its entity name as the catalog spells it; an empty time range is refused."""
+        if (
+            where.created_after is not None
+            and where.created_before is not None
+            and where.created_before <= where.created_after
+        ):
+            raise InvalidInput.one(f"{prefix}createdBefore", "must be after createdAfter")
+        if where.entity_name is None:
+            return where
+        return replace(where, entity_name=self._canonical_entity(where.entity_name, f"{prefix}entityName"))
 
     async def entity_coverage(
         self, organization_id: str | None
@@ -52,6 +74,42 @@ class WebhookUseCases(UseCases):
         async with self.db.read() as conn:
             return await self._webhook(conn, webhook_id, organization_id)
 
+    async def get_webhook_detail(self, webhook_id: str, organization_id: str | None) -> WebhookDetail:
+        """The Webhook with the body it sends and, when Pending, what holds its group back."""
+        async with self.db.read() as conn:
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            event = await events_store.get_event(conn, webhook.event_id, None)
+            blocked_by = await webhooks_store.blocker_of(conn, webhook_id)
+        assert event is not None  # a Webhook's event outlives it (retention purges events last)
+        return WebhookDetail(webhook, json.loads(body_of(webhook, event)), blocked_by)
+
+    async def blocked_groups(
+        self, registration_id: str, organization_id: str | None, page_number: int, page_size: int
+    ) -> Page[BlockedGroup]:
+        """The registration's groups with Pending Webhooks, longest waiting first, each with the
+        Webhook that holds it back (settle or retry that one to unblock the group)."""
+        async with self.db.read() as conn:
+            registration = await self._registration(conn, registration_id, organization_id)
+            groups = await webhooks_store.pending_groups(conn, registration_id, page_number, page_size)
+            items = [
+                BlockedGroup(
+                    group.group_key,
+                    group.pending,
+                    group.oldest_pending_at,
+                    await webhooks_store.oldest_blocking(
+                        conn,
+                        registration_id,
+                        group.group_key,
+                        before_seq=group.first_pending_seq,
+                        continue_after_fail=registration.should_group_continue_after_fail,
+                    )
+                    if registration.should_group and not registration.is_paused
+                    else None,
+                )
+                for group in groups.items
+            ]
+        return Page(items, groups.page_number, groups.page_size, groups.total_count)
+
     async def list_attempts(
         self, webhook_id: str, organization_id: str | None, page_number: int, page_size: int
     ) -> Page[Attempt]:
@@ -71,7 +129,7 @@ class WebhookUseCases(UseCases):
         async with self.db.write() as conn:
             webhook = await self._webhook(conn, webhook_id, organization_id)
             _refuse_unless_delivering(await reg_store.get_registration(conn, webhook.registration_id, None))
-            await webhooks_store.grant_attempt(conn, webhook_id, now)
+            await webhooks_store.grant_attempts(conn, {webhook_id: now}, now)
             await conn.wake_workers()
             return await self._webhook(conn, webhook_id, None)
 
@@ -92,17 +150,13 @@ class WebhookUseCases(UseCases):
             if not moved:
                 raise Conflict("the webhook changed meanwhile; read it again")
             registration = await reg_store.get_registration(conn, webhook.registration_id, None)
-            released = None
             if registration is not None and registration.should_group:
-                released = await webhooks_store.release_group(
-                    conn,
+                group = (
                     webhook.registration_id,
                     webhook.group_key,
-                    continue_after_fail=registration.should_group_continue_after_fail,
-                    now=now,
+                    registration.should_group_continue_after_fail,
                 )
-                if released:
-                    await conn.wake_workers()
+                await _release_groups(conn, [group], now)
             return await self._webhook(conn, webhook_id, None)
 
     async def recover(
@@ -122,17 +176,90 @@ class WebhookUseCases(UseCases):
         """
         if until is not None and until <= since:
             raise InvalidInput.one("until", "must be after since")
-        now = self.clock.now()
-        async with self.db.write() as conn:
-            registration = await self._registration(conn, registration_id, organization_id)
-            _refuse_unless_delivering(registration)
-            ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
-            if ids and not dry_run:
-                spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
-                for position, webhook_id in enumerate(ids):
-                    await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
-                await conn.wake_workers()
-        return len(ids)
+        async with self.db.read() as conn:
+            _refuse_unless_delivering(await self._registration(conn, registration_id, organization_id))
+        where = WebhookFilter(registration_id=registration_id, created_after=since, created_before=until)
+        return await self._in_batches(
+            where, frozenset(states), WebhookState.RETRYING, live_only=False, dry_run=dry_run
+        )
+
+    async def bulk_act(self, action: BulkAction, where: WebhookFilter, *, dry_run: bool) -> int:
+        """Retry, abort or resolve every Webhook matching `where` that the action is allowed for
+        (`BulkAction.sources`; retries only for active, unpaused registrations), in batches of BULK_BATCH,
+        each its own short transaction; answers how many. A dry run answers the same count for
+        an unchanged set. Retries are spread at RECOVER_RATE_PER_S, like `recover`."""
+        where = self._checked_filter(where, "filter.")
+        states = action.sources if where.state is None else action.sources & {where.state}
+        return await self._in_batches(
+            where, states, action.target, live_only=action is BulkAction.RETRY, dry_run=dry_run
+        )
+
+    async def _in_batches(
+        self,
+        where: WebhookFilter,
+        states: frozenset[WebhookState],
+        target: WebhookState,
+        *,
+        live_only: bool,
+        dry_run: bool,
+    ) -> int:
+        if not states:
+            return 0
+        if dry_run:
+            async with self.db.read() as conn:
+                return await webhooks_store.count_selected(conn, where, states, live_only=live_only)
+        done, after_seq = 0, 0
+        first_due = self.clock.now()
+        spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
+        while True:
+            now = self.clock.now()
+            async with self.db.write() as conn:
+                batch = await webhooks_store.select_batch(
+                    conn, where, states, live_only=live_only, after_seq=after_seq, limit=BULK_BATCH
+                )
+                if not batch:
+                    break
+                after_seq = batch[-1].seq
+                if target is WebhookState.RETRYING:
+                    due = {item.id: first_due + (done + i) * spacing for i, item in enumerate(batch)}
+                    await webhooks_store.grant_attempts(conn, due, now)
+                    await conn.wake_workers()
+                else:
+                    await webhooks_store.settle_many(conn, [item.id for item in batch], target, now)
+                    groups = {
+                        (i.registration_id, i.group_key, i.continue_after_fail)
+                        for i in batch
+                        if i.should_group
+                    }
+                    await _release_groups(conn, sorted(groups), now)
+                done += len(batch)  # locked by the selection: every one of them moved
+        return done
+
+
+async def _release_groups(tx: Transaction, groups: Iterable[tuple[str, str, bool]], now: datetime) -> None:
+    """Make the next Pending Webhook of each (registration, group key, continue after fail)
+    group due if nothing holds it back any more, waking workers for it."""
+    for registration_id, group_key, continue_after_fail in groups:
+        if await webhooks_store.release_group(
+            tx, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
+        ):
+            await tx.wake_workers()
+
+
+def body_of(webhook: Webhook, event: DomainEvent) -> bytes:
+    """The exact bytes delivery sends for this Webhook (domain/payload.py renders them)."""
+    return render_body(
+        webhook_id=webhook.id,
+        registration_id=webhook.registration_id,
+        organization_id=webhook.organization_id,
+        event_id=event.id,
+        entity_name=event.entity_name,
+        type_=event.type.value,
+        entity_id=event.entity_id,
+        occurred_at=event.occurred_at,
+        data_json=event.data_json,
+        relation_json=event.relation_json,
+    )
 
 
 def _refuse_unless_delivering(registration: Registration | None) -> None:

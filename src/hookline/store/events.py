@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import WebhookEventType, WebhookState
+from hookline.domain.records import DomainEvent
 from hookline.store.registrations import live_registration_clause
 from hookline.store.sql import unreferenced_before
 from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks
@@ -51,6 +52,30 @@ async def find_by_idempotency_id(
         )
     ).scalars()
     return event_id, list(ids), found.content_digest
+
+
+async def get_event(conn: AsyncConnection, event_id: str, organization_id: str | None) -> DomainEvent | None:
+    """The event, if it belongs to `organization_id` (None: any organization)."""
+    e = domain_events
+    query = select(e).where(e.c.id == event_id)
+    if organization_id is not None:
+        query = query.where(e.c.organization_id == organization_id)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return DomainEvent(
+        id=row.id,
+        organization_id=row.organization_id,
+        idempotency_id=row.idempotency_id,
+        entity_name=row.entity_name,
+        type=WebhookEventType(row.type),
+        entity_id=row.entity_id,
+        group_key=row.group_key,
+        occurred_at=row.occurred_at,
+        created_at=row.created_at,
+        data_json=row.payload,
+        relation_json=row.relation,
+    )
 
 
 async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

@@ -33,6 +33,8 @@ class RegistrationFilter:
     entity_name: str | None = None
     type: WebhookEventType | None = None
     is_active: bool | None = None
+    text: str | None = None
+    """A case-insensitive substring of the target URL or the description."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,14 @@ async def search_registrations(
         query = query.where(r.c.normalized_target_url == where.normalized_target_url)
     if where.is_active is not None:
         query = query.where(r.c.is_active == where.is_active)
+    if where.text is not None:
+        # Scans the organization's registrations (ix_webhook_registrations_org_created): few.
+        query = query.where(
+            or_(
+                r.c.target_url.icontains(where.text, autoescape=True),
+                r.c.description.icontains(where.text, autoescape=True),
+            )
+        )
     if where.entity_name is not None or where.type is not None:
         match = [webhook_events.c.registration_id == r.c.id, webhook_events.c.enabled.is_(True)]
         if where.entity_name is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Select, Table, exists, func, select
+from sqlalchemy import Column, ColumnElement, Select, Table, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -37,3 +37,21 @@ async def unreferenced_before(
         .limit(limit)
     )
     return list((await conn.execute(query)).scalars())
+
+
+def hour_of(column: Column[Any], dialect: str) -> ColumnElement[Any]:
+    """The UTC hour an instant falls in, for GROUP BY; `hour_start` reads it back.
+
+    SQLite keeps instants as ISO text (types.UtcDateTime), whose first 13 characters are the
+    hour; its strftime('%s') would round fractional seconds up into the next hour.
+    """
+    if dialect == "postgresql":
+        return func.date_trunc("hour", column.op("AT TIME ZONE")(literal("UTC")))
+    return func.substr(column, 1, 13)
+
+
+def hour_start(value: Any) -> datetime:
+    if isinstance(value, str):
+        return datetime.strptime(value, "%Y-%m-%d %H").replace(tzinfo=UTC)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC)

@@ -32,6 +32,10 @@ metadata = MetaData(
 
 ID = 40  # our ids are prefixed, URL-safe random strings well under this
 _DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
+UNFINISHED_STATES = (
+    f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value}, {WebhookState.PENDING.value})"
+)
+"""Also what the backlog gauges count, through ix_webhooks_unfinished (its size follows the backlog)."""
 _ENDED_STATES = "state IN ({})".format(
     ", ".join(
         str(s.value)
@@ -140,6 +144,8 @@ domain_events = Table(
     # SHA-256 of what the publisher sent, so a reused `id` with other content is refused.
     Column("content_digest", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
+    # W3C `traceparent` the event's deliveries continue (see tracing.py); version 00 is 55 chars.
+    Column("traceparent", String(55)),
     UniqueConstraint("organization_id", "idempotency_id"),
     Index("ix_domain_events_org_created", "organization_id", "created_at"),
     Index("ix_domain_events_created", "created_at"),  # retention
@@ -178,6 +184,15 @@ webhooks = Table(
     Index("ix_webhooks_group", "registration_id", "group_key", "seq"),
     Index("ix_webhooks_org_seq", "organization_id", "seq"),
     Index("ix_webhooks_org_state", "organization_id", "state"),
+    # A registration's backlog and its waiting groups, without walking its ended Webhooks.
+    Index(
+        "ix_webhooks_unfinished",
+        "registration_id",
+        "state",
+        "group_key",
+        sqlite_where=text(UNFINISHED_STATES),
+        postgresql_where=text(UNFINISHED_STATES),
+    ),
     Index(
         "ix_webhooks_supersession",
         "registration_id",
@@ -199,6 +214,10 @@ webhook_attempts = Table(
     metadata,
     Column("id", String(ID), primary_key=True),
     Column("webhook_id", ForeignKey("webhooks.id"), nullable=False),
+    # Copied from the Webhook, so health figures read one index range per registration or
+    # organization and time window instead of joining every Webhook the registration ever had.
+    Column("registration_id", String(ID), nullable=False),
+    Column("organization_id", String(200), nullable=False),
     Column("attempt_number", Integer, nullable=False),
     Column("started_at", UtcDateTime, nullable=False),
     Column("duration_ms", Integer, nullable=False),
@@ -206,7 +225,22 @@ webhook_attempts = Table(
     Column("response_body", Text),
     Column("error", String(500)),
     Column("succeeded", Boolean, nullable=False),
+    Column("request_headers", Text),  # JSON object, secrets masked (delivery/request.py)
+    Column("response_headers", Text),  # JSON object, bounded (delivery/sender.py)
     UniqueConstraint("webhook_id", "attempt_number"),
+    Index("ix_webhook_attempts_registration_started", "registration_id", "started_at"),
+    Index("ix_webhook_attempts_org_started", "organization_id", "started_at"),
+)
+
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    # SHA-256 of the session id the browser holds: a read database never signs anyone in.
+    Column("id_hash", String(64), primary_key=True),
+    Column("key_id", String(ID)),  # None for the bootstrap admin key
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_ui_sessions_expires", "expires_at"),  # purging
 )
 
 secret_key_check = Table(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal_column,
     select,
     text,
     union,
@@ -35,22 +36,47 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
 from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
-from hookline.domain.states import ENDED, UNFINISHED, blocking_states
+from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
 from hookline.store.sql import count_of
 from hookline.store.tables import (
+    UNFINISHED_STATES,
     domain_events,
     webhook_attempts,
     webhook_registrations,
     webhook_target_authorizations,
     webhooks,
 )
+from hookline.store.types import UtcDateTime
 
 w, d, r = webhooks, domain_events, webhook_registrations
 S = WebhookState
 
-# Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due and _ended apply.
+# Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due, _unfinished and
+# _ended apply.
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
+_UNFINISHED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(UNFINISHED))})")
 _ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
+
+
+def _filtered(query: Select[Any], where: WebhookFilter) -> Select[Any]:
+    """`query` (over webhooks joined with their events) narrowed to `where`."""
+    if where.organization_id is not None:
+        query = query.where(w.c.organization_id == where.organization_id)
+    if where.registration_id is not None:
+        query = query.where(w.c.registration_id == where.registration_id)
+    if where.state is not None:
+        query = query.where(w.c.state == where.state.value)
+    if where.entity_name is not None:
+        query = query.where(d.c.entity_name == where.entity_name)
+    if where.entity_id is not None:
+        query = query.where(d.c.entity_id == where.entity_id)
+    if where.type is not None:
+        query = query.where(d.c.type == where.type.value)
+    if where.created_after is not None:
+        query = query.where(w.c.created_at >= where.created_after)
+    if where.created_before is not None:
+        query = query.where(w.c.created_at < where.created_before)
+    return query
 
 
 def _listing() -> Select[Any]:
@@ -88,26 +114,168 @@ async def get_webhook(conn: AsyncConnection, webhook_id: str, organization_id: s
     return _record(row) if row else None
 
 
-async def list_webhooks(
-    conn: AsyncConnection, where: WebhookFilter, page_number: int, page_size: int
-) -> Page[Webhook]:
-    """Newest first, so an overview opens on what just happened."""
-    query = _listing()
-    if where.organization_id is not None:
-        query = query.where(w.c.organization_id == where.organization_id)
-    if where.registration_id is not None:
-        query = query.where(w.c.registration_id == where.registration_id)
-    if where.state is not None:
-        query = query.where(w.c.state == where.state.value)
-    if where.entity_name is not None:
-        query = query.where(d.c.entity_name == where.entity_name)
-    if where.entity_id is not None:
-        query = query.where(d.c.entity_id == where.entity_id)
-    total = await count_of(conn, query)
-    rows = await conn.execute(
-        query.order_by(w.c.seq.desc()).limit(page_size).offset((page_number - 1) * page_size)
+async def webhooks_of_event(conn: AsyncConnection, event_id: str) -> list[Webhook]:
+    """Every Webhook the event made (or took over), oldest first; the unique key
+    (domain_event_id, webhook_event_id) finds them."""
+    rows = await conn.execute(_listing().where(w.c.domain_event_id == event_id).order_by(w.c.seq))
+    return [_record(row) for row in rows]
+
+
+async def blocker_of(conn: AsyncConnection, webhook_id: str) -> Webhook | None:
+    """The oldest Webhook that holds back this Pending Webhook's group, if any (ix_webhooks_group).
+
+    That one is what to settle or retry: everything between it and this Webhook waits too.
+    """
+    me = (
+        await conn.execute(
+            select(
+                w.c.seq, w.c.registration_id, w.c.group_key, w.c.state,
+                r.c.should_group, r.c.should_group_continue_after_fail, r.c.paused_at,
+            )
+            .join(r, r.c.id == w.c.registration_id)
+            .where(w.c.id == webhook_id)
+        )
+    ).first()  # fmt: skip
+    if me is None or me.state != S.PENDING.value or not me.should_group or me.paused_at is not None:
+        return None  # a paused registration's Webhooks wait for the resume, not for each other
+    return await oldest_blocking(
+        conn,
+        me.registration_id,
+        me.group_key,
+        before_seq=me.seq,
+        continue_after_fail=me.should_group_continue_after_fail,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingGroup:
+    group_key: str
+    pending: int
+    first_pending_seq: int
+    oldest_pending_at: datetime
+
+
+async def pending_groups(
+    conn: AsyncConnection, registration_id: str, page_number: int, page_size: int
+) -> Page[PendingGroup]:
+    """The registration's groups with Pending Webhooks, the longest waiting first
+    (ix_webhooks_unfinished)."""
+    first = func.min(w.c.seq)
+    query = (
+        select(w.c.group_key, func.count(), first, func.min(w.c.created_at, type_=UtcDateTime()))
+        .where(
+            w.c.registration_id == registration_id,
+            _UNFINISHED,
+            w.c.state == literal_column(str(S.PENDING.value)),
+        )
+        .group_by(w.c.group_key)
+    )
+    total = await count_of(conn, query)
+    rows = await conn.execute(query.order_by(first).limit(page_size).offset((page_number - 1) * page_size))
+    return Page([PendingGroup(*row) for row in rows], page_number, page_size, total)
+
+
+async def oldest_blocking(
+    conn: AsyncConnection, registration_id: str, group_key: str, *, before_seq: int, continue_after_fail: bool
+) -> Webhook | None:
+    """The oldest Webhook of the group before `before_seq` that holds the group back."""
+    states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+    query = (
+        _listing()
+        .where(
+            w.c.registration_id == registration_id,
+            w.c.group_key == group_key,
+            w.c.seq < before_seq,
+            w.c.state.in_(states),
+        )
+        .order_by(w.c.seq)
+        .limit(1)
+    )
+    row = (await conn.execute(query)).first()
+    return _record(row) if row else None
+
+
+async def list_webhooks(
+    conn: AsyncConnection,
+    where: WebhookFilter,
+    page_number: int,
+    page_size: int,
+    *,
+    oldest_first: bool = False,
+) -> Page[Webhook]:
+    """Newest first unless `oldest_first`, so an overview opens on what just happened."""
+    query = _filtered(_listing(), where)
+    total = await count_of(conn, query)
+    order = w.c.seq if oldest_first else w.c.seq.desc()
+    rows = await conn.execute(query.order_by(order).limit(page_size).offset((page_number - 1) * page_size))
     return Page([_record(row) for row in rows], page_number, page_size, total)
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """One Webhook chosen for a bulk action, with what settling it needs."""
+
+    seq: int
+    id: str
+    registration_id: str
+    group_key: str
+    should_group: bool
+    continue_after_fail: bool
+
+
+def _selection(where: WebhookFilter, states: Iterable[WebhookState], *, live_only: bool) -> Select[Any]:
+    query = _filtered(
+        select(
+            w.c.seq, w.c.id, w.c.registration_id, w.c.group_key,
+            r.c.should_group, r.c.should_group_continue_after_fail,
+        )
+        .join(d, d.c.id == w.c.domain_event_id)
+        .join(r, r.c.id == w.c.registration_id),
+        where,
+    ).where(w.c.state.in_(sorted(s.value for s in states)))  # fmt: skip
+    if live_only:
+        query = query.where(r.c.is_active.is_(True), r.c.deleted_at.is_(None), r.c.paused_at.is_(None))
+    return query
+
+
+async def count_selected(
+    conn: AsyncConnection, where: WebhookFilter, states: Iterable[WebhookState], *, live_only: bool
+) -> int:
+    """How many Webhooks `select_batch` would go through: a bulk action's dry run."""
+    return await count_of(conn, _selection(where, states, live_only=live_only))
+
+
+async def select_batch(
+    conn: AsyncConnection,
+    where: WebhookFilter,
+    states: Iterable[WebhookState],
+    *,
+    live_only: bool,
+    after_seq: int,
+    limit: int,
+) -> list[Selected]:
+    """The next `limit` Webhooks matching `where` in `states` (of active, unpaused registrations
+    only, if `live_only`), oldest first after `after_seq`; locked on PostgreSQL until the transaction
+    ends, in the one order (ascending seq) every multi-row lock of Webhooks takes."""
+    query = (
+        _selection(where, states, live_only=live_only)
+        .where(w.c.seq > after_seq)
+        .order_by(w.c.seq)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=w)
+    return [Selected(*row) for row in await conn.execute(query)]
+
+
+async def settle_many(conn: AsyncConnection, ids: list[str], target: WebhookState, now: datetime) -> int:
+    """Move the Webhooks `ids` (locked by `select_batch`) into `target`; answers how many moved."""
+    result = await conn.execute(
+        update(w)
+        .where(w.c.id.in_(ids), w.c.state.in_([s.value for s in sources_of(target)]))
+        .values(state=target.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)
 
 
 async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> dict[WebhookState, int]:
@@ -115,6 +283,17 @@ async def count_by_state(conn: AsyncConnection, organization_id: str | None) -> 
     query = select(w.c.state, func.count()).group_by(w.c.state)
     if organization_id is not None:
         query = query.where(w.c.organization_id == organization_id)
+    return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
+
+
+async def backlog_of(conn: AsyncConnection, registration_id: str) -> dict[WebhookState, int]:
+    """How many of the registration's Webhooks are Created, Retrying or Pending
+    (ix_webhooks_unfinished); states with none are absent."""
+    query = (
+        select(w.c.state, func.count())
+        .where(w.c.registration_id == registration_id, _UNFINISHED)
+        .group_by(w.c.state)
+    )
     return {WebhookState(state): int(count) for state, count in await conn.execute(query)}
 
 
@@ -371,40 +550,23 @@ async def abort_unfinished(conn: AsyncConnection, registration_id: str, now: dat
     return int(result.rowcount)
 
 
-async def grant_attempt(
-    conn: AsyncConnection, webhook_id: str, now: datetime, *, due_at: datetime | None = None
-) -> None:
-    """Make the Webhook due (now, or at `due_at`) as Retrying, with room for one more attempt."""
-    await conn.execute(
-        update(w)
-        .where(w.c.id == webhook_id)
-        .values(
-            state=S.RETRYING.value,
-            next_attempt_at=due_at or now,
-            updated_at=now,
-            attempt_limit=case(
-                (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
+async def grant_attempts(conn: AsyncConnection, due: Mapping[str, datetime], now: datetime) -> None:
+    """Make each Webhook of `due` (id → when) due at its time as Retrying, with room for one
+    more attempt (one executemany)."""
+    if due:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"))
+            .values(
+                state=S.RETRYING.value,
+                next_attempt_at=bindparam("b_due"),
+                updated_at=now,
+                attempt_limit=case(
+                    (w.c.attempt_limit > w.c.attempt_count, w.c.attempt_limit), else_=w.c.attempt_count + 1
+                ),
             ),
+            [{"b_id": webhook_id, "b_due": at} for webhook_id, at in due.items()],
         )
-    )
-
-
-async def ids_created_between(
-    conn: AsyncConnection,
-    registration_id: str,
-    since: datetime,
-    until: datetime | None,
-    states: Iterable[WebhookState],
-) -> list[str]:
-    """Ids of the registration's Webhooks in `states` created in [since, until), oldest first."""
-    query = select(w.c.id).where(
-        w.c.registration_id == registration_id,
-        w.c.created_at >= since,
-        w.c.state.in_([s.value for s in states]),
-    )
-    if until is not None:
-        query = query.where(w.c.created_at < until)
-    return list((await conn.execute(query.order_by(w.c.seq))).scalars())
 
 
 FIRST_ATTEMPT_SHARE = 0.5
@@ -580,6 +742,7 @@ async def claim_due(
             d.c.occurred_at,
             d.c.payload,
             d.c.relation,
+            d.c.traceparent,
         )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -614,6 +777,7 @@ async def claim_due(
             occurred_at=row.occurred_at,
             payload=row.payload,
             relation=row.relation,
+            traceparent=row.traceparent,
         )
         for row in rows
     ]
@@ -629,7 +793,8 @@ async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str
     """The current state of each Webhook whose lease `leases` (id → token) still holds."""
     query = select(w.c.id, w.c.state, w.c.lease_token).where(w.c.id.in_(list(leases)))
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+        # Ascending seq, the order bulk actions lock in too, so the two cannot deadlock.
+        query = query.order_by(w.c.seq).with_for_update()
     rows = await conn.execute(query)
     return {row.id: WebhookState(row.state) for row in rows if leases.get(row.id) == row.lease_token}
 
@@ -682,3 +847,35 @@ async def purge_ended(conn: AsyncConnection, before: datetime, limit: int) -> in
         await conn.execute(delete(webhook_attempts).where(webhook_attempts.c.webhook_id.in_(ids)))
         await conn.execute(delete(w).where(w.c.id.in_(ids)))
     return len(ids)
+
+
+BACKLOG_STATES = (S.CREATED, S.RETRYING, S.PENDING)
+# ix_webhooks_unfinished's own predicate, literally: SQLite's planner matches partial indexes by text.
+_UNFINISHED = text(f"webhooks.{UNFINISHED_STATES}")
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Unfinished Webhooks across every organization, as the metrics gauges show them."""
+
+    counts: dict[WebhookState, int]
+    """How many Webhooks wait in each of BACKLOG_STATES (leased ones included)."""
+    oldest_due_at: datetime | None
+    """When the longest-waiting due, unleased Webhook became due; None if none is due."""
+
+
+async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
+    """One count per waiting state (ix_webhooks_unfinished: the cost grows with the backlog, not
+    with the table), and the oldest due Webhook no worker holds (ix_webhooks_due in due order,
+    walking past at most the rows in flight)."""
+    counted = await conn.execute(select(w.c.state, func.count()).where(_UNFINISHED).group_by(w.c.state))
+    counts = dict.fromkeys(BACKLOG_STATES, 0) | {WebhookState(s): int(n) for s, n in counted}
+    oldest = (
+        select(w.c.next_attempt_at)
+        .where(_DUE, w.c.next_attempt_at <= now)
+        .where(w.c.lease_expires_at.is_(None) | (w.c.lease_expires_at <= now))
+        .order_by(w.c.next_attempt_at)
+        .limit(1)
+    )
+    oldest_due_at: datetime | None = (await conn.execute(oldest)).scalar()
+    return Backlog(counts, oldest_due_at)

@@ -1,14 +1,23 @@
-"""The Jinja2 environment of the overview pages: autoescaped templates and display filters."""
+"""The Jinja2 environment of the overview pages: autoescaped templates, display filters, and
+`render`, which every page answers through."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from hookline import __version__
 from hookline.domain.enums import WebhookState
+from hookline.ui import charts
+
+LIVE_INTERVAL_MS = 3000
+"""How often a live page asks whether it changed (a 304 without a body when it did not)."""
 
 STATE_ORDER = (
     WebhookState.CREATED,
@@ -39,6 +48,14 @@ def duration(milliseconds: int | None) -> str:
     return f"{milliseconds / 1000:.2f} s"
 
 
+def percent(share: float | None) -> str:
+    """A 0..1 share as a percentage people read at a glance: 99.5 %, 100 %, — without data."""
+    if share is None:
+        return "—"
+    value = share * 100
+    return f"{value:.0f} %" if value in (0, 100) or value >= 99.95 or value < 0.05 else f"{value:.1f} %"
+
+
 def excerpt(text: str | None, limit: int = 140) -> str:
     """The start of a response body on one line; the template shows the rest on demand."""
     if not text:
@@ -62,9 +79,28 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(iso=iso, duration=duration, excerpt=excerpt)
-    env.globals.update(link=link, STATES=STATE_ORDER)
+    env.filters.update(iso=iso, duration=duration, excerpt=excerpt, percent=percent)
+    env.globals.update(
+        link=link,
+        STATES=STATE_ORDER,
+        charts_of=charts.charts_of,
+    )
     return env
 
 
 templates = Jinja2Templates(env=_environment())
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("viewer", getattr(request.state, "viewer", None))
+    context.setdefault("nav", None)
+    context.setdefault("message", None)
+    context.setdefault("error", None)
+    context.setdefault("version", __version__)
+    context.setdefault("live", False)
+    context.setdefault("live_interval_ms", LIVE_INTERVAL_MS)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, detail: str) -> Response:
+    return render(request, "error.html", status_code, title=title, detail=detail[:1].upper() + detail[1:])

@@ -10,6 +10,7 @@ from hookline.api.auth import Service, Subscriber, acting_organization, reading_
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
+    BlockedGroupOut,
     CountOut,
     CreatedRegistrationOut,
     Paged,
@@ -18,6 +19,7 @@ from hookline.api.schemas import (
     RegistrationOut,
     RegistrationPatch,
     RegistrationSearch,
+    RegistrationStatsOut,
     SigningSecretOut,
     TargetAuthorizationIn,
     WebhookOut,
@@ -25,6 +27,7 @@ from hookline.api.schemas import (
 )
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import WebhookFilter
+from hookline.domain.stats import StatsWindow
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 
 router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
@@ -89,7 +92,11 @@ async def search_registrations(
     body: RegistrationSearch, caller: Subscriber, service: Service
 ) -> dict[str, Any]:
     where = RegistrationFilter(
-        target_url=body.target_url, entity_name=body.entity_name, type=body.type, is_active=body.is_active
+        target_url=body.target_url,
+        entity_name=body.entity_name,
+        type=body.type,
+        is_active=body.is_active,
+        query=body.query,
     )
     found = await service.search_registrations(
         reading_scope(caller, body.organization_id), where, body.page_number, body.page_size
@@ -136,7 +143,7 @@ async def update_registration(
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
     )
-    updated = await service.update_registration(registration_id, caller.organization_id, changes)
+    updated = await service.update_registration(registration_id, caller.organization_id, changes, by=caller)
     return RegistrationOut.of(updated)
 
 
@@ -170,6 +177,20 @@ async def list_registration_webhooks(
     return paged(await service.list_webhooks(where, page.page_number, page.page_size), WebhookOut.of)
 
 
+@router.get("/{registration_id}/blocked-groups", response_model=Paged[BlockedGroupOut])
+async def blocked_groups(
+    registration_id: str,
+    caller: Subscriber,
+    service: Service,
+    page: Annotated[PageParams, Depends(page_params)],
+) -> dict[str, Any]:
+    """Groups with Pending Webhooks, longest waiting first, each with the Webhook blocking it."""
+    found = await service.blocked_groups(
+        registration_id, caller.organization_id, page.page_number, page.page_size
+    )
+    return paged(found, BlockedGroupOut.of)
+
+
 @router.post("/{registration_id}/test", response_model=AttemptOut)
 async def test_registration(registration_id: str, caller: Subscriber, service: Service) -> AttemptOut:
     """Send a signed test webhook now; answers what the target did with it (nothing is stored)."""
@@ -187,3 +208,18 @@ async def recover(registration_id: str, body: RecoverIn, caller: Subscriber, ser
         dry_run=body.dry_run,
     )
     return CountOut(count=count)
+
+
+@router.get("/{registration_id}/stats", response_model=RegistrationStatsOut)
+async def registration_stats(
+    registration_id: str,
+    caller: Subscriber,
+    service: Service,
+    window: Annotated[
+        StatsWindow, Query(description="24h or 7d of whole hours, ending with the current one")
+    ] = (StatsWindow.DAY),
+) -> RegistrationStatsOut:
+    """Success rate, durations, backlog, the last failure and attempts per hour."""
+    return RegistrationStatsOut.of(
+        await service.registration_stats(registration_id, caller.organization_id, window)
+    )

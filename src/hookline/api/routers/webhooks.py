@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
 from hookline.api.auth import Service, Subscriber, reading_scope
 from hookline.api.paging import PageParams, page_params
-from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
-from hookline.domain.enums import WebhookState
+from hookline.api.schemas import (
+    AttemptOut,
+    BulkIn,
+    CountOut,
+    Instant,
+    Paged,
+    WebhookDetailOut,
+    WebhookOut,
+    paged,
+)
+from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import WebhookFilter
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 
 
-def _state(value: str | None) -> WebhookState | None:
+def _parsed(field: str, value: str | None, enum: type[WebhookState] | type[WebhookEventType]) -> Any:
     if value is None:
         return None
     try:
-        return WebhookState.parse(value)
+        return enum.parse(value)
     except ValueError as error:
-        raise InvalidInput.one("state", str(error)) from None
+        raise InvalidInput.one(field, str(error)) from None
 
 
 @router.get("", response_model=Paged[WebhookOut])
@@ -34,21 +43,56 @@ async def list_webhooks(
     state: Annotated[str | None, Query(max_length=40)] = None,
     entity_name: Annotated[str | None, Query(alias="entityName", max_length=200)] = None,
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=200)] = None,
+    type_: Annotated[
+        str | None, Query(alias="type", max_length=40, description="Event type, id or name")
+    ] = None,
+    created_after: Annotated[Instant | None, Query(alias="createdAfter", description="Inclusive")] = None,
+    created_before: Annotated[Instant | None, Query(alias="createdBefore", description="Exclusive")] = None,
+    order: Annotated[
+        Literal["newest", "oldest"], Query(description="By creation: newest or oldest first")
+    ] = "newest",
     organization_id: Annotated[str | None, Query(alias="organizationId", max_length=200)] = None,
 ) -> dict[str, Any]:
     where = WebhookFilter(
         organization_id=reading_scope(caller, organization_id),
         registration_id=registration_id,
-        state=_state(state),
+        state=_parsed("state", state, WebhookState),
         entity_name=entity_name,
         entity_id=entity_id,
+        type=_parsed("type", type_, WebhookEventType),
+        created_after=created_after,
+        created_before=created_before,
     )
-    return paged(await service.list_webhooks(where, page.page_number, page.page_size), WebhookOut.of)
+    found = await service.list_webhooks(
+        where, page.page_number, page.page_size, oldest_first=order == "oldest"
+    )
+    return paged(found, WebhookOut.of)
 
 
-@router.get("/{webhook_id}", response_model=WebhookOut)
-async def get_webhook(webhook_id: str, caller: Subscriber, service: Service) -> WebhookOut:
-    return WebhookOut.of(await service.get_webhook(webhook_id, caller.organization_id))
+@router.post("/bulk", response_model=CountOut)
+async def bulk(body: BulkIn, caller: Subscriber, service: Service) -> CountOut:
+    """Retry, abort or resolve every matching Webhook the action is allowed for: retry from
+    Successful, Failed, Aborted or Resolved (of active registrations), abort from Created,
+    Retrying, Pending or Failed, resolve from those or Aborted. Others are not counted.
+    `dryRun` answers the count only; retries are spread at 20 per second."""
+    given = body.filter
+    where = WebhookFilter(
+        organization_id=reading_scope(caller, given.organization_id),
+        registration_id=given.registration_id,
+        state=given.state,
+        entity_name=given.entity_name,
+        entity_id=given.entity_id,
+        type=given.type,
+        created_after=given.created_after,
+        created_before=given.created_before,
+    )
+    return CountOut(count=await service.bulk_act(body.action, where, dry_run=body.dry_run))
+
+
+@router.get("/{webhook_id}", response_model=WebhookDetailOut)
+async def get_webhook(webhook_id: str, caller: Subscriber, service: Service) -> WebhookDetailOut:
+    """The Webhook with its `payload` and, when Pending, the Webhook that blocks its group."""
+    return WebhookDetailOut.of(await service.get_webhook_detail(webhook_id, caller.organization_id))
 
 
 @router.get("/{webhook_id}/webhook-attempts", response_model=Paged[AttemptOut])

@@ -1,0 +1,272 @@
+"""The "New registration" and edit forms: the same use cases, and so the same validation, as the
+API; each message is shown next to its field.
+
+A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
+the Basic password: it is write-only, never shown, and an empty password field keeps the stored one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fastapi import Request
+from starlette.responses import RedirectResponse, Response
+
+from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.errors import Conflict, InvalidInput
+from hookline.domain.records import Registration
+from hookline.domain.urls import MAX_URL_LENGTH
+from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.ui import session
+from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
+from hookline.ui.moments import read_moment, show_moment
+from hookline.ui.pages.registrations import page_of
+from hookline.ui.rendering import link, render
+from hookline.ui.route import ui_router
+from hookline.ui.viewer import Signed, Viewer, hookline_of
+
+MAX_DESCRIPTION_LENGTH = 1000
+MAX_CREDENTIAL_LENGTH = 500
+"""The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
+
+FIELD_OF = {
+    "targetUrl": "targetUrl",
+    "description": "description",
+    "organizationId": "organizationId",
+    "enabledEvents": "events",
+    "expiresAt": "expiresAt",
+    "targetAuthorization": "authorizationType",
+    "targetAuthorization.username": "username",
+    "targetAuthorization.password": "password",
+}
+"""Where a use case's message about a field is shown: the API's field name to the form's."""
+
+router = ui_router()
+
+
+@dataclass
+class Filled:
+    """A form as posted (or as prefilled from a registration), with the messages per field."""
+
+    values: dict[str, str]
+    events: set[str]
+    flags: set[str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> Filled:
+        return cls({"authorizationType": "none"}, set(), set())
+
+    @classmethod
+    def of(cls, registration: Registration) -> Filled:
+        flags = {
+            name
+            for name, on in (
+                ("shouldGroup", registration.should_group),
+                ("shouldGroupContinueAfterFail", registration.should_group_continue_after_fail),
+                ("coalesceUpdates", registration.coalesce_updates),
+            )
+            if on
+        }
+        values = {
+            "targetUrl": registration.target_url,
+            "description": registration.description or "",
+            "organizationId": registration.organization_id,
+            "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
+            "authorizationType": registration.authorization_type.name.lower(),
+            "username": registration.username or "",
+        }
+        events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
+        return cls(values, events, flags)
+
+    @classmethod
+    def posted(cls, form: Form) -> Filled:
+        names = ("targetUrl", "description", "organizationId", "expiresAt", "authorizationType", "username")
+        values = {name: form.text(name) for name in names}
+        values["password"] = form.get("password")  # kept only for this request, never shown again
+        flags = {
+            name
+            for name in ("shouldGroup", "shouldGroupContinueAfterFail", "coalesceUpdates", "verify")
+            if form.checked(name)
+        }
+        return cls(values, set(form.all("event")), flags)
+
+    def add(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message[:1].upper() + message[1:].rstrip(".") + ".")
+
+    def take(self, invalid: InvalidInput) -> None:
+        for error in invalid.errors:
+            key = error.field.split("[")[0] if error.field.startswith("enabledEvents") else error.field
+            self.add(FIELD_OF.get(key, "form"), error.message)
+
+
+def _event_value(entity_name: str, kind: WebhookEventType) -> str:
+    return f"{entity_name}:{kind.value}"
+
+
+def _checked(
+    filled: Filled, *, creating: bool, is_admin: bool
+) -> tuple[list[tuple[str, WebhookEventType]], datetime | None, TargetAuthorization]:
+    """The typed values of a posted form; what cannot be read is noted on `filled`."""
+    values = filled.values
+    if not values["targetUrl"]:
+        filled.add("targetUrl", "enter the URL hookline should POST to")
+    elif message := too_long(values["targetUrl"], MAX_URL_LENGTH):
+        filled.add("targetUrl", message)
+    if message := too_long(values["description"], MAX_DESCRIPTION_LENGTH):
+        filled.add("description", message)
+    if creating and is_admin:
+        if not values["organizationId"]:
+            filled.add("organizationId", "admin keys name the organization the registration belongs to")
+        elif message := too_long(values["organizationId"], MAX_NAME_LENGTH):
+            filled.add("organizationId", message)
+    events: list[tuple[str, WebhookEventType]] = []
+    for value in sorted(filled.events):
+        name, _, kind = value.rpartition(":")
+        try:
+            events.append((name, WebhookEventType.parse(kind)))
+        except ValueError:
+            filled.add("events", f"{value!r} is not an event of this form")
+    if not filled.events:
+        filled.add("events", "choose at least one event")
+    expires_at = None
+    if values["expiresAt"]:
+        try:
+            expires_at = read_moment(values["expiresAt"])
+        except ValueError as error:
+            filled.add("expiresAt", str(error))
+    try:
+        scheme = AuthorizationType.parse(values["authorizationType"] or "none")
+    except ValueError as error:
+        filled.add("authorizationType", str(error))
+        scheme = AuthorizationType.NONE
+    for name in ("username", "password"):
+        if message := too_long(values[name], MAX_CREDENTIAL_LENGTH):
+            filled.add(name, message)
+    if scheme is AuthorizationType.NONE:
+        authorization = TargetAuthorization()
+    else:
+        authorization = TargetAuthorization(scheme, values["username"] or None, values["password"] or None)
+    return events, expires_at, authorization
+
+
+def _form_page(
+    request: Request,
+    filled: Filled,
+    *,
+    registration: Registration | None,
+    status_code: int = 200,
+    error: str | None = None,
+    existing_id: str | None = None,
+) -> Response:
+    service = hookline_of(request)
+    return render(
+        request,
+        "registration_form.html",
+        status_code,
+        nav="registrations",
+        registration=registration,
+        filled=filled,
+        domain_entities=service.catalog.domain_names,
+        own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
+        types=tuple(WebhookEventType),
+        event_value=_event_value,
+        error=error or ("Nothing was saved: see the messages next to the fields." if filled.errors else None),
+        existing_id=existing_id,
+    )
+
+
+@router.get("/ui/registrations/new")
+async def new_registration(request: Request, viewer: Signed) -> Response:
+    return _form_page(request, Filled.empty(), registration=None)
+
+
+@router.post("/ui/registrations/new")
+async def create_registration(request: Request, viewer: Signed) -> Response:
+    filled = Filled.posted(await accept_form(request, viewer))
+    events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    if filled.errors:
+        return _form_page(request, filled, registration=None, status_code=422)
+    draft = RegistrationDraft(
+        organization_id=filled.values["organizationId"] if viewer.is_admin else _own(viewer),
+        target_url=filled.values["targetUrl"],
+        enabled_events=events,
+        should_group="shouldGroup" in filled.flags,
+        should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
+        coalesce_updates="coalesceUpdates" in filled.flags,
+        target_authorization=authorization,
+        description=filled.values["description"] or None,
+        expires_at=expires_at,
+        verify="verify" in filled.flags,
+    )
+    try:
+        created, secret = await hookline_of(request).register(draft)
+    except (InvalidInput, Conflict) as refusal:
+        return _refused(request, filled, None, refusal)
+    page = RedirectResponse(page_of(created.id), 303)
+    session.flash(
+        page,
+        request,
+        viewer.credentials,
+        secret={"registration": created.id, "value": secret, "why": "created"},
+    )
+    return page
+
+
+@router.get("/ui/registrations/{registration_id}/edit")
+async def edit_registration(request: Request, registration_id: str, viewer: Signed) -> Response:
+    found = await hookline_of(request).get_registration(registration_id, viewer.scope)
+    return _form_page(request, Filled.of(found), registration=found)
+
+
+@router.post("/ui/registrations/{registration_id}/edit")
+async def save_registration(request: Request, registration_id: str, viewer: Signed) -> Response:
+    service = hookline_of(request)
+    found = await service.get_registration(registration_id, viewer.scope)
+    filled = Filled.posted(await accept_form(request, viewer))
+    filled.values["organizationId"] = found.organization_id
+    events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    if filled.errors:
+        return _form_page(request, filled, registration=found, status_code=422)
+    changes = RegistrationChanges(
+        target_url=filled.values["targetUrl"],
+        enabled_events=events,
+        should_group="shouldGroup" in filled.flags,
+        should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
+        coalesce_updates="coalesceUpdates" in filled.flags,
+        target_authorization=authorization,
+        description=filled.values["description"] or None,
+        clear_description=not filled.values["description"],
+        expires_at=expires_at,
+        clear_expires_at=expires_at is None,
+    )
+    try:
+        await service.update_registration(registration_id, viewer.scope, changes)
+    except (InvalidInput, Conflict) as refusal:
+        return _refused(request, filled, found, refusal)
+    return RedirectResponse(link(page_of(registration_id), {"done": "save"}), 303)
+
+
+def _refused(
+    request: Request, filled: Filled, registration: Registration | None, refusal: InvalidInput | Conflict
+) -> Response:
+    """The form again, with the use case's messages next to their fields (422), or why it
+    conflicts and a link to the identical registration (409)."""
+    if isinstance(refusal, InvalidInput):
+        filled.take(refusal)
+        return _form_page(request, filled, registration=registration, status_code=422)
+    existing = refusal.extra.get("existingId")
+    return _form_page(
+        request,
+        filled,
+        registration=registration,
+        status_code=409,
+        error=f"{'Not saved' if registration else 'Not created'}: {refusal.detail}.",
+        existing_id=existing if isinstance(existing, str) else None,
+    )
+
+
+def _own(viewer: Viewer) -> str:
+    assert viewer.scope is not None  # only admins have no organization of their own
+    return viewer.scope
