@@ -80,7 +80,7 @@ test: $(VENV)/.installed-test $(AXE)
 	HOOKLINE_AXE_JS=$(abspath $(AXE)) $(BIN)/pytest -n $(PYTEST_WORKERS) tests $(PYTEST_ARGS)
 
 fuzz: $(VENV)/.installed-test
-	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/fuzz $(PYTEST_ARGS)
+	HOOKLINE_FUZZ_EXAMPLES=$${HOOKLINE_FUZZ_EXAMPLES:-300} $(BIN)/pytest --timeout=3600 tests/fuzz $(PYTEST_ARGS)
 
 # Every check runs, so one report shows every problem; any failure fails the target.
 lint: $(VENV)/.installed-test $(VENV)/.installed-bench  # mypy reads the benchmark's servers too

@@ -3,8 +3,8 @@
 FILE is a `py-spy record --format raw` profile (collapsed stacks, as `make bench` writes with
 BENCH_PROFILE_DIR and BENCH_PROFILE_FORMAT=raw); N, if given, is how many deliveries (or events)
 the process handled, to print CPU microseconds per delivery. Each sample is charged to the
-innermost frame that belongs to a known layer; py-spy samples only threads that are running, so
-samples / rate is CPU time.
+innermost frame that belongs to a known layer (start-up, imports and migrations, is counted
+apart); py-spy samples only threads that are running, so samples / rate is CPU time.
 """
 
 from __future__ import annotations
@@ -17,22 +17,25 @@ RATE_HZ = 250  # what bench/harness.py's start_profiler asks py-spy for
 
 # (layer, path fragments of its files), the first match from the innermost frame out wins.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("hookline", ("/hookline/",)),
-    ("SQLAlchemy", ("/sqlalchemy/",)),
-    ("aiosqlite + sqlite3", ("/aiosqlite/", "/sqlite3/")),
-    ("asyncpg", ("/asyncpg/",)),
-    ("aiohttp client", ("/aiohttp/", "/yarl/", "/multidict/")),
-    ("FastAPI, Starlette, uvicorn", ("/fastapi/", "/starlette/", "/uvicorn/", "/h11/", "/httptools/")),
-    ("pydantic", ("/pydantic/", "/pydantic_core/")),
-    ("asyncio, uvloop", ("/asyncio/", "/uvloop/")),
-    ("prometheus-client", ("/prometheus_client/",)),
-    ("stdlib and other libraries", ("/python3.",)),
+    ("hookline", ("(hookline/",)),
+    ("SQLAlchemy", ("(sqlalchemy/",)),
+    ("aiosqlite + sqlite3", ("(aiosqlite/", "(sqlite3/")),
+    ("asyncpg", ("(asyncpg/",)),
+    ("aiohttp client", ("(aiohttp/", "(yarl/", "(multidict/")),
+    ("FastAPI, Starlette, uvicorn", ("(fastapi/", "(starlette/", "(uvicorn/", "(h11/", "(httptools/")),
+    ("pydantic", ("(pydantic/", "(pydantic_core/")),
+    ("asyncio, uvloop", ("(asyncio/", "(uvloop/")),
+    ("prometheus-client", ("(prometheus_client/",)),
 ]
+STARTUP = ("_find_and_load", "(alembic/")
+"""Frames of start-up (imports, migrations): counted apart, not per item."""
 # What a frame in hookline's own package is charged as: the layer the hookline module belongs to.
 HOOKLINE_PARTS = ("domain", "store", "delivery", "service", "api", "ui")
 
 
 def layer_of(stack: str) -> str:
+    if any(marker in stack for marker in STARTUP):
+        return "start-up (imports, migrations)"
     frames = stack.split(";")
     for frame in reversed(frames):
         for layer, fragments in LAYERS:
@@ -40,12 +43,12 @@ def layer_of(stack: str) -> str:
                 if layer == "hookline":
                     return _hookline_part(frame)
                 return layer
-    return "other"
+    return "stdlib and other"
 
 
 def _hookline_part(frame: str) -> str:
     for part in HOOKLINE_PARTS:
-        if f"/hookline/{part}/" in frame:
+        if f"(hookline/{part}/" in frame:
             return f"hookline {part}/"
     return "hookline (other)"
 
@@ -63,13 +66,14 @@ def main(arguments: list[str]) -> None:
     path = Path(arguments[0])
     handled = int(arguments[1]) if len(arguments) > 1 else 0
     samples, total = breakdown(path)
-    cpu_s = total / RATE_HZ
-    print(f"{path.name}: {total} samples = {cpu_s:.1f} s of CPU")
+    startup = samples.pop("start-up (imports, migrations)", 0)
+    working = total - startup
+    print(f"{path.name}: {total / RATE_HZ:.1f} s of CPU, of which start-up {startup / RATE_HZ:.1f} s")
     for layer, count in samples.most_common():
         per = f"{count / RATE_HZ / handled * 1e6:8.0f} us per item" if handled else ""
-        print(f"  {layer:<32}{count / total:6.1%}  {per}")
+        print(f"  {layer:<32}{count / working:6.1%}  {per}")
     if handled:
-        print(f"  {'total':<32}{1:6.0%}  {cpu_s / handled * 1e6:8.0f} us per item")
+        print(f"  {'total after start-up':<32}{1:6.0%}  {working / RATE_HZ / handled * 1e6:8.0f} us per item")
 
 
 if __name__ == "__main__":

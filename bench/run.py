@@ -94,7 +94,7 @@ from bench.harness import (
 from bench.isolation import Phase, report_isolation, run_isolation
 from bench.scale import SCALE_TARGET, ScaleResult, report_scale, run_scale, scale_ratios
 from bench.servers import ServerResult, report_servers, run_servers
-from bench.targets import TargetsResult, report_targets, run_targets
+from bench.targets import RSS_EVENTS, RSS_FANOUT, TargetsResult, report_targets, run_targets
 
 
 @dataclass
@@ -384,7 +384,7 @@ def target_rows(m: Measured) -> list[tuple[str, str, bool]]:
     if t is not None and t.rss_mib:
         rows.append(
             (
-                "6. worker RSS draining 100,000 Webhooks: flat within 10 %",
+                f"6. worker RSS draining {RSS_EVENTS * RSS_FANOUT:,} Webhooks: flat within 10 %",
                 f"{min(t.rss_mib):.0f}-{max(t.rss_mib):.0f} MiB, {t.rss_spread():.1%}",
                 t.rss_spread() <= 0.10,
             )

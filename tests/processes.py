@@ -67,6 +67,19 @@ async def running_hookline(
                 await asyncio.wait_for(process.wait(), 30)
 
 
+async def until_file(path: Path) -> str:
+    """The text of `path` once a starting process has written it (not empty)."""
+    for _ in range(300):
+        if text := _read_if_written(path):
+            return text
+        await asyncio.sleep(0.1)  # polling a starting process, not standing in for a clock
+    pytest.fail(f"{path} was never written")
+
+
+def _read_if_written(path: Path) -> str:
+    return path.read_text() if path.exists() and path.stat().st_size else ""
+
+
 async def until_ready(base_url: str) -> None:
     async with httpx.AsyncClient(base_url=base_url) as client:
         for _ in range(300):

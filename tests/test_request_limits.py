@@ -122,7 +122,7 @@ async def test_a_200_mb_header_is_refused_quickly_without_memory_growth(server: 
 
     assert sent < 200 * (1 << 20), "the server read a 200 MB header to its end"
     assert answer == b"" or answer.startswith(b"HTTP/1.1 431 "), answer[:100]
-    assert elapsed < 5
+    assert elapsed < 10  # milliseconds when the machine is idle; unbounded it took 52 s
     assert server.rss_bytes() - rss_before < 20 * (1 << 20)
     status, _ = await exchange(server, request("GET", "/healthz"))
     assert status == 200

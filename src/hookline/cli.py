@@ -12,8 +12,11 @@ import uvloop
 
 from hookline.config import ConfigError, Settings
 from hookline.domain.enums import Role
+from hookline.logs import configure_logging
 from hookline.runtime import Runtime
 from hookline.secret_key import verify_secret_key
+
+log = logging.getLogger(__name__)
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -23,6 +26,7 @@ def _settings(database_url: str | None) -> Settings:
         raise click.ClickException(str(error)) from None
     if database_url:
         settings = replace(settings, database_url=database_url)
+    configure_logging(settings.log_format, settings.log_level)
     return settings
 
 
@@ -35,7 +39,6 @@ database_option = click.option(
 @click.version_option(package_name="hookline")
 def main() -> None:
     """hookline: durable, signed, retrying webhooks."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
@@ -94,7 +97,7 @@ async def _work(settings: Settings) -> None:
     except ConfigError as error:  # another key than the database's: exit having claimed nothing
         await runtime.stop()
         raise click.ClickException(str(error)) from None
-    click.echo("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully", err=True)
+    log.info("hookline worker delivering; SIGTERM or Ctrl-C stops it gracefully")
     await stop.wait()
     await runtime.stop()
 

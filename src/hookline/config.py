@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
@@ -21,12 +22,39 @@ STOP_GRACE = timedelta(seconds=5)
 """Default stop timeout beyond the delivery timeout: time to record what finished last."""
 
 
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_REGISTRATION_METRICS = 10_000
+"""Series per registration: 3 (one per outcome), so at most 30,003 series per process."""
+
+
 class ConfigError(ValueError):
     """A HOOKLINE_* variable that cannot be used; the message names it."""
 
 
 def _networks(text: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def _proxy_url(text: str) -> str:
+    """`http://host:port`, exactly: the proxy hookline sends every attempt through."""
+    try:
+        url = urlsplit(text.strip())
+        port = url.port
+    except ValueError:
+        raise ValueError("expected http://host:port") from None
+    if url.scheme != "http" or not url.hostname or port is None:
+        raise ValueError("expected http://host:port (an HTTP proxy; https targets go through CONNECT)")
+    if url.username is not None or url.path not in ("", "/") or url.query or url.fragment:
+        raise ValueError("expected http://host:port, without credentials, path or query")
+    host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
+    return f"http://{host}:{port}"
+
+
+def _one_of(text: str, choices: tuple[str, ...]) -> str:
+    if text not in choices:
+        raise ValueError(f"expected one of {', '.join(choices)}")
+    return text
 
 
 def _duration_or_off(text: str) -> timedelta:
@@ -77,6 +105,13 @@ class Settings:
     """A client that has not sent its whole request (head and body) within this is disconnected."""
     max_connections: int = 1000
     """Open client connections one API process keeps; one more is closed at once."""
+    egress_proxy: str | None = None
+    """`http://host:port`: every attempt goes through this HTTP proxy (CONNECT for https)."""
+    registration_metrics_limit: int = 0
+    """Registrations that get their own attempt counters in this process; 0: none (off)."""
+    log_format: str = "text"
+    """`text` (for people) or `json` (one object per line, for log pipelines)."""
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +144,10 @@ class Settings:
             "HOOKLINE_MAX_HEADER_BYTES": ("max_header_bytes", int),
             "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
             "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
+            "HOOKLINE_EGRESS_PROXY": ("egress_proxy", _proxy_url),
+            "HOOKLINE_REGISTRATION_METRICS_LIMIT": ("registration_metrics_limit", int),
+            "HOOKLINE_LOG_FORMAT": ("log_format", lambda t: _one_of(t.strip().lower(), LOG_FORMATS)),
+            "HOOKLINE_LOG_LEVEL": ("log_level", lambda t: _one_of(t.strip().upper(), LOG_LEVELS)),
         }
         if env.get("HOOKLINE_RETRY_SCHEDULE", "unset").strip() == "":
             raise ConfigError(
@@ -169,6 +208,10 @@ class Settings:
             raise ConfigError("HOOKLINE_REQUEST_READ_TIMEOUT must be positive")
         if self.max_connections < 1:
             raise ConfigError("HOOKLINE_MAX_CONNECTIONS must be at least 1")
+        if not 0 <= self.registration_metrics_limit <= MAX_REGISTRATION_METRICS:
+            raise ConfigError(
+                f"HOOKLINE_REGISTRATION_METRICS_LIMIT must be between 0 (off) and {MAX_REGISTRATION_METRICS}"
+            )
 
     @property
     def per_registration_concurrency(self) -> int:

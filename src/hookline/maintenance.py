@@ -1,5 +1,5 @@
-"""The periodic maintenance job: expiry, pausing long-failing registrations, deactivating those
-paused too long, retention, expired UI sessions.
+"""The periodic maintenance job: backlog gauges, expiry, pausing long-failing registrations,
+deactivating those paused too long, retention, expired UI sessions.
 
 It runs inside every `serve` and `worker` process, so it must be safe when several run at
 once: a pause or deactivation is a guarded update (exactly one process changes and announces a
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from hookline.clock import Clock
 from hookline.domain.errors import DatabaseUnavailable
+from hookline.metrics import show_backlog
 from hookline.service.health import Health
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
@@ -90,7 +91,16 @@ class Maintenance:
             if report != MaintenanceReport():
                 log.info("maintenance: %s", report)
 
+    async def show_backlog(self) -> None:
+        """Set the backlog and lag gauges from the database, so every process, however many
+        run, exposes the same database-wide figures (first, so a slow purge never delays them)."""
+        now = self._clock.now()
+        async with self._db.read() as conn:
+            found = await webhooks_store.backlog(conn, now)
+        show_backlog(found.counts, found.oldest_due_at, now)
+
     async def run_once(self) -> MaintenanceReport:
+        await self.show_backlog()
         now = self._clock.now()
         deactivate = self._health.deactivate
         expired = await self._change_each(

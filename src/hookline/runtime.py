@@ -13,12 +13,14 @@ from hookline.delivery.sender import Sender
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
 from hookline.maintenance import Maintenance
+from hookline.metrics import RegistrationAttempts
 from hookline.secret_key import secret_box_for, verify_secret_key
 from hookline.service import Hookline
 from hookline.service.fanout import FanOut
 from hookline.service.health import Health
 from hookline.store.db import Database
 from hookline.store.wakeup import PostgresListener, Wakeup
+from hookline.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +33,11 @@ class Runtime:
         *,
         wakeup: Wakeup | None = None,
         resolver: ResolverFactory | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         """`wakeup` replaces the doorbell and `resolver` the system's name resolution (tests
-        watch the one and script what names answer with the other)."""
+        watch the one and script what names answer with the other); `tracing` replaces the one
+        OTEL_* variables configure (tests trace into memory)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
@@ -43,8 +47,10 @@ class Runtime:
             timeout=settings.delivery_timeout,
             guard=guard,
             max_connections=settings.worker_concurrency,
+            proxy=settings.egress_proxy,
         )
-        self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.tracing = tracing or Tracing.from_environment()
+        self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock, tracing=self.tracing)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
         self.health = Health(fanout, resume_rate_per_s=settings.resume_rate_per_s)
         self.hookline = Hookline(
@@ -58,6 +64,7 @@ class Runtime:
             health=self.health,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
+            tracing=self.tracing,
         )
         self.worker = Worker(
             db=self.db,
@@ -72,6 +79,7 @@ class Runtime:
                 per_registration=settings.per_registration_concurrency,
                 stop_timeout_s=settings.graceful_stop_timeout.total_seconds(),
             ),
+            registration_attempts=RegistrationAttempts(settings.registration_metrics_limit),
         )
         self.maintenance = Maintenance(
             db=self.db,
@@ -92,6 +100,7 @@ class Runtime:
         maintenance job and, if asked, delivering."""
         await self.db.migrate()
         await verify_secret_key(self.db, self.box, self.clock.now())
+        await self.maintenance.show_backlog()  # right from the start, not a maintenance interval later
         await self.sender.__aenter__()
         self._maintenance_task = asyncio.create_task(
             self.maintenance.run(self.settings.maintenance_interval, self._stopping),
@@ -118,3 +127,4 @@ class Runtime:
                 await self._listener.stop()
             await self.sender.__aexit__()
             await self.db.close()
+            await asyncio.to_thread(self.tracing.shutdown)  # exports what is buffered; may block

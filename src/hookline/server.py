@@ -26,6 +26,7 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from hookline.config import Settings
@@ -162,7 +163,9 @@ def serve(app: Any, *, host: str, port: int, settings: Settings) -> None:
         app,
         host=host,
         port=port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # uvicorn's own log configuration formats its lines as text; for JSON it leaves them to ours.
+        log_config=LOGGING_CONFIG if settings.log_format == "text" else None,
         proxy_headers=False,
         http=bounded_protocol(RequestLimits.of(settings)),
     )

@@ -98,7 +98,17 @@ async def seeded(runtime: Runtime, clock: FrozenClock, receiver: Receiver) -> Se
 
 
 @pytest.fixture
-async def signed_in(api: httpx.AsyncClient, runtime: Runtime) -> httpx.AsyncClient:
+def seeded_before_sign_in(request: pytest.FixtureRequest) -> None:
+    """Seeding moves the clock on by days, and a UI session lasts 12 hours of that clock: a test
+    that seeds seeds first, then signs in."""
+    if "seeded" in request.fixturenames:
+        request.getfixturevalue("seeded")
+
+
+@pytest.fixture
+async def signed_in(
+    api: httpx.AsyncClient, runtime: Runtime, seeded_before_sign_in: None
+) -> httpx.AsyncClient:
     """`api` with a subscriber of acme signed in to the UI."""
     await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
     return api

@@ -42,7 +42,7 @@ async def test_sign_in_see_counts_retry_and_resolve(
     await look(page, "webhooks-failed")
     await page.get_by_role("link", name=seeded.failed_id).click()
     await expect(page.locator("#webhook-state")).to_have_text("Failed")
-    await expect(page.locator("table.attempts tbody tr")).to_have_count(7)
+    await expect(page.locator("ol.attempts > li")).to_have_count(7)
     await look(page, "webhook-failed")
 
     await page.get_by_role("button", name="Retry").click()
@@ -52,7 +52,7 @@ async def test_sign_in_see_counts_retry_and_resolve(
     assert await runtime.worker.deliver_due() == 1
     await page.reload()
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await expect(page.locator("table.attempts tbody tr")).to_have_count(8)
+    await expect(page.locator("ol.attempts > li")).to_have_count(8)
 
     await expect(page.get_by_role("button", name="Retry")).to_be_visible()
     for refused in ("Resolve", "Abort"):  # a Successful webhook can only be sent again

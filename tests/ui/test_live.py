@@ -90,4 +90,4 @@ async def test_the_webhooks_list_and_a_webhook_update_by_themselves(
     assert await runtime.worker.deliver_due() == 1
     await page.clock.run_for(LIVE_INTERVAL_MS + 100)
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
-    await expect(page.locator("table.attempts tbody tr")).to_have_count(1)
+    await expect(page.locator("ol.attempts > li")).to_have_count(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -236,7 +237,7 @@ async def test_webhook_page_shows_fields_and_attempts(signed_in: httpx.AsyncClie
     assert 'class="badge state-failed"' in html
     assert 'Attempts <span class="muted">· 7</span>' in html
     assert "2026-01-05T12:00:00Z" in html  # the first attempt, ISO UTC
-    assert html.count('<tr class="bad">') == 7
+    assert html.count('<li class="attempt bad">') == 7
     assert ">500<" in html
     for action in ("abort", "resolve", "retry"):
         assert f'action="/ui/webhooks/{seeded.failed_id}/{action}"' in html
@@ -438,7 +439,7 @@ async def test_retry_then_delivery_makes_it_successful(
     assert await runtime.worker.deliver_due() == 1
     page = await signed_in.get(f"/ui/webhooks/{seeded.failed_id}")
     assert 'class="badge state-successful"' in page.text
-    assert '<tr class="ok">' in page.text
+    assert '<li class="attempt ok">' in page.text
 
 
 async def test_resolving_a_successful_webhook_shows_the_conflict(
@@ -577,3 +578,38 @@ async def test_reactivating_beside_an_identical_active_registration_shows_the_co
     assert answer.status_code == 409
     assert "Not possible: an identical active registration exists." in answer.text
     assert (await runtime.hookline.get_registration(seeded.registration_id, None)).is_active is False
+
+
+async def test_a_signed_out_session_cookie_is_refused(api: httpx.AsyncClient, runtime: Runtime) -> None:
+    await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    overview = await api.get("/ui")
+    kept = api.cookies["hookline_session"]
+    assert (await api.post("/ui/logout", data={"csrf": csrf_of(overview.text)})).status_code == 303
+    api.cookies.set("hookline_session", kept, domain="hookline.test", path="/ui")  # a copy kept
+    replayed = await api.get("/ui")
+    assert replayed.status_code == 303
+    assert replayed.headers["location"].startswith("/ui/login")
+    refused = await api.post("/ui/registrations/new", data={"csrf": csrf_of(overview.text)})
+    assert refused.status_code == 303 and refused.headers["location"].startswith("/ui/login")
+
+
+async def test_a_session_ends_after_its_lifetime(
+    api: httpx.AsyncClient, runtime: Runtime, clock: FrozenClock
+) -> None:
+    await sign_in(api, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    assert (await api.get("/ui")).status_code == 200
+    clock.advance(timedelta(hours=12, seconds=1))
+    assert (await api.get("/ui")).status_code == 303
+
+
+async def test_a_deactivation_by_hand_names_the_key(
+    api: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
+) -> None:
+    record, key = await runtime.hookline.create_api_key("acme", Role.SUBSCRIBER, "ops desk")
+    await sign_in(api, key)
+    page = f"/ui/registrations/{seeded.registration_id}"
+    assert (
+        await api.post(f"{page}/deactivate", data={"csrf": csrf_of((await api.get(page)).text)})
+    ).status_code == 303
+    shown = (await api.get(page)).text
+    assert "ops desk" in shown and record.id in shown and key not in shown

@@ -297,3 +297,16 @@ async def test_a_bearer_token_is_set_kept_on_edit_and_never_shown(
     await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "1"))
     assert await runtime.worker.deliver_due() == 1
     assert receiver.requests[-1].headers["Authorization"] == f"Bearer {bearer_token}"
+
+
+async def test_search_by_url_part_or_description(
+    signed_in: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
+) -> None:
+    async def found(query: str) -> bool:
+        answer = await signed_in.get(f"/ui/registrations?q={query}")
+        assert answer.status_code == 200
+        return f"/ui/registrations/{seeded.registration_id}" in answer.text
+
+    assert await found("127.0.0.1")
+    assert await found("ACME%27S%20RECEIVER")  # the description, any case
+    assert not await found("nowhere")

@@ -153,11 +153,54 @@ def test_derived_defaults_follow_what_they_derive_from():
         ("HOOKLINE_REQUEST_READ_TIMEOUT", "10"),
         ("HOOKLINE_MAX_CONNECTIONS", "0"),
         ("HOOKLINE_MAX_CONNECTIONS", "lots"),
+        ("HOOKLINE_EGRESS_PROXY", "proxy.internal:3128"),  # no scheme
+        ("HOOKLINE_EGRESS_PROXY", "https://proxy.internal:3128"),  # an HTTP proxy only
+        ("HOOKLINE_EGRESS_PROXY", "socks5://proxy.internal:1080"),
+        ("HOOKLINE_EGRESS_PROXY", "http://proxy.internal"),  # no port
+        ("HOOKLINE_EGRESS_PROXY", "http://proxy.internal:99999"),
+        ("HOOKLINE_EGRESS_PROXY", "http://user:pw@proxy.internal:3128"),
+        ("HOOKLINE_EGRESS_PROXY", "http://proxy.internal:3128/path"),
+        ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "-1"),
+        ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "10001"),
+        ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "all"),
+        ("HOOKLINE_LOG_FORMAT", "xml"),
+        ("HOOKLINE_LOG_LEVEL", "chatty"),
     ],
 )
 def test_invalid_values_raise_config_error_naming_the_variable(variable, value):
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://proxy.internal:3128", "http://proxy.internal:3128"),
+        ("http://10.0.0.5:3128/", "http://10.0.0.5:3128"),
+        ("HTTP://Proxy.Internal:3128", "http://proxy.internal:3128"),
+        ("http://[fd00::5]:3128", "http://[fd00::5]:3128"),
+    ],
+)
+def test_egress_proxy_is_an_http_host_and_port(value, expected):
+    assert Settings.from_env({"HOOKLINE_EGRESS_PROXY": value}).egress_proxy == expected
+
+
+def test_observability_settings():
+    assert Settings.from_env({}).egress_proxy is None
+    assert Settings.from_env({}).registration_metrics_limit == 0
+    assert (Settings.from_env({}).log_format, Settings.from_env({}).log_level) == ("text", "INFO")
+    settings = Settings.from_env(
+        {
+            "HOOKLINE_LOG_FORMAT": "JSON",
+            "HOOKLINE_LOG_LEVEL": "debug",
+            "HOOKLINE_REGISTRATION_METRICS_LIMIT": "50",
+        }
+    )
+    assert (settings.log_format, settings.log_level, settings.registration_metrics_limit) == (
+        "json",
+        "DEBUG",
+        50,
+    )
 
 
 def test_config_error_is_a_value_error():

@@ -1,10 +1,14 @@
-"""Turn one claimed Webhook into one signed HTTP attempt."""
+"""Turn one claimed Webhook into one signed HTTP attempt, traced and logged."""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from yarl import URL
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
@@ -20,6 +24,9 @@ from hookline.domain.enums import AuthorizationType
 from hookline.domain.outcome import AttemptResult
 from hookline.domain.payload import render_body
 from hookline.domain.records import Attempt, ClaimedWebhook
+from hookline.tracing import Tracing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +55,13 @@ class Dispatched:
 
 
 class Dispatcher:
-    def __init__(self, *, sender: Sender, box: SecretBox, clock: Clock) -> None:
+    def __init__(
+        self, *, sender: Sender, box: SecretBox, clock: Clock, tracing: Tracing | None = None
+    ) -> None:
         self._sender = sender
         self._box = box
         self._clock = clock
+        self._tracing = tracing or Tracing()
 
     async def dispatch(self, webhook: ClaimedWebhook) -> Dispatched:
         started_at = self._clock.now()
@@ -79,12 +89,32 @@ class Dispatcher:
         except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
             unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
             return Dispatched(webhook, Sent(unsigned, None, 0, ()), started_at)  # nothing was sent
-        sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+        if self._tracing.enabled:
+            sent = await self._post_traced(webhook, headers, body, started_at)
+        else:
+            if webhook.traceparent is not None:
+                headers["traceparent"] = webhook.traceparent  # checked when stored: handed on as is
+            sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+        if log.isEnabledFor(logging.DEBUG):
+            _log_attempt(webhook, sent)
         return Dispatched(webhook, sent, started_at)
 
     async def send_probe(self, webhook: ClaimedWebhook) -> Attempt:
         """One attempt that nothing records (a test webhook); its id is the webhook's."""
         return (await self.dispatch(webhook)).attempt(webhook.id)
+
+    async def _post_traced(
+        self, webhook: ClaimedWebhook, headers: dict[str, str], body: bytes, started_at: datetime
+    ) -> Sent:
+        """Send inside the attempt's span, a child of the event's fan-out, and tell the target."""
+        with self._tracing.span("hookline.attempt", parent=webhook.traceparent, kind=SpanKind.CLIENT) as span:
+            traceparent = self._tracing.traceparent(webhook.traceparent)
+            if traceparent is not None:
+                headers["traceparent"] = traceparent
+            sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+            if span.is_recording():  # not when the sampler dropped it
+                _describe(span, webhook, sent)
+        return sent
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
         """The current secret, plus retired ones while their grace period after rotation lasts."""
@@ -108,3 +138,54 @@ class Dispatcher:
             return {}
         headers: dict[str, str] = json.loads(self._box.decrypt(webhook.encrypted_headers))
         return headers
+
+
+def _describe(span: Span, webhook: ClaimedWebhook, sent: Sent) -> None:
+    """The attempt's span attributes (OpenTelemetry HTTP client conventions where they fit;
+    the target's host, not its URL, whose path or query may carry a token)."""
+    target = URL(webhook.target_url)
+    span.set_attributes(
+        {
+            "http.request.method": "POST",
+            "url.scheme": target.scheme,
+            "server.address": target.host or "",
+            "server.port": target.port or 0,
+            "hookline.webhook.id": webhook.id,
+            "hookline.registration.id": webhook.registration_id,
+            "hookline.organization.id": webhook.organization_id,
+            "hookline.event.id": webhook.event_id,
+            "hookline.attempt.number": webhook.attempt_number,
+        }
+    )
+    result = sent.result
+    if result.status is not None:
+        span.set_attribute("http.response.status_code", result.status)
+    if not result.succeeded:
+        span.set_attribute(
+            "error.type", str(result.status) if result.error is None else result.error.split(":")[0]
+        )
+        span.set_status(Status(StatusCode.ERROR, result.error or f"HTTP {result.status}"))
+
+
+def _log_attempt(webhook: ClaimedWebhook, sent: Sent) -> None:
+    result = sent.result
+    outcome = "delivered" if result.succeeded else "failed"
+    detail = result.error or f"HTTP {result.status}"
+    log.debug(
+        "attempt %d of %s %s: %s",
+        webhook.attempt_number,
+        webhook.id,
+        outcome,
+        detail,
+        extra=log_fields(webhook) | {"response_status": result.status, "duration_ms": sent.duration_ms},
+    )
+
+
+def log_fields(webhook: ClaimedWebhook) -> dict[str, object]:
+    """The ids a delivery log line carries as fields (`HOOKLINE_LOG_FORMAT=json`)."""
+    return {
+        "webhook_id": webhook.id,
+        "registration_id": webhook.registration_id,
+        "organization_id": webhook.organization_id,
+        "attempt_number": webhook.attempt_number,
+    }

@@ -2,6 +2,11 @@
 
 aiohttp's exceptions stop here; callers see an `AttemptResult` with an `error` that names
 the failure (timeout, connection refused, TLS, DNS, blocked target, ...).
+
+With an egress proxy, hookline still resolves and checks the target itself, then asks the
+proxy for the checked address, not the name: the request line (or `CONNECT`) names the IP,
+`Host` and TLS SNI/verification name the host. A proxy never resolves the name again, so DNS
+rebinding between hookline's check and the proxy's connection cannot reach another address.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from yarl import URL
 
 from hookline import __version__
 from hookline.delivery.guard import BlockedTarget, GuardedResolver, TargetGuard, literal_address
+from hookline.delivery.proxy import UnresolvableTarget, pin
 from hookline.domain.outcome import AttemptResult
 from hookline.domain.retry import parse_retry_after
 
@@ -48,18 +54,36 @@ class Sent:
 class Sender:
     """A pooled aiohttp client: no redirects, a total timeout per attempt, the SSRF guard."""
 
-    def __init__(self, *, timeout: timedelta, guard: TargetGuard, max_connections: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: timedelta,
+        guard: TargetGuard,
+        max_connections: int = 256,
+        proxy: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        """`proxy`: the egress proxy (`http://host:port`); `tls`: how targets' certificates are
+        verified (None: against the system's trusted roots)."""
         self._timeout = aiohttp.ClientTimeout(total=timeout.total_seconds())
+        self._tls: ssl.SSLContext | bool = tls if tls is not None else True
         self._guard = guard
         self._max_connections = max_connections
+        self._proxy = proxy
+        self._target_resolver: GuardedResolver | None = None  # resolves targets for the proxy
         self._session: aiohttp.ClientSession | None = None
         self._literal_refusals: dict[str, str | None] = {}
 
     async def __aenter__(self) -> Sender:
+        if self._proxy is not None:
+            self._target_resolver = GuardedResolver(self._guard)
         connector = aiohttp.TCPConnector(
             limit=self._max_connections,
             limit_per_host=0,
-            resolver=GuardedResolver(self._guard),
+            ssl=self._tls,
+            # Through a proxy the connector only ever resolves the operator's proxy; targets are
+            # resolved and checked by `pin` before each attempt.
+            resolver=GuardedResolver(self._guard) if self._proxy is None else None,
             ttl_dns_cache=None,  # every attempt re-checks what the name resolves to now
             use_dns_cache=False,
         )
@@ -78,6 +102,9 @@ class Sender:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._target_resolver is not None:
+            await self._target_resolver.close()
+            self._target_resolver = None
 
     async def post(self, url: str, headers: dict[str, str], body: bytes, *, now: datetime) -> Sent:
         """Send once; `now` dates a `Retry-After` given as an HTTP date."""
@@ -86,7 +113,18 @@ class Sender:
         started = time.perf_counter()
         try:
             self._check_literal_host(url)
-            async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            server_hostname = None
+            if self._target_resolver is not None:
+                target = await pin(self._target_resolver, url, headers)
+                url, headers, server_hostname = target.url, target.headers, target.server_hostname
+            async with self._session.post(
+                url,
+                data=body,
+                headers=headers,
+                allow_redirects=False,
+                proxy=self._proxy,
+                server_hostname=server_hostname,
+            ) as response:
                 excerpt = await read_excerpt(response.content)
                 result = AttemptResult(
                     status=response.status,
@@ -210,18 +248,25 @@ def _redirect_error(response: aiohttp.ClientResponse) -> str | None:
     return fit_error(f"redirect not followed (Location: {location})" if location else "redirect not followed")
 
 
+def _connection_failure(error: OSError) -> str:
+    return "connection refused" if isinstance(error, ConnectionRefusedError) else str(error.strerror or error)
+
+
 def describe_failure(error: BaseException) -> str:
     """A short, stable name for why no HTTP response arrived, for the attempt's `error`."""
     if isinstance(error, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
         return "timeout"
-    if isinstance(error, aiohttp.ClientConnectorDNSError):
+    if isinstance(error, aiohttp.ClientConnectorDNSError | UnresolvableTarget):
         return f"DNS: cannot resolve {error.host}"
+    if isinstance(error, aiohttp.ClientProxyConnectionError):
+        return f"egress proxy unreachable: {_connection_failure(error.os_error)}"
+    if isinstance(error, aiohttp.ClientHttpProxyError):
+        return f"egress proxy refused: {error.status} {error.message}"
     if isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return f"TLS: {error}"
     if isinstance(error, aiohttp.ClientConnectorError):
-        if isinstance(error.os_error, ConnectionRefusedError):
-            return "connection refused"
-        return f"connection failed: {error.os_error.strerror or error.os_error}"
+        failure = _connection_failure(error.os_error)
+        return failure if failure == "connection refused" else f"connection failed: {failure}"
     if isinstance(error, aiohttp.ServerDisconnectedError):
         return "connection closed before a response"
     if isinstance(error, aiohttp.ClientPayloadError | aiohttp.ClientResponseError):

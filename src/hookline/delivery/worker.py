@@ -28,7 +28,7 @@ from typing import Protocol
 
 from hookline.backoff import Backoff
 from hookline.clock import Clock
-from hookline.delivery.dispatch import Dispatched, Dispatcher
+from hookline.delivery.dispatch import Dispatched, Dispatcher, log_fields
 from hookline.delivery.sender import Sent
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import DatabaseUnavailable
@@ -37,7 +37,7 @@ from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
 from hookline.ids import new_id
-from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
+from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, OUTCOMES, WEBHOOKS_FINISHED, RegistrationAttempts
 from hookline.store.attempts import insert_attempts
 from hookline.store.db import Connection, Database, Transaction
 from hookline.store.wakeup import Wakeup
@@ -93,8 +93,10 @@ class Worker:
         health: RegistrationHealth,
         lease: timedelta,
         options: WorkerOptions | None = None,
+        registration_attempts: RegistrationAttempts | None = None,
     ) -> None:
         self._db = db
+        self._registration_attempts = registration_attempts or RegistrationAttempts(0)
         self._health = health
         self._clock = clock
         self._policy = policy
@@ -244,7 +246,11 @@ class Worker:
             self._unfinished.append(webhook)  # cut off by the stop timeout: handed back
             raise
         except Exception:
-            log.exception("sending %s failed; its lease will expire and it will be retried", webhook.id)
+            log.exception(
+                "sending %s failed; its lease will expire and it will be retried",
+                webhook.id,
+                extra=log_fields(webhook),
+            )
             self._settle([webhook])
             return
         self._finished.put_nowait(dispatched)
@@ -335,7 +341,11 @@ class Worker:
             claimed, sent = done.webhook, done.sent
             current = held.get(claimed.id)
             if current is None:
-                log.warning("lease on %s expired before its result was recorded", claimed.id)
+                log.warning(
+                    "lease on %s expired before its result was recorded",
+                    claimed.id,
+                    extra=log_fields(claimed),
+                )
                 continue
             verdict = judge(
                 self._policy_for(claimed.retry_schedule),
@@ -359,7 +369,8 @@ class Worker:
                     "updated_at": now,
                 }
             )
-            _observe(sent, state)
+            outcome = _observe(sent, state)
+            self._registration_attempts.count(claimed.organization_id, claimed.registration_id, outcome)
             if claimed.should_group and not blocks_group(
                 state, continue_after_fail=claimed.continue_after_fail
             ):
@@ -383,14 +394,16 @@ def _log_failure(what: str, error: Exception, then: str) -> None:
         log.error("%s failed; %s", what, then, exc_info=error)
 
 
-def _observe(sent: Sent, state: WebhookState) -> None:
+def _observe(sent: Sent, state: WebhookState) -> str:
+    """Count the attempt and, if it ended its Webhook, the ending; answers the outcome's name."""
     outcome = "success" if sent.result.succeeded else "blocked" if sent.result.blocked else "failure"
     _ATTEMPTS_BY_OUTCOME[outcome].inc()
     ATTEMPT_SECONDS.observe(sent.duration_ms / 1000)
     if state not in DUE:
         _FINISHED_BY_STATE[state].inc()
+    return outcome
 
 
 # Label look-ups are dict lookups plus locking; resolve them once, not per delivery.
-_ATTEMPTS_BY_OUTCOME = {outcome: ATTEMPTS.labels(outcome) for outcome in ("success", "failure", "blocked")}
+_ATTEMPTS_BY_OUTCOME = {outcome: ATTEMPTS.labels(outcome) for outcome in OUTCOMES}
 _FINISHED_BY_STATE = {state: WEBHOOKS_FINISHED.labels(state.label) for state in WebhookState}

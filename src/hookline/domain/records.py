@@ -190,3 +190,5 @@ class ClaimedWebhook:
     payload: str
     relation: str | None
     """The event's `relation` as stored JSON (relation events only)."""
+    traceparent: str | None = None
+    """The trace context of the event's fan-out, continued by this attempt."""

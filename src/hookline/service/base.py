@@ -17,6 +17,7 @@ from hookline.service.ports import ProbeSender, TargetCheck
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Connection, Database
+from hookline.tracing import Tracing
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class UseCases:
         health: Health,
         max_event_data_bytes: int,
         admin_key: str | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -60,6 +62,7 @@ class UseCases:
         self.guard = guard
         self.probe_sender = probe_sender
         self.max_event_data_bytes = max_event_data_bytes
+        self.tracing = tracing or Tracing()
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
         self._health = health

@@ -94,3 +94,5 @@ class EventDraft:
     occurred_at: datetime | None = None
     data: object = None
     relation: Relation | None = None
+    traceparent: str | None = None
+    """The publisher's W3C `traceparent` header, as received (an invalid one is ignored)."""

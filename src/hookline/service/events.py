@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
+
+from opentelemetry.trace import SpanKind
 
 from hookline.domain.enums import WebhookEventType
 from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, NotFound, PayloadTooLarge
@@ -26,7 +29,13 @@ class EventUseCases(UseCases):
 
     async def publish(self, draft: EventDraft) -> Published:
         """Record the event and one Webhook per matching subscription in ONE transaction."""
-        return await self._submit(self._event_record(draft, self.clock.now()))
+        with self.tracing.span(
+            "hookline.publish",
+            parent=draft.traceparent,
+            kind=SpanKind.SERVER,
+            attributes={"hookline.organization.id": draft.organization_id, "hookline.events": 1},
+        ):
+            return await self._submit(self._event_record(draft, self.clock.now()))
 
     async def publish_many(self, drafts: Sequence[EventDraft]) -> list[Published]:
         """Publish a batch, checked as a whole first: one invalid event refuses them all.
@@ -34,6 +43,16 @@ class EventUseCases(UseCases):
         The events share group-committed transactions; each is still all-or-nothing with its
         Webhooks. Answers in the order given.
         """
+        parent = drafts[0].traceparent if drafts else None
+        with self.tracing.span(
+            "hookline.publish",
+            parent=parent,
+            kind=SpanKind.SERVER,
+            attributes={"hookline.events": len(drafts)},
+        ):
+            return await self._publish_many(drafts)
+
+    async def _publish_many(self, drafts: Sequence[EventDraft]) -> list[Published]:
         now = self.clock.now()
         records: list[EventRecord] = []
         errors = ErrorCollector()
@@ -111,9 +130,29 @@ class EventUseCases(UseCases):
             relation=None
             if relation is None
             else json.dumps(relation, ensure_ascii=False, separators=(",", ":")),
+            traceparent=draft.traceparent,
         )
 
     async def _submit(self, record: EventRecord) -> Published:
+        with self.tracing.span("hookline.fan_out") as span:
+            # Continue from this span (or, untraced, from the publisher's own context).
+            published = await self._fan_out(
+                replace(record, traceparent=self.tracing.traceparent(record.traceparent))
+            )
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        "hookline.organization.id": record.organization_id,
+                        "hookline.event.id": published.event_id,
+                        "hookline.event.entity_name": record.entity_name,
+                        "hookline.event.type": record.type.label,
+                        "hookline.event.replayed": published.replayed,
+                        "hookline.webhooks": len(published.webhook_ids),
+                    }
+                )
+            return published
+
+    async def _fan_out(self, record: EventRecord) -> Published:
         try:
             published = await self._fanout.publish(record)
         except DuplicateEventId:  # a concurrent request with the same idempotency id won

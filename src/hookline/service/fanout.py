@@ -53,6 +53,8 @@ class EventRecord:
     occurred_at: datetime
     payload: str
     now: datetime
+    traceparent: str | None = None
+    """The trace context every attempt of this event's Webhooks continues."""
     content_digest: str | None = None
     """What the publisher sent under `idempotency_id`, to tell a resend from a reuse."""
     relation: str | None = None
@@ -308,4 +310,5 @@ def _event_row(event_id: str, event: EventRecord) -> dict[str, object]:
         "relation": event.relation,
         "content_digest": event.content_digest,
         "created_at": event.now,
+        "traceparent": event.traceparent,
     }

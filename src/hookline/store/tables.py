@@ -32,9 +32,10 @@ metadata = MetaData(
 
 ID = 40  # our ids are prefixed, URL-safe random strings well under this
 _DUE_STATES = f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value})"
-_UNFINISHED_STATES = (
+UNFINISHED_STATES = (
     f"state IN ({WebhookState.CREATED.value}, {WebhookState.RETRYING.value}, {WebhookState.PENDING.value})"
 )
+"""Also what the backlog gauges count, through ix_webhooks_unfinished (its size follows the backlog)."""
 _ENDED_STATES = "state IN ({})".format(
     ", ".join(
         str(s.value)
@@ -146,6 +147,8 @@ domain_events = Table(
     # SHA-256 of what the publisher sent, so a reused `id` with other content is refused.
     Column("content_digest", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
+    # W3C `traceparent` the event's deliveries continue (see tracing.py); version 00 is 55 chars.
+    Column("traceparent", String(55)),
     UniqueConstraint("organization_id", "idempotency_id"),
     Index("ix_domain_events_org_created", "organization_id", "created_at"),
     Index("ix_domain_events_created", "created_at"),  # retention
@@ -190,8 +193,8 @@ webhooks = Table(
         "registration_id",
         "state",
         "group_key",
-        sqlite_where=text(_UNFINISHED_STATES),
-        postgresql_where=text(_UNFINISHED_STATES),
+        sqlite_where=text(UNFINISHED_STATES),
+        postgresql_where=text(UNFINISHED_STATES),
     ),
     Index(
         "ix_webhooks_supersession",

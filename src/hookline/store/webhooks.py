@@ -39,6 +39,7 @@ from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
 from hookline.store.sql import count_of
 from hookline.store.tables import (
+    UNFINISHED_STATES,
     domain_events,
     webhook_attempts,
     webhook_registrations,
@@ -742,6 +743,7 @@ async def claim_due(
             d.c.occurred_at,
             d.c.payload,
             d.c.relation,
+            d.c.traceparent,
         )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -777,6 +779,7 @@ async def claim_due(
             occurred_at=row.occurred_at,
             payload=row.payload,
             relation=row.relation,
+            traceparent=row.traceparent,
         )
         for row in rows
     ]
@@ -846,3 +849,35 @@ async def purge_ended(conn: AsyncConnection, before: datetime, limit: int) -> in
         await conn.execute(delete(webhook_attempts).where(webhook_attempts.c.webhook_id.in_(ids)))
         await conn.execute(delete(w).where(w.c.id.in_(ids)))
     return len(ids)
+
+
+BACKLOG_STATES = (S.CREATED, S.RETRYING, S.PENDING)
+# ix_webhooks_unfinished's own predicate, literally: SQLite's planner matches partial indexes by text.
+_UNFINISHED = text(f"webhooks.{UNFINISHED_STATES}")
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Unfinished Webhooks across every organization, as the metrics gauges show them."""
+
+    counts: dict[WebhookState, int]
+    """How many Webhooks wait in each of BACKLOG_STATES (leased ones included)."""
+    oldest_due_at: datetime | None
+    """When the longest-waiting due, unleased Webhook became due; None if none is due."""
+
+
+async def backlog(conn: AsyncConnection, now: datetime) -> Backlog:
+    """One count per waiting state (ix_webhooks_unfinished: the cost grows with the backlog, not
+    with the table), and the oldest due Webhook no worker holds (ix_webhooks_due in due order,
+    walking past at most the rows in flight)."""
+    counted = await conn.execute(select(w.c.state, func.count()).where(_UNFINISHED).group_by(w.c.state))
+    counts = dict.fromkeys(BACKLOG_STATES, 0) | {WebhookState(s): int(n) for s, n in counted}
+    oldest = (
+        select(w.c.next_attempt_at)
+        .where(_DUE, w.c.next_attempt_at <= now)
+        .where(w.c.lease_expires_at.is_(None) | (w.c.lease_expires_at <= now))
+        .order_by(w.c.next_attempt_at)
+        .limit(1)
+    )
+    oldest_due_at: datetime | None = (await conn.execute(oldest)).scalar()
+    return Backlog(counts, oldest_due_at)

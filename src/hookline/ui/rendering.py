@@ -14,6 +14,7 @@ from starlette.templating import Jinja2Templates
 
 from hookline import __version__
 from hookline.domain.enums import WebhookState
+from hookline.ui import charts
 
 LIVE_INTERVAL_MS = 3000
 """How often a live page asks whether it changed (a 304 without a body when it did not)."""
@@ -47,6 +48,14 @@ def duration(milliseconds: int | None) -> str:
     return f"{milliseconds / 1000:.2f} s"
 
 
+def percent(share: float | None) -> str:
+    """A 0..1 share as a percentage people read at a glance: 99.5 %, 100 %, — without data."""
+    if share is None:
+        return "—"
+    value = share * 100
+    return f"{value:.0f} %" if value in (0, 100) or value >= 99.95 or value < 0.05 else f"{value:.1f} %"
+
+
 def excerpt(text: str | None, limit: int = 140) -> str:
     """The start of a response body on one line; the template shows the rest on demand."""
     if not text:
@@ -70,8 +79,12 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(iso=iso, duration=duration, excerpt=excerpt)
-    env.globals.update(link=link, STATES=STATE_ORDER)
+    env.filters.update(iso=iso, duration=duration, excerpt=excerpt, percent=percent)
+    env.globals.update(
+        link=link,
+        STATES=STATE_ORDER,
+        charts_of=charts.charts_of,
+    )
     return env
 
 

@@ -1,15 +1,17 @@
 """The UI's sign-in cookie and the CSRF token bound to it.
 
-The cookie holds a random session nonce and the API key, `<nonce>.<key>`, encrypted with the
-service's secret key, so the key itself never travels in a response header. The key is checked
-with `Hookline.authenticate` on every request, so a revoked key signs the browser out at once.
-The CSRF token is HMAC-SHA256(key, nonce): only a holder of the key can compute it, it changes
-with every sign-in, and a planted cookie without the key cannot forge it. The cookie is
+The cookie holds the id of a session the service keeps (`Hookline.open_ui_session`, stored only
+hashed) and the API key, `<session id>.<key>`, encrypted with the service's secret key, so the
+key itself never travels in a response header. On every request the session must still be open
+(signing out closes it on the server, so a copy of the cookie stops working everywhere at once)
+and the key is checked with `Hookline.authenticate` (a revoked key signs the browser out at once).
+The CSRF token is HMAC-SHA256(key, session id): only a holder of the key can compute it, it
+changes with every sign-in, and a planted cookie without the key cannot forge it. The cookie is
 HttpOnly and SameSite=Strict, so another site can neither read it nor make the browser send it.
 
 A result a page shows once after a form post (a test webhook's answer, a secret revealed once)
 travels to the page it redirects to (POST-redirect-GET: reloading shows the page, never sends the
-form again) in a second cookie, sealed the same way and bound to the session's nonce; the page
+form again) in a second cookie, sealed the same way and bound to the session; the page
 that shows it deletes it, so a reload or another session never shows it again.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,13 +40,13 @@ HOME = "/ui"
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    nonce: str
+    session_id: str
     key: str
 
     @property
     def csrf_token(self) -> str:
         return hmac.new(
-            self.key.encode(), f"hookline-ui-csrf:{self.nonce}".encode(), hashlib.sha256
+            self.key.encode(), f"hookline-ui-csrf:{self.session_id}".encode(), hashlib.sha256
         ).hexdigest()
 
     def accepts(self, token: str | None) -> bool:
@@ -65,17 +66,18 @@ def read(request: Request) -> Credentials | None:
         plain = _box(request).decrypt(sealed.encode())
     except ValueError:  # forged, or sealed under another secret key
         return None
-    nonce, dot, key = plain.partition(".")
-    if not (nonce and dot and key):
+    session_id, dot, key = plain.partition(".")
+    if not (session_id and dot and key):
         return None
-    return Credentials(nonce, key)
+    return Credentials(session_id, key)
 
 
-def start(response: Response, request: Request, key: str) -> None:
-    """Sign the browser in with `key`; Secure whenever the page was served over https."""
+def start(response: Response, request: Request, session_id: str, key: str) -> None:
+    """Sign the browser in to the open session `session_id` with `key`; Secure whenever the
+    page was served over https."""
     response.set_cookie(
         COOKIE,
-        _box(request).encrypt(f"{secrets.token_urlsafe(16)}.{key}").decode(),
+        _box(request).encrypt(f"{session_id}.{key}").decode(),
         max_age=int(LIFETIME.total_seconds()),
         path=COOKIE_PATH,
         secure=request.url.scheme == "https",
@@ -93,7 +95,7 @@ def end(response: Response, request: Request) -> None:
 
 def flash(response: Response, request: Request, credentials: Credentials, **shown: Any) -> None:
     """Hand `shown` (JSON values) to the next page of this session, once."""
-    sealed = _box(request).encrypt(json.dumps({"nonce": credentials.nonce, "shown": shown}))
+    sealed = _box(request).encrypt(json.dumps({"session": credentials.session_id, "shown": shown}))
     response.set_cookie(
         FLASH_COOKIE,
         sealed.decode(),
@@ -114,7 +116,7 @@ def flashed(request: Request, credentials: Credentials) -> dict[str, Any] | None
         sent = json.loads(_box(request).decrypt(sealed.encode()))
     except ValueError:
         return None
-    if not isinstance(sent, dict) or sent.get("nonce") != credentials.nonce:
+    if not isinstance(sent, dict) or sent.get("session") != credentials.session_id:
         return None
     shown = sent.get("shown")
     return shown if isinstance(shown, dict) else None

@@ -60,7 +60,10 @@ async def optional_viewer(request: Request) -> Viewer | None:
     credentials = session.read(request)
     if credentials is None:
         return None
-    principal = await hookline_of(request).authenticate(credentials.key)
+    service = hookline_of(request)
+    if not await service.ui_session_is_open(credentials.session_id):  # signed out, or expired
+        return None
+    principal = await service.authenticate(credentials.key)
     if principal is None:
         return None
     viewer = Viewer(principal, credentials)

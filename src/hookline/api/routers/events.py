@@ -2,34 +2,45 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 
 from hookline.api.auth import Publisher, Service, Subscriber, acting_organization
 from hookline.api.schemas import EventBatchIn, EventIn, EventOut, PublishedBatchOut, PublishedOut
 from hookline.service import EventDraft, Principal, Relation
 
 router = APIRouter(prefix="/api/events", tags=["events"])
+TraceParent = Annotated[
+    str | None,
+    Header(
+        description="W3C Trace Context: each attempt's request carries a `traceparent` of the same trace"
+        " (an invalid value is ignored)."
+    ),
+]
 
 
 @router.post("", status_code=202, response_model=PublishedOut)
 async def publish_event(
-    body: EventIn, caller: Publisher, service: Service, response: Response
+    body: EventIn, caller: Publisher, service: Service, response: Response, traceparent: TraceParent = None
 ) -> PublishedOut:
     """Idempotent on `id`: sending the same id again creates nothing and answers the first result."""
-    published = await service.publish(_draft(caller, body))
+    published = await service.publish(_draft(caller, body, traceparent))
     if published.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return PublishedOut(event_id=published.event_id, webhook_ids=published.webhook_ids)
 
 
 @router.post("/batch", status_code=202, response_model=PublishedBatchOut)
-async def publish_events(body: EventBatchIn, caller: Publisher, service: Service) -> PublishedBatchOut:
+async def publish_events(
+    body: EventBatchIn, caller: Publisher, service: Service, traceparent: TraceParent = None
+) -> PublishedBatchOut:
     """Up to 500 events in one request, answered in order; one invalid event refuses the batch.
 
     Each event is recorded with its Webhooks atomically; after an error, send the batch again
     with the same event `id`s: events already recorded are answered, not duplicated.
     """
-    published = await service.publish_many([_draft(caller, event) for event in body.events])
+    published = await service.publish_many([_draft(caller, event, traceparent) for event in body.events])
     return PublishedBatchOut(
         items=[PublishedOut(event_id=p.event_id, webhook_ids=p.webhook_ids) for p in published]
     )
@@ -41,7 +52,7 @@ async def get_event(event_id: str, caller: Subscriber, service: Service) -> Even
     return EventOut.of(await service.get_event(event_id, caller.organization_id))
 
 
-def _draft(caller: Principal, body: EventIn) -> EventDraft:
+def _draft(caller: Principal, body: EventIn, traceparent: str | None) -> EventDraft:
     return EventDraft(
         organization_id=acting_organization(caller, body.organization_id),
         entity_name=body.entity_name,
@@ -54,4 +65,5 @@ def _draft(caller: Principal, body: EventIn) -> EventDraft:
         relation=None
         if body.relation is None
         else Relation(body.relation.name, tuple(body.relation.ids), body.relation.entity_name),
+        traceparent=traceparent,
     )

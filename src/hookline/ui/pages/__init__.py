@@ -10,6 +10,8 @@ from fastapi import APIRouter
 
 from hookline.ui.pages import (
     api_keys,
+    bulk,
+    events,
     fallback,
     overview,
     recovery,
@@ -30,6 +32,8 @@ for _module in (
     registrations,
     webhooks,
     api_keys,
+    bulk,
+    events,
     fallback,
 ):
     router.include_router(_module.router)

@@ -3,7 +3,7 @@ confirmed, one more attempt for each matching Webhook, spread so the target is n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
@@ -13,24 +13,15 @@ from hookline.domain.errors import FieldError, InvalidInput
 from hookline.service import RECOVER_RATE_PER_S
 from hookline.ui import session
 from hookline.ui.forms import Form, accept_form
+from hookline.ui.moments import read_moment
 from hookline.ui.pages.registrations import page_of, registration_page
 from hookline.ui.rendering import render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, hookline_of
 
-MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
-"""What a `datetime-local` field sends and shows (read as UTC, as every time in the UI)."""
 RECOVERABLE = (WebhookState.FAILED, WebhookState.ABORTED)
 
 router = ui_router()
-
-
-def read_moment(value: str) -> datetime:
-    """A `datetime-local` value as UTC; ValueError with a message for people otherwise."""
-    try:
-        return datetime.strptime(value, MOMENT_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError("enter a date and time such as 2027-01-31T18:00 (UTC)") from None
 
 
 def _read(form: Form) -> tuple[datetime, datetime | None, list[WebhookState]]:

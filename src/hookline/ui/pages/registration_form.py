@@ -8,7 +8,7 @@ the Basic password: it is write-only, never shown, and an empty password field k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +21,7 @@ from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
+from hookline.ui.moments import read_moment, show_moment
 from hookline.ui.pages.registrations import page_of
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
@@ -29,8 +30,6 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
-EXPIRES_FORMAT = "%Y-%m-%dT%H:%M"
-"""What a `datetime-local` field sends and shows (read as UTC, as every time in the UI)."""
 
 FIELD_OF = {
     "targetUrl": "targetUrl",
@@ -76,9 +75,7 @@ class Filled:
             "targetUrl": registration.target_url,
             "description": registration.description or "",
             "organizationId": registration.organization_id,
-            "expiresAt": _utc(registration.expires_at).strftime(EXPIRES_FORMAT)
-            if registration.expires_at
-            else "",
+            "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
             "authorizationType": registration.authorization_type.name.lower(),
             "username": registration.username or "",
         }
@@ -105,10 +102,6 @@ class Filled:
         for error in invalid.errors:
             key = error.field.split("[")[0] if error.field.startswith("enabledEvents") else error.field
             self.add(FIELD_OF.get(key, "form"), error.message)
-
-
-def _utc(instant: datetime) -> datetime:
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def _event_value(entity_name: str, kind: WebhookEventType) -> str:
@@ -143,9 +136,9 @@ def _checked(
     expires_at = None
     if values["expiresAt"]:
         try:
-            expires_at = datetime.strptime(values["expiresAt"], EXPIRES_FORMAT).replace(tzinfo=UTC)
-        except ValueError:
-            filled.add("expiresAt", "enter a date and time such as 2027-01-31T18:00 (UTC)")
+            expires_at = read_moment(values["expiresAt"])
+        except ValueError as error:
+            filled.add("expiresAt", str(error))
     try:
         scheme = AuthorizationType.parse(values["authorizationType"] or "none")
     except ValueError as error:

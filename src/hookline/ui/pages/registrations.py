@@ -10,8 +10,8 @@ from fastapi import Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.errors import Conflict, InvalidInput, NotFound
-from hookline.domain.records import Registration, WebhookFilter
-from hookline.service import RegistrationChanges, RegistrationFilter
+from hookline.domain.records import Registration
+from hookline.service import RegistrationChanges, RegistrationFilter, StatsWindow, WebhookFilter
 from hookline.ui import session
 from hookline.ui.forms import PAGE_SIZES, PageNumber, PageSize, accept_form
 from hookline.ui.rendering import link, render
@@ -28,6 +28,7 @@ REGISTRATION_DONE = {
 """What a successful action says; fixed texts so no query string is ever echoed."""
 
 RECENT_WEBHOOKS = 20
+BLOCKED_GROUPS_SHOWN = 20
 TEST_BODY_SHOWN = 1024
 """How much of a test webhook's response body the page shows (it travels in a cookie)."""
 
@@ -47,6 +48,7 @@ async def registrations(
     request: Request,
     viewer: Signed,
     active: Annotated[str | None, Query(max_length=5)] = None,
+    query: Annotated[str | None, Query(alias="q", max_length=200)] = None,
     entity_name: Annotated[str | None, Query(alias="entityName", max_length=200)] = None,
     organization_id: Annotated[str | None, Query(alias="organizationId", max_length=200)] = None,
     page_number: PageNumber = 1,
@@ -54,7 +56,9 @@ async def registrations(
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     service = hookline_of(request)
+    query = (query or "").strip() or None
     params: dict[str, object] = {
+        "q": query,
         "active": active or None,
         "entityName": entity_name or None,
         "organizationId": organization_id if viewer.is_admin else None,
@@ -62,7 +66,7 @@ async def registrations(
     }
     found, error = None, None
     try:
-        where = RegistrationFilter(is_active=_active(active), entity_name=entity_name or None)
+        where = RegistrationFilter(is_active=_active(active), entity_name=entity_name or None, query=query)
         found = await service.search_registrations(
             viewer.reading_scope(organization_id), where, page_number, page_size
         )
@@ -89,6 +93,7 @@ async def registration(
     registration_id: str,
     viewer: Signed,
     done: Annotated[str | None, Query(max_length=20)] = None,
+    window: Annotated[str, Query(max_length=5)] = StatsWindow.DAY.value,
 ) -> Response:
     found = await hookline_of(request).get_registration(registration_id, viewer.scope)
     shown = session.flashed(request, viewer.credentials) or {}
@@ -102,7 +107,15 @@ async def registration(
         tested=shown.get("tested") if mine else None,
         recovered=shown.get("recovered") if mine else None,
         secret=secret if isinstance(secret, dict) and secret.get("registration") == found.id else None,
+        window=window_of(window),
     )
+
+
+def window_of(value: str) -> StatsWindow:
+    try:
+        return StatsWindow.parse(value)
+    except ValueError as error:
+        raise InvalidInput.one("window", str(error)) from None
 
 
 async def registration_page(
@@ -118,7 +131,10 @@ async def registration_page(
     recovered: dict[str, object] | None = None,
     recovery: Mapping[str, object] | None = None,
     recovery_errors: dict[str, str] | None = None,
+    window: StatsWindow = StatsWindow.DAY,
 ) -> Response:
+    stats = await hookline_of(request).registration_stats(found.id, viewer.scope, window)
+    blocked = await hookline_of(request).blocked_groups(found.id, viewer.scope, 1, BLOCKED_GROUPS_SHOWN)
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
     )
@@ -130,6 +146,8 @@ async def registration_page(
         nav="registrations",
         registration=found,
         recent=recent,
+        stats=stats,
+        blocked=blocked,
         tested=tested,
         secret=secret,
         recovered=recovered,
@@ -203,7 +221,7 @@ async def switch_active(request: Request, registration_id: str, action: str, vie
     await accept_form(request, viewer)
     service = hookline_of(request)
     try:
-        await service.update_registration(registration_id, viewer.scope, changes)
+        await service.update_registration(registration_id, viewer.scope, changes, by=viewer.principal)
     except Conflict as conflict:
         found = await service.get_registration(registration_id, viewer.scope)
         return await registration_page(

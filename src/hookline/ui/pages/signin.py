@@ -41,11 +41,12 @@ async def login(request: Request) -> Response:
     key = form.text("key")
     if not key:
         return render(request, "login.html", 422, next=target, error="Enter an API key.")
-    principal = await hookline_of(request).authenticate(key)
+    service = hookline_of(request)
+    principal = await service.authenticate(key)
     if principal is None:
         return render(request, "login.html", 401, next=target, error="This API key is unknown or revoked.")
     response = RedirectResponse(target, status_code=303)
-    session.start(response, request, key)
+    session.start(response, request, await service.open_ui_session(principal, session.LIFETIME), key)
     return response
 
 
@@ -63,6 +64,7 @@ async def logout(request: Request) -> Response:
     viewer = await optional_viewer(request)
     if viewer is not None:
         await accept_form(request, viewer)
+        await hookline_of(request).close_ui_session(viewer.credentials.session_id)
     response = RedirectResponse("/ui/login?signedOut=1", status_code=303)
     session.end(response, request)
     return response
