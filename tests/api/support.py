@@ -24,6 +24,7 @@ REGISTRATION_FIELDS = {
     "coalesceUpdates",
     "failingSince",
     "targetAuthorization",
+    "headers",
     "isActive",
     "isPaused",
     "pausedAt",
@@ -121,9 +122,15 @@ def registration_body(target_url: str, *events: dict[str, Any], **fields: Any) -
 
 
 async def register(
-    api: httpx.AsyncClient, headers: dict[str, str], target_url: str, *events: dict[str, Any], **fields: Any
+    api: httpx.AsyncClient,
+    headers: dict[str, str],
+    target_url: str,
+    /,
+    *events: dict[str, Any],
+    **fields: Any,
 ) -> dict[str, Any]:
-    """Create a registration and answer its body (with `signingSecret`)."""
+    """Create a registration and answer its body (with `signingSecret`); positional first, so
+    `headers=` among `fields` is the registration's custom headers."""
     response = await api.post(
         "/api/webhook-registrations", headers=headers, json=registration_body(target_url, *events, **fields)
     )
@@ -149,6 +156,14 @@ async def publish(
     assert response.status_code == 202, response.text
     published: dict[str, Any] = response.json()
     return published
+
+
+async def attempts(api: httpx.AsyncClient, headers: dict[str, str], webhook_id: str) -> list[dict[str, Any]]:
+    """A Webhook's attempts, first page."""
+    response = await api.get(f"/api/webhooks/{webhook_id}/webhook-attempts", headers=headers)
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
 
 
 async def webhook(api: httpx.AsyncClient, headers: dict[str, str], webhook_id: str) -> dict[str, Any]:

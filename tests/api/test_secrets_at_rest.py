@@ -1,4 +1,4 @@
-"""Basic passwords and signing secrets appear nowhere but where they must: not in any stored
+"""Basic passwords, Bearer tokens, custom header values and signing secrets appear nowhere but where they must: not in any stored
 row or database file, not in any log line, and in API answers only when created or rotated."""
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from sqlalchemy.engine import make_url
 from hookline.runtime import Runtime
 from hookline.store.tables import metadata
 from tests.api.support import registration_body
-from tests.conftest import Receiver, Reply
+from tests.conftest import Receiver, Reply, make_key
+from tests.ui.conftest import sign_in
 
 PASSWORD = "correct-horse-battery-staple-1f9c"
+TOKEN = "bearer-token-4c1e8d2b7a6f"
+HEADER_VALUE = "header-value-9b3f5a0e2d71"
 
 
 async def _stored_values(runtime: Runtime) -> list[object]:
@@ -86,6 +89,18 @@ async def test_no_secret_is_stored_logged_or_answered_in_plain_text(
     assert receiver.requests[0].headers["Authorization"].startswith("Basic ")  # it did travel
 
     secrets = {PASSWORD: set(), first_secret: {0}, second_secret: {1}}
+    await _assert_kept_secret(secrets, answers, runtime, database_url, caplog)
+
+
+async def _assert_kept_secret(
+    secrets: dict[str, set[int]],
+    answers: list[httpx.Response],
+    runtime: Runtime,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each secret is in the answers whose index it maps to, and nowhere else: not in another
+    answer, a log line, a stored value or a database file."""
     for secret, allowed_in in secrets.items():
         for index, answer in enumerate(answers):
             assert (secret in answer.text) == (index in allowed_in), (secret, answer.request.url)
@@ -99,3 +114,44 @@ async def test_no_secret_is_stored_logged_or_answered_in_plain_text(
         for path in _database_files(database_url):
             content = path.read_bytes()
             assert secret.encode() not in content and key_part.encode() not in content, path
+
+
+async def test_bearer_token_and_header_values_are_kept_as_secret(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    database_url: str,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answers: list[httpx.Response] = []
+    auth = {"authorizationType": "Bearer", "token": TOKEN}
+    body = registration_body(receiver.url(), targetAuthorization=auth, headers={"X-Api-Key": HEADER_VALUE})
+    created = await api.post("/api/webhook-registrations", headers=subscriber, json=body)
+    assert created.status_code == 201, created.text
+    answers.append(created)
+    registration_id = created.json()["id"]
+    path = f"/api/webhook-registrations/{registration_id}"
+    answers.append(await api.post(f"{path}/test", headers=subscriber))
+    published = await api.post(
+        "/api/events", headers=publisher, json={"entityName": "Process", "type": 2, "entityId": "1"}
+    )
+    [webhook_id] = published.json()["webhookIds"]
+    assert await runtime.worker.deliver_due() == 1
+    answers.append(
+        await api.patch(path, headers=subscriber, json={"headers": {"X-Api-Key": None, "X-Other": "o"}})
+    )
+    for read in (path, "/api/webhook-registrations", f"/api/webhooks/{webhook_id}/webhook-attempts"):
+        answers.append(await api.get(read, headers=subscriber))
+    await sign_in(api, (await make_key(runtime, "acme", "subscriber"))["Authorization"].split()[1])
+    for page in (f"/ui/registrations/{registration_id}", f"/ui/registrations/{registration_id}/edit"):
+        answers.append(await api.get(page))
+    assert all(answer.is_success for answer in answers), [answer.text for answer in answers]
+
+    for arrived in receiver.requests:  # they did travel, on every request
+        sent = {name.lower(): value for name, value in arrived.headers.items()}
+        assert sent["authorization"] == f"Bearer {TOKEN}" and sent["x-api-key"] == HEADER_VALUE
+    assert len(receiver.requests) == 2
+    await _assert_kept_secret({TOKEN: set(), HEADER_VALUE: set()}, answers, runtime, database_url, caplog)

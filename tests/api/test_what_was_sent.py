@@ -16,6 +16,7 @@ from tests.api.support import (
     WEBHOOK_EXTENSIONS,
     WEBHOOK_FIELDS,
     assert_problem,
+    attempts,
     publish,
     register,
     webhook,
@@ -23,15 +24,6 @@ from tests.api.support import (
 from tests.conftest import Receiver, Reply
 
 PASSWORD = "s3cret-pa55word"
-
-
-async def _attempts(
-    api: httpx.AsyncClient, headers: dict[str, str], webhook_id: str
-) -> list[dict[str, object]]:
-    response = await api.get(f"/api/webhooks/{webhook_id}/webhook-attempts", headers=headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, object]] = response.json()["items"]
-    return items
 
 
 async def test_an_attempt_keeps_the_request_headers_as_sent_with_secrets_masked(
@@ -91,7 +83,7 @@ async def test_an_attempt_without_a_response_has_request_headers_and_no_response
     await register(api, subscriber, f"http://127.0.0.1:{port}/gone")
     [webhook_id] = (await publish(api, publisher))["webhookIds"]
     assert await runtime.worker.deliver_due() == 1
-    [attempt] = await _attempts(api, subscriber, webhook_id)
+    [attempt] = await attempts(api, subscriber, webhook_id)
     assert attempt["error"] == "connection refused"
     assert attempt["responseHeaders"] is None
     sent = attempt["requestHeaders"]
@@ -112,7 +104,7 @@ async def test_response_headers_are_bounded_in_count_and_size(
     await register(api, subscriber, receiver.url())
     [webhook_id] = (await publish(api, publisher))["webhookIds"]
     assert await runtime.worker.deliver_due() == 1
-    [attempt] = await _attempts(api, subscriber, webhook_id)
+    [attempt] = await attempts(api, subscriber, webhook_id)
     kept = attempt["responseHeaders"]
     assert isinstance(kept, dict)
     assert 0 < len(kept) <= 50

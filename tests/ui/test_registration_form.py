@@ -21,8 +21,8 @@ from tests.ui.conftest import PASSWORD, USERNAME, Seeded, csrf_of, new_key, sign
 SECRET = re.compile(r'<code id="signing-secret" class="secret">(whsec_[^<]+)</code>')
 
 
-def form(token: str, **fields: Any) -> dict[str, Any]:
-    """A posted registration form: `event` may be a list, like checked boxes."""
+def form(token: str, /, **fields: Any) -> dict[str, Any]:
+    """A posted registration form (`token`: its CSRF token): `event` may be a list, like checked boxes."""
     return {"csrf": token, "authorizationType": "none", **fields}
 
 
@@ -270,6 +270,33 @@ async def test_every_registration_form_is_csrf_checked(
     assert (await signed_in.post(path, data=fields)).status_code == 403
     [only] = await registrations_of(runtime)
     assert only.target_url == receiver.url("/acme")
+
+
+async def test_a_bearer_token_is_set_kept_on_edit_and_never_shown(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    bearer_token = "ui-bearer-token-8e2d41"
+    new = await signed_in.get("/ui/registrations/new")
+    fields = {"targetUrl": receiver.url("/bearer"), "event": ["Process:2"], "authorizationType": "bearer"}
+    refused = await signed_in.post("/ui/registrations/new", data=form(csrf_of(new.text), **fields))
+    assert refused.status_code == 422 and "Is required for Bearer authorization" in refused.text
+    created = await signed_in.post(
+        "/ui/registrations/new", data=form(csrf_of(new.text), **fields, token=bearer_token)
+    )
+    assert created.status_code == 303, created.text
+    page = created.headers["location"]
+    edit = await signed_in.get(f"{page}/edit")
+    assert '<option value="bearer" selected' in edit.text and "keep the current token" in edit.text
+    saved = await signed_in.post(
+        f"{page}/edit", data=form(csrf_of(edit.text), **fields, description="kept", token="")
+    )
+    assert saved.status_code == 303, saved.text
+    for shown in (await signed_in.get(page), await signed_in.get(f"{page}/edit"), created, saved, edit):
+        assert bearer_token not in shown.text
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    assert receiver.requests[-1].headers["Authorization"] == f"Bearer {bearer_token}"
 
 
 async def test_search_by_url_part_or_description(

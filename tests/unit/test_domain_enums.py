@@ -35,7 +35,7 @@ from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, Web
                 "Resolved": 7,
             },
         ),
-        (AuthorizationType, {"None": 0, "Basic": 1}),
+        (AuthorizationType, {"None": 0, "Basic": 1, "Bearer": 2}),
         (Role, {"Admin": 1, "Publisher": 2, "Subscriber": 3, "Owner": 4}),
     ],
 )
@@ -81,6 +81,8 @@ def test_event_type_parses_from_id_or_case_insensitive_name(value, expected):
         ("None", AuthorizationType.NONE),
         (1, AuthorizationType.BASIC),
         ("BASIC", AuthorizationType.BASIC),
+        ("bearer", AuthorizationType.BEARER),
+        (2, AuthorizationType.BEARER),
     ],
 )
 def test_authorization_type_parses_zero_and_none(value, expected):
@@ -138,5 +140,5 @@ def test_unknown_state_message_lists_every_state():
 
 
 def test_authorization_type_message_lists_zero():
-    with pytest.raises(ValueError, match=r"^must be one of 0 \(None\), 1 \(Basic\)$"):
-        AuthorizationType.parse("bearer")
+    with pytest.raises(ValueError, match=r"^must be one of 0 \(None\), 1 \(Basic\), 2 \(Bearer\)$"):
+        AuthorizationType.parse("digest")

@@ -66,3 +66,11 @@ def test_no_username_is_no_username():
 )
 def test_differs_by_url_username_authorization_and_events(changed):
     assert fingerprint(**changed) != fingerprint()
+
+
+def test_custom_headers_count_only_when_there_are_some():
+    """No headers: the fingerprint registrations had before headers existed."""
+    assert registration_fingerprint(URL, EVENTS, A.BASIC, "bob", "") == fingerprint()
+    with_headers = registration_fingerprint(URL, EVENTS, A.BASIC, "bob", "digest-a")
+    assert with_headers != fingerprint()
+    assert with_headers != registration_fingerprint(URL, EVENTS, A.BASIC, "bob", "digest-b")

@@ -22,6 +22,7 @@ from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Page, Registration
 from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
@@ -164,6 +165,9 @@ class TargetAuthorizationIn(Input):
     authorization_type: AuthType = AuthorizationType.NONE
     username: Annotated[str, Field(max_length=500)] | None = None
     password: Annotated[str, Field(max_length=500)] | None = None
+    token: (
+        Annotated[str, Field(max_length=MAX_VALUE_LENGTH, description="Bearer (2) only; write-only.")] | None
+    ) = None
 
 
 class TargetAuthorizationOut(Schema):
@@ -173,6 +177,25 @@ class TargetAuthorizationOut(Schema):
 
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
 Description = Annotated[str, Field(max_length=1000)]
+HeaderName = Annotated[str, Field(min_length=1, max_length=100)]
+HeaderValue = Annotated[str, Field(max_length=MAX_VALUE_LENGTH)]
+_HEADERS_DOC = (
+    "Static headers added to every request (at most 20); names hookline owns are refused "
+    "(Content-Type, Content-Length, Host, Authorization, webhook-*, traceparent, tracestate, "
+    "hop-by-hop and proxy-*). Values are write-only: answers show each name with •••."
+)
+CustomHeaders = Annotated[
+    dict[HeaderName, HeaderValue],
+    Field(max_length=MAX_CUSTOM_HEADERS, description=_HEADERS_DOC),
+]
+CustomHeadersPatch = Annotated[
+    dict[HeaderName, HeaderValue | None],
+    Field(
+        max_length=MAX_CUSTOM_HEADERS,
+        description=_HEADERS_DOC + " Replaces the set; a null value keeps that name's stored "
+        "value; null or {} removes them all.",
+    ),
+]
 Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
 RetrySchedule = Annotated[
     list[Annotated[str, Field(max_length=20)]],
@@ -197,6 +220,7 @@ class RegistrationIn(Input):
         "Deleted).",
     )
     target_authorization: TargetAuthorizationIn | None = None
+    headers: CustomHeaders | None = None
     description: Description | None = None
     expires_at: Instant | None = None
     is_paused: bool = Field(
@@ -213,6 +237,7 @@ class RegistrationPatch(Input):
     should_group_continue_after_fail: bool | None = None
     coalesce_updates: bool | None = None
     target_authorization: TargetAuthorizationIn | None = None
+    headers: CustomHeadersPatch | None = None
     description: Description | None = None
     is_active: bool | None = None
     is_paused: bool | None = Field(
@@ -236,6 +261,7 @@ class RegistrationOut(Schema):
     should_group_continue_after_fail: bool
     coalesce_updates: bool
     target_authorization: TargetAuthorizationOut
+    headers: dict[str, str] = Field(description="Its custom headers' names; each value shows as •••.")
     is_active: bool
     is_paused: bool
     paused_at: datetime | None
@@ -257,12 +283,15 @@ class RegistrationOut(Schema):
         flat = {
             name: getattr(record, name)
             for name in RegistrationOut.model_fields
-            if name != "target_authorization"
+            if name not in ("target_authorization", "headers")
         }
         nested = TargetAuthorizationOut(
             authorization_type=record.authorization_type, username=record.username
         )
-        return cls.model_validate(flat | {"target_authorization": nested}, from_attributes=True)
+        headers = dict.fromkeys(record.custom_header_names, MASK)
+        return cls.model_validate(
+            flat | {"target_authorization": nested, "headers": headers}, from_attributes=True
+        )
 
 
 class CreatedRegistrationOut(RegistrationOut):

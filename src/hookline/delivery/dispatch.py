@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,12 @@ from yarl import URL
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
-from hookline.delivery.request import masked_headers, webhook_headers
+from hookline.delivery.request import (
+    basic_authorization,
+    bearer_authorization,
+    masked_headers,
+    webhook_headers,
+)
 from hookline.delivery.sender import ERROR_MAX_CHARS, Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
@@ -77,7 +83,8 @@ class Dispatcher:
                 body=body,
                 now=started_at,
                 signing_secrets=self._signing_secrets(webhook, started_at),
-                basic_credentials=self._credentials(webhook),
+                authorization=self._authorization(webhook),
+                custom_headers=self._custom_headers(webhook),
             )
         except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
             unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
@@ -117,11 +124,20 @@ class Dispatcher:
         retired = rotation.decode(self._box.decrypt(webhook.retired_signing_secrets))
         return rotation.signing_secrets(current, retired, now)
 
-    def _credentials(self, webhook: ClaimedWebhook) -> tuple[str, str] | None:
-        if webhook.authorization_type is not AuthorizationType.BASIC:
-            return None
-        password = self._box.decrypt(webhook.encrypted_password) if webhook.encrypted_password else ""
-        return webhook.username or "", password
+    def _authorization(self, webhook: ClaimedWebhook) -> str | None:
+        """The `Authorization` header the target asked for, if any."""
+        secret = self._box.decrypt(webhook.encrypted_secret) if webhook.encrypted_secret else ""
+        if webhook.authorization_type is AuthorizationType.BASIC:
+            return basic_authorization(webhook.username or "", secret)
+        if webhook.authorization_type is AuthorizationType.BEARER:
+            return bearer_authorization(secret)
+        return None
+
+    def _custom_headers(self, webhook: ClaimedWebhook) -> dict[str, str]:
+        if webhook.encrypted_headers is None:
+            return {}
+        headers: dict[str, str] = json.loads(self._box.decrypt(webhook.encrypted_headers))
+        return headers
 
 
 def _describe(span: Span, webhook: ClaimedWebhook, sent: Sent) -> None:

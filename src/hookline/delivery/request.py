@@ -1,13 +1,14 @@
-"""The headers of a webhook request: Standard Webhooks signature and target authorization,
-and the masked copy of them an attempt keeps."""
+"""The headers of a webhook request: the registration's custom headers, the Standard Webhooks
+signature and the target authorization, and the masked copy of them an attempt keeps."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from hookline.delivery.signing import signature_header
+from hookline.domain.headers import MASK
 
 
 def webhook_headers(
@@ -16,23 +17,32 @@ def webhook_headers(
     body: bytes,
     now: datetime,
     signing_secrets: Sequence[str],
-    basic_credentials: tuple[str, str] | None,
+    authorization: str | None,
+    custom_headers: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
+    """Custom headers first; no name of theirs can be one of the protocol's (domain/headers.py)."""
     timestamp = int(now.timestamp())
-    headers = {
+    headers = dict(custom_headers or {})
+    headers |= {
         "Content-Type": "application/json",
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": signature_header(signing_secrets, webhook_id, timestamp, body),
     }
-    if basic_credentials is not None:
-        username, password = basic_credentials
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        headers["Authorization"] = f"Basic {token}"
+    if authorization is not None:
+        headers["Authorization"] = authorization
     return headers
 
 
-MASK = "•••"
+def basic_authorization(username: str, password: str) -> str:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+def bearer_authorization(token: str) -> str:
+    return f"Bearer {token}"
+
+
 SHOWN_AS_SENT = frozenset(
     {
         "accept",

@@ -62,6 +62,7 @@ class WebhookState(ContractEnum):
 class AuthorizationType(ContractEnum):
     NONE = 0
     BASIC = 1
+    BEARER = 2
 
 
 class Role(ContractEnum):

@@ -14,10 +14,15 @@ def registration_fingerprint(
     events: Iterable[tuple[str, WebhookEventType]],
     authorization_type: AuthorizationType,
     username: str | None,
+    headers_digest: str = "",
 ) -> str:
-    """Same normalized URL, same set of events, same authorization type and username."""
+    """Same normalized URL, same set of events, same authorization type and username, and the
+    same custom headers: `headers_digest`, a keyed digest of names and values made by the
+    caller ("" for none, so a registration without headers keeps the fingerprint it had)."""
     parts = [normalized_target_url, str(authorization_type.value), username or ""]
     parts += sorted({f"{name.casefold()}:{kind.value}" for name, kind in events})
+    if headers_digest:
+        parts.append(f"headers:{headers_digest}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 

@@ -49,6 +49,8 @@ class Registration:
     """Its own retry delays (empty: no retries); None: the service's schedule."""
     created_at: datetime
     updated_at: datetime
+    custom_header_names: tuple[str, ...] = ()
+    """The names of its custom headers; their values are write-only."""
 
     @property
     def is_paused(self) -> bool:
@@ -176,7 +178,10 @@ class ClaimedWebhook:
     retired_signing_secrets: bytes | None
     authorization_type: AuthorizationType
     username: str | None
-    encrypted_password: bytes | None
+    encrypted_secret: bytes | None
+    """The Basic password or the Bearer token, encrypted."""
+    encrypted_headers: bytes | None
+    """Its registration's custom headers, an encrypted JSON object."""
     event_id: str
     entity_name: str
     type: WebhookEventType

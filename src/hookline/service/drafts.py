@@ -13,6 +13,8 @@ class TargetAuthorization:
     authorization_type: AuthorizationType = AuthorizationType.NONE
     username: str | None = None
     password: str | None = None
+    token: str | None = None
+    """Bearer only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class RegistrationDraft:
     """Created paused: its Webhooks wait in Pending until it is resumed."""
     retry_schedule: tuple[str, ...] | None = None
     """Its own delays between attempts (`()`: a single attempt); None: HOOKLINE_RETRY_SCHEDULE."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Static headers added to every request; the values are write-only."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
 
@@ -45,6 +49,8 @@ class RegistrationChanges:
     should_group_continue_after_fail: bool | None = None
     coalesce_updates: bool | None = None
     target_authorization: TargetAuthorization | None = None
+    headers: dict[str, str | None] | None = None
+    """Replaces the set; a None value keeps that name's stored value."""
     description: str | None = None
     clear_description: bool = False
     is_active: bool | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.headers import bad_token, header_problems
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
 from hookline.domain.urls import normalize_target_url
@@ -84,12 +86,15 @@ class RegistrationUseCases(UseCases):
         normalized = await self._check_target(draft.target_url, "targetUrl", errors)
         events = self._check_events(draft.enabled_events, errors)
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
+        _check_headers(draft.headers, errors)
         _check_schedule(draft.retry_schedule, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
         auth = draft.target_authorization
-        fingerprint = registration_fingerprint(normalized, events, auth.authorization_type, auth.username)
+        fingerprint = registration_fingerprint(
+            normalized, events, auth.authorization_type, auth.username, self._headers_digest(draft.headers)
+        )
         secret = new_signing_secret()
         registration_id = new_id("reg")
         sealed_secret = self.box.encrypt(secret)
@@ -117,6 +122,8 @@ class RegistrationUseCases(UseCases):
                         "retry_schedule": reg_store.schedule_text(draft.retry_schedule),
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
+                        "custom_header_names": reg_store.header_names_text(draft.headers),
+                        "encrypted_custom_headers": self._sealed_headers(draft.headers),
                         "created_at": now,
                         "updated_at": now,
                         "idempotency_key": idempotency[0] if idempotency else None,
@@ -143,6 +150,7 @@ class RegistrationUseCases(UseCases):
             sealed_secret,
             None,
             self._sealed(draft.target_authorization),
+            self._sealed_headers(draft.headers),
         )
         if not tried.succeeded:
             answered = tried.error or f"HTTP {tried.response_status}"
@@ -211,6 +219,8 @@ class RegistrationUseCases(UseCases):
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
+        if changes.headers is not None:
+            _check_headers(changes.headers, errors)
         _check_schedule(changes.retry_schedule, errors)
         if changes.expires_at is not None and changes.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
@@ -219,12 +229,18 @@ class RegistrationUseCases(UseCases):
             current = await self._registration(conn, registration_id, organization_id)
             stored_auth = await reg_store.get_authorization(conn, registration_id)
             auth = self._merged_authorization(changes.target_authorization, stored_auth)
+            stored_headers = await reg_store.get_custom_headers(conn, registration_id)
+            headers = self._merged_headers(changes.headers, stored_headers)
             new_events = (
                 events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
             )
             new_normalized = normalized or current.normalized_target_url
             fingerprint = registration_fingerprint(
-                new_normalized, new_events, auth.authorization_type, auth.username
+                new_normalized,
+                new_events,
+                auth.authorization_type,
+                auth.username,
+                self._headers_digest(headers),
             )
             is_active = current.is_active if changes.is_active is None else changes.is_active
             if changes.is_paused and not is_active:
@@ -250,6 +266,11 @@ class RegistrationUseCases(UseCases):
                 values["description"] = changes.description
             if changes.expires_at is not None or changes.clear_expires_at:
                 values["expires_at"] = changes.expires_at
+            if changes.headers is not None:
+                values |= {
+                    "custom_header_names": reg_store.header_names_text(headers),
+                    "encrypted_custom_headers": self._sealed_headers(headers),
+                }
             if changes.retry_schedule is not None or changes.clear_retry_schedule:
                 values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
             # A reactivated or moved target starts a clean record: no failing streak carried over.
@@ -338,9 +359,16 @@ class RegistrationUseCases(UseCases):
         async with self.db.read() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
             auth = await reg_store.get_authorization(conn, registration_id)
+            headers = await reg_store.get_custom_headers(conn, registration_id)
             current, retired = await reg_store.get_signing_secrets(conn, registration_id)
         return await self._send_test(
-            registration.organization_id, registration.id, registration.target_url, current, retired, auth
+            registration.organization_id,
+            registration.id,
+            registration.target_url,
+            current,
+            retired,
+            auth,
+            headers,
         )
 
     async def _send_test(
@@ -351,6 +379,7 @@ class RegistrationUseCases(UseCases):
         sealed_secret: bytes,
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
+        sealed_headers: bytes | None,
     ) -> Attempt:
         probe_id = new_id("test")
         probe = ClaimedWebhook(
@@ -371,7 +400,8 @@ class RegistrationUseCases(UseCases):
             retired_signing_secrets=sealed_retired,
             authorization_type=auth.authorization_type,
             username=auth.username,
-            encrypted_password=auth.encrypted_password,
+            encrypted_secret=auth.encrypted_secret,
+            encrypted_headers=sealed_headers,
             event_id=new_id("evt"),
             entity_name=TEST_ENTITY,
             type=WebhookEventType.UPDATED,
@@ -420,41 +450,84 @@ class RegistrationUseCases(UseCases):
             checked.append(pair)
         return checked
 
-    def _check_authorization(self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str) -> None:
-        if auth.authorization_type is AuthorizationType.BASIC:
+    def _check_authorization(
+        self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str, *, keeps_secret: bool = False
+    ) -> None:
+        """`keeps_secret`: a PATCH that leaves out the password or token keeps the stored one."""
+        kind = auth.authorization_type
+        if kind is AuthorizationType.BASIC:
             if not auth.username:
                 errors.add(f"{prefix}.username", "is required for Basic authorization")
             elif ":" in auth.username:
                 errors.add(f"{prefix}.username", "must not contain ':' (Basic authorization)")
-            if not auth.password:
+            if not auth.password and not keeps_secret:
                 errors.add(f"{prefix}.password", "is required for Basic authorization")
         elif auth.username or auth.password:
             errors.add(prefix, "username and password are only for Basic authorization")
+        if kind is AuthorizationType.BEARER:
+            if auth.token:
+                problem = bad_token(auth.token)
+                if problem:
+                    errors.add(f"{prefix}.token", problem)
+            elif not keeps_secret:
+                errors.add(f"{prefix}.token", "is required for Bearer authorization")
+        elif auth.token:
+            errors.add(f"{prefix}.token", "is only for Bearer authorization")
 
     def _merged_authorization(
         self, change: TargetAuthorization | None, stored: reg_store.Authorization
     ) -> reg_store.Authorization:
-        """The authorization after a PATCH; a Basic password may be omitted to keep the stored one."""
+        """The authorization after a PATCH; a Basic password (same username) or a Bearer token
+        may be omitted to keep the stored one."""
         if change is None:
             return stored
-        keeps_password = (
-            change.authorization_type is AuthorizationType.BASIC
-            and not change.password
-            and stored.authorization_type is AuthorizationType.BASIC
+        keeps_secret = (
+            change.authorization_type is stored.authorization_type
+            and change.authorization_type in (AuthorizationType.BASIC, AuthorizationType.BEARER)
+            and not (change.password or change.token)
             and stored.username == change.username
         )
-        if keeps_password:
-            return reg_store.Authorization(
-                AuthorizationType.BASIC, change.username, stored.encrypted_password
-            )
         errors = ErrorCollector()
-        self._check_authorization(change, errors, "targetAuthorization")
+        self._check_authorization(change, errors, "targetAuthorization", keeps_secret=keeps_secret)
         errors.raise_if_any()
+        if keeps_secret:
+            return reg_store.Authorization(
+                change.authorization_type, change.username, stored.encrypted_secret
+            )
         return self._sealed(change)
 
     def _sealed(self, auth: TargetAuthorization) -> reg_store.Authorization:
-        password = self.box.encrypt(auth.password) if auth.password else None
-        return reg_store.Authorization(auth.authorization_type, auth.username, password)
+        secret = auth.password or auth.token
+        sealed = self.box.encrypt(secret) if secret else None
+        return reg_store.Authorization(auth.authorization_type, auth.username, sealed)
+
+    def _merged_headers(self, change: dict[str, str | None] | None, sealed: bytes | None) -> dict[str, str]:
+        """The custom headers after a PATCH: `change` replaces the set, and a null value keeps
+        the stored value of that name (matched case-insensitively)."""
+        stored: dict[str, str] = json.loads(self.box.decrypt(sealed)) if sealed else {}
+        if change is None:
+            return stored
+        by_lower = {name.lower(): value for name, value in stored.items()}
+        merged: dict[str, str] = {}
+        errors = ErrorCollector()
+        for name, value in change.items():
+            if value is not None:
+                merged[name] = value
+            elif name.lower() in by_lower:
+                merged[name] = by_lower[name.lower()]
+            else:
+                errors.add(f"headers.{name}", "has no stored value to keep; send its value")
+        errors.raise_if_any()
+        return merged
+
+    def _sealed_headers(self, headers: dict[str, str]) -> bytes | None:
+        return self.box.encrypt(json.dumps(headers)) if headers else None
+
+    def _headers_digest(self, headers: dict[str, str]) -> str:
+        """Keyed, so the fingerprint column tells nothing about the values."""
+        if not headers:
+            return ""
+        return self.box.digest(json.dumps(sorted((name.lower(), value) for name, value in headers.items())))
 
     async def _refuse_duplicate(
         self, conn: Connection, organization_id: str, fingerprint: str, exclude_id: str | None = None
@@ -466,6 +539,11 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _check_headers(headers: Mapping[str, str | None], errors: ErrorCollector) -> None:
+    for field_name, message in header_problems(headers):
+        errors.add(field_name, message)
 
 
 def _check_schedule(items: tuple[str, ...] | None, errors: ErrorCollector) -> None:

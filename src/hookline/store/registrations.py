@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class RegistrationFilter:
 class Authorization:
     authorization_type: AuthorizationType
     username: str | None
-    encrypted_password: bytes | None
+    encrypted_secret: bytes | None
+    """The Basic password or the Bearer token, encrypted."""
 
 
 def _base_query() -> Select[Any]:
@@ -89,6 +91,7 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             retry_schedule=schedule_items(row.retry_schedule),
             created_at=row.created_at,
             updated_at=row.updated_at,
+            custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
         )
         for row in rows
     ]
@@ -213,7 +216,7 @@ async def set_authorization(conn: AsyncConnection, registration_id: str, auth: A
             registration_id=registration_id,
             authorization_type=auth.authorization_type.value,
             username=auth.username,
-            encrypted_password=auth.encrypted_password,
+            encrypted_password=auth.encrypted_secret,
         )
     )
 
@@ -223,6 +226,20 @@ async def get_authorization(conn: AsyncConnection, registration_id: str) -> Auth
     if row is None:
         return Authorization(AuthorizationType.NONE, None, None)
     return Authorization(AuthorizationType(row.authorization_type), row.username, row.encrypted_password)
+
+
+def header_names_text(names: Iterable[str]) -> str | None:
+    """The stored form of a registration's custom header names (NULL for none)."""
+    listed = list(names)
+    return json.dumps(listed) if listed else None
+
+
+async def get_custom_headers(conn: AsyncConnection, registration_id: str) -> bytes | None:
+    """The encrypted JSON object of a registration's custom headers, or None."""
+    found: bytes | None = (
+        await conn.execute(select(r.c.encrypted_custom_headers).where(r.c.id == registration_id))
+    ).scalar_one_or_none()
+    return found
 
 
 async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tuple[bytes, bytes | None]:

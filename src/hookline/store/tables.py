@@ -86,6 +86,9 @@ webhook_registrations = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("signing_secret", LargeBinary, nullable=False),
     Column("retired_signing_secrets", LargeBinary),  # encrypted; see domain/rotation.py
+    # Custom request headers: the names as a JSON list (shown), the whole object encrypted.
+    Column("custom_header_names", Text),
+    Column("encrypted_custom_headers", LargeBinary),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),
@@ -112,7 +115,7 @@ webhook_target_authorizations = Table(
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False, unique=True),
     Column("authorization_type", SmallInteger, nullable=False),
     Column("username", String(500)),
-    Column("encrypted_password", LargeBinary),
+    Column("encrypted_password", LargeBinary),  # the Basic password or the Bearer token
 )
 
 webhook_events = Table(

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrat
 def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:
     if body is None:
         return None
-    return TargetAuthorization(body.authorization_type, body.username, body.password)
+    return TargetAuthorization(body.authorization_type, body.username, body.password, body.token)
 
 
 @router.post("", status_code=201, response_model=CreatedRegistrationOut)
@@ -59,6 +59,7 @@ async def create_registration(
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
+        headers=body.headers or {},
         description=body.description,
         expires_at=body.expires_at,
         is_paused=body.is_paused,
@@ -134,6 +135,7 @@ async def update_registration(
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization),
+        headers=({} if body.headers is None else body.headers) if "headers" in sent else None,
         description=body.description,
         clear_description="description" in sent and body.description is None,
         is_active=body.is_active,

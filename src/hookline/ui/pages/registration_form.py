@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
+from hookline.domain.headers import MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
@@ -42,6 +43,7 @@ FIELD_OF = {
     "targetAuthorization": "authorizationType",
     "targetAuthorization.username": "username",
     "targetAuthorization.password": "password",
+    "targetAuthorization.token": "token",
     "retrySchedule": "retrySchedule",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
@@ -98,6 +100,7 @@ class Filled:
         )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
+        values["token"] = form.get("token")
         flags = {
             name
             for name in (
@@ -186,10 +189,14 @@ def _checked(
     for name in ("username", "password"):
         if message := too_long(values[name], MAX_CREDENTIAL_LENGTH):
             filled.add(name, message)
+    if message := too_long(values["token"], MAX_VALUE_LENGTH):
+        filled.add("token", message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
+    elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
+        authorization = TargetAuthorization(scheme, token=values["token"] or None)
     else:
         authorization = TargetAuthorization(scheme, values["username"] or None, values["password"] or None)
     return events, expires_at, authorization
