@@ -112,17 +112,25 @@ async def test_create_edit_rotate_and_delete_a_registration(
     await page.get_by_label("Target URL").fill("ftp://not-a-web-target")
     await page.get_by_label("Process Created").check()
     await page.get_by_label("Process ReplaceRelation").check()
+    await page.get_by_label("Retry schedule").fill("10s, 8d")
     await page.get_by_role("button", name="Save").click()
     await expect(page.locator("#targetUrl-error")).to_have_text(
         "Must be an absolute http:// or https:// URL."
+    )
+    await expect(page.locator("#retrySchedule-error")).to_have_text(
+        "Delay 2 (8d): must be between 1s and 7d."
     )
     await expect(page.get_by_label("Process Created")).to_be_checked()  # kept for the correction
     await look(page, "registration-new-refused")
 
     await page.get_by_label("Target URL").fill(receiver.url("/browser"))
     await page.get_by_label("Description").fill("made in a browser")
+    await page.get_by_label("Retry schedule").fill("10s, 1m, 1h")
+    await page.get_by_label("Start paused").check()
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_contain_text("Registration created.")
+    await expect(page.get_by_text("10s, 1m, 1h")).to_be_visible()
+    await expect(page.get_by_text("Paused since")).to_be_visible()
     secret = (await page.locator("#signing-secret").text_content() or "").strip()
     assert secret.startswith("whsec_")
     await page.get_by_role("button", name="Copy secret").click()

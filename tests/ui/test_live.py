@@ -27,6 +27,13 @@ async def sign_in_on_a_fake_clock(page: Page, look: Looker, base: str, runtime: 
     await expect(page.get_by_role("heading", name="Overview")).to_be_visible()
 
 
+async def open_on_a_fake_clock(page: Page, look: Looker, base: str, runtime: Runtime, path: str) -> None:
+    """Signed in, the overview checked, then `path` opened: its timers wait for the test."""
+    await sign_in_on_a_fake_clock(page, look, base, runtime)
+    await look(page, "overview")
+    await page.goto(f"{base}{path}")
+
+
 async def test_a_page_answers_304_until_it_changes(
     signed_in: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
 ) -> None:
@@ -77,9 +84,7 @@ async def test_the_overview_updates_by_itself_until_paused(
 async def test_the_webhooks_list_and_a_webhook_update_by_themselves(
     page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded
 ) -> None:
-    await sign_in_on_a_fake_clock(page, look, live_url, runtime)
-    await look(page, "overview")
-    await page.goto(f"{live_url}/ui/webhooks?entityName=Tenant&entityId=41")
+    await open_on_a_fake_clock(page, look, live_url, runtime, "/ui/webhooks?entityName=Tenant&entityId=41")
     await expect(page.get_by_text("No webhooks match.")).to_be_visible()
     await look(page, "webhooks-live-empty")
     published = await runtime.hookline.publish(EventDraft("acme", "Tenant", WebhookEventType.CREATED, "41"))
@@ -91,3 +96,30 @@ async def test_the_webhooks_list_and_a_webhook_update_by_themselves(
     await page.clock.run_for(LIVE_INTERVAL_MS + 100)
     await expect(page.locator("#webhook-state")).to_have_text("Successful")
     await expect(page.locator("ol.attempts > li")).to_have_count(1)
+
+
+@pytest.mark.browser
+async def test_a_registration_updates_by_itself_but_never_swaps_the_region_holding_focus(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, seeded: Seeded
+) -> None:
+    await open_on_a_fake_clock(page, look, live_url, runtime, f"/ui/registrations/{seeded.registration_id}")
+    await expect(page.get_by_role("button", name="Pause live updates")).to_be_visible()
+    await expect(page.get_by_role("button", name="Pause", exact=True)).to_have_count(1)
+    first = await runtime.hookline.publish(EventDraft("acme", "Tenant", WebhookEventType.CREATED, "51"))
+    await page.clock.run_for(LIVE_INTERVAL_MS + 100)
+    await expect(page.get_by_role("link", name=first.webhook_ids[0])).to_be_visible()
+    await look(page, "registration-live")
+
+    everything = page.get_by_role("link", name="All webhooks of this registration")
+    await everything.focus()  # inside the recent webhooks, which must then wait
+    held = await runtime.hookline.publish(EventDraft("acme", "Tenant", WebhookEventType.CREATED, "52"))
+    await runtime.hookline.pause_registration(seeded.registration_id, None)
+    await page.clock.run_for(2 * LIVE_INTERVAL_MS + 100)
+    await expect(page.get_by_text("Paused since")).to_be_visible()  # another region did update
+    await expect(page.locator("#live-badge")).to_have_text("Paused")
+    await expect(page.get_by_role("link", name=held.webhook_ids[0])).to_have_count(0)
+    await expect(everything).to_be_focused()
+
+    await page.get_by_role("button", name="Pause live updates").focus()
+    await page.clock.run_for(LIVE_INTERVAL_MS + 100)
+    await expect(page.get_by_role("link", name=held.webhook_ids[0])).to_be_visible()

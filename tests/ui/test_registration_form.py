@@ -310,3 +310,52 @@ async def test_search_by_url_part_or_description(
     assert await found("127.0.0.1")
     assert await found("ACME%27S%20RECEIVER")  # the description, any case
     assert not await found("nowhere")
+
+
+async def test_the_retry_schedule_and_start_paused_take_the_api_s_rules(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    token = csrf_of((await signed_in.get("/ui/registrations/new")).text)
+    refused = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(token, targetUrl=receiver.url("/r"), event="Process:1", retrySchedule="10s, 500ms"),
+    )
+    assert refused.status_code == 422
+    assert 'id="retrySchedule-error">Delay 2 (500ms): must be between 1s and 7d.' in refused.text
+    assert 'value="10s, 500ms"' in refused.text
+    too_many = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(
+            token, targetUrl=receiver.url("/r"), event="Process:1", retrySchedule=", ".join(["1m"] * 21)
+        ),
+    )
+    assert 'id="retrySchedule-error">Must have at most 20 delays (21 attempts).' in too_many.text
+    assert await registrations_of(runtime) == []
+
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(
+            token, targetUrl=receiver.url("/r"), event="Process:1", retrySchedule="10s, 1m 1h", isPaused="on"
+        ),
+    )
+    assert created.status_code == 303, created.text
+    [registration] = await registrations_of(runtime)
+    assert registration.retry_schedule == ("10s", "1m", "1h") and registration.is_paused
+    page = (await signed_in.get(created.headers["location"])).text
+    assert '<span class="mono">10s, 1m, 1h</span>' in page and "Paused since" in page
+
+    edit_page = f"/ui/registrations/{registration.id}/edit"
+    edit = (await signed_in.get(edit_page)).text
+    assert 'value="10s, 1m, 1h"' in edit and 'name="isPaused"' not in edit  # pausing is its own button
+    for typed, stored, shown in (
+        ("none", (), "no retries: a single attempt"),
+        ("", None, "the service's default"),
+    ):
+        saved = await signed_in.post(
+            edit_page,
+            data=form(csrf_of(edit), targetUrl=receiver.url("/r"), event="Process:1", retrySchedule=typed),
+        )
+        assert saved.status_code == 303
+        changed = await runtime.hookline.get_registration(registration.id, None)
+        assert changed.retry_schedule == stored and changed.is_paused  # an edit keeps it paused
+        assert shown in (await signed_in.get(saved.headers["location"])).text

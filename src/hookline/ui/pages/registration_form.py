@@ -7,6 +7,7 @@ the Basic password: it is write-only, never shown, and an empty password field k
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
+from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
@@ -29,6 +31,7 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
+MAX_SCHEDULE_LENGTH = 500
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
 FIELD_OF = {
@@ -41,6 +44,7 @@ FIELD_OF = {
     "targetAuthorization.username": "username",
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
+    "retrySchedule": "retrySchedule",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -78,19 +82,34 @@ class Filled:
             "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
             "authorizationType": registration.authorization_type.name.lower(),
             "username": registration.username or "",
+            "retrySchedule": show_schedule(registration.retry_schedule),
         }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags)
 
     @classmethod
     def posted(cls, form: Form) -> Filled:
-        names = ("targetUrl", "description", "organizationId", "expiresAt", "authorizationType", "username")
+        names = (
+            "targetUrl",
+            "description",
+            "organizationId",
+            "expiresAt",
+            "authorizationType",
+            "username",
+            "retrySchedule",
+        )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
         values["token"] = form.get("token")
         flags = {
             name
-            for name in ("shouldGroup", "shouldGroupContinueAfterFail", "coalesceUpdates", "verify")
+            for name in (
+                "shouldGroup",
+                "shouldGroupContinueAfterFail",
+                "coalesceUpdates",
+                "verify",
+                "isPaused",
+            )
             if form.checked(name)
         }
         return cls(values, set(form.all("event")), flags)
@@ -100,12 +119,35 @@ class Filled:
 
     def take(self, invalid: InvalidInput) -> None:
         for error in invalid.errors:
-            key = error.field.split("[")[0] if error.field.startswith("enabledEvents") else error.field
+            key, _, index = error.field.partition("[")
+            if key == "retrySchedule" and index:  # which delay of the field, counted from 1
+                position = int(index.rstrip("]"))
+                delay = read_schedule(self.values["retrySchedule"]) or ()
+                shown = f" ({delay[position]})" if position < len(delay) else ""
+                self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
+                continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
 
 def _event_value(entity_name: str, kind: WebhookEventType) -> str:
     return f"{entity_name}:{kind.value}"
+
+
+def show_schedule(schedule: tuple[str, ...] | None) -> str:
+    """A retry schedule as the form writes it: empty for the service default, `none` for []."""
+    if schedule is None:
+        return ""
+    return ", ".join(schedule) if schedule else NO_RETRIES
+
+
+def read_schedule(text: str) -> tuple[str, ...] | None:
+    """The form's "Retry schedule" (delays split by commas or spaces) as the use case takes it;
+    the use case itself judges units, count and bounds, exactly as for the API."""
+    if not text:
+        return None
+    if text.lower() == NO_RETRIES:
+        return ()
+    return tuple(part for part in re.split(r"[,\s]+", text) if part)
 
 
 def _checked(
@@ -149,6 +191,8 @@ def _checked(
             filled.add(name, message)
     if message := too_long(values["token"], MAX_VALUE_LENGTH):
         filled.add("token", message)
+    if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
+        filled.add("retrySchedule", message)
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
@@ -206,6 +250,8 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         description=filled.values["description"] or None,
         expires_at=expires_at,
         verify="verify" in filled.flags,
+        is_paused="isPaused" in filled.flags,
+        retry_schedule=read_schedule(filled.values["retrySchedule"]),
     )
     try:
         created, secret = await hookline_of(request).register(draft)
@@ -247,6 +293,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_description=not filled.values["description"],
         expires_at=expires_at,
         clear_expires_at=expires_at is None,
+        retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
+        clear_retry_schedule=schedule is None,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)

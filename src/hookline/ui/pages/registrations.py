@@ -138,11 +138,11 @@ async def registration_page(
     recent = await hookline_of(request).list_webhooks(
         WebhookFilter(organization_id=viewer.scope, registration_id=found.id), 1, RECENT_WEBHOOKS
     )
-    # Not a live page: its "Pause" and "Resume" must be the only buttons of those names on it.
     return render(
         request,
         "registration.html",
         status_code,
+        live=True,
         nav="registrations",
         registration=found,
         recent=recent,
