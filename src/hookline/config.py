@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+from hookline.domain.urls import TransportRules
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STOP_GRACE = timedelta(seconds=5)
@@ -23,6 +24,26 @@ class ConfigError(ValueError):
 
 def _networks(text: str) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+_FLAGS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _flag(text: str) -> bool:
+    """`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is a mistake, not false."""
+    try:
+        return _FLAGS[text.strip().lower()]
+    except KeyError:
+        raise ValueError("must be true or false") from None
 
 
 def _duration_or_off(text: str) -> timedelta:
@@ -39,6 +60,10 @@ class Settings:
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy.parse)
     delivery_timeout: timedelta = timedelta(seconds=10)
     allowed_target_networks: tuple[Network, ...] = ()
+    require_https: bool = False
+    """Refuse every plain http:// target, at registration and at delivery."""
+    allow_plaintext_credentials: bool = False
+    """Let credentials travel over plain http:// to targets outside the allowed networks."""
     entities: tuple[str, ...] = DEFAULT_ENTITIES
     max_event_data_bytes: int = 256 * 1024
     worker_concurrency: int = 128
@@ -69,6 +94,8 @@ class Settings:
             "HOOKLINE_RETRY_SCHEDULE": ("retry_policy", RetryPolicy.parse),
             "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
+            "HOOKLINE_REQUIRE_HTTPS": ("require_https", _flag),
+            "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": ("allow_plaintext_credentials", _flag),
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
             "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
             "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
@@ -112,6 +139,10 @@ class Settings:
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+
+    @property
+    def transport(self) -> TransportRules:
+        return TransportRules(self.require_https, self.allow_plaintext_credentials)
 
     @property
     def per_registration_concurrency(self) -> int:

@@ -33,7 +33,7 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
         self.wakeup = Wakeup()
-        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
+        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver, transport=settings.transport)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
             guard=guard,

@@ -63,6 +63,11 @@ class AuthorizationType(ContractEnum):
     NONE = 0
     BASIC = 1
 
+    @property
+    def carries_credentials(self) -> bool:
+        """Every type but None sends a secret, so every type added later is kept off plain http."""
+        return self is not AuthorizationType.NONE
+
 
 class Role(ContractEnum):
     """API key roles; serialized by name in the API, stored by id."""
