@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hookline.api.schemas import AttemptOut
 from hookline.domain.errors import (
@@ -120,8 +121,33 @@ def _on_the_wire(value: Any) -> Any:
     return value
 
 
-async def _on_http_error(_: Request, error: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, plus OPTIONS, for `Allow` (Starlette names
+    only the methods of the first route that matched the path)."""
+    routes = request.app.router.routes
+    methods = [
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
+    ]
+    return ", ".join([*methods, "OPTIONS"])
+
+
+def _method_not_allowed(request: Request) -> Response:
+    """405 with the full `Allow`; OPTIONS is answered 204 with the same `Allow` (RFC 9110 9.3.7)."""
+    allow = {"Allow": allowed_methods(request)}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    return problem(405, f"{request.method} is not allowed here; use {allow['Allow']}", headers=allow)
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if error.status_code == 405:
+        return _method_not_allowed(request)
     if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
         # FastAPI's "error parsing the body": bytes that are not UTF-8, nesting or numbers
         # too large for the parser. Not JSON, so 422 like any other malformed body.

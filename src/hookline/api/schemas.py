@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from functools import cache
+from types import UnionType
+from typing import Annotated, Any, Generic, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -81,8 +83,26 @@ def _refuse_unstorable(value: object, *, allow_nul: bool) -> None:
             pending.extend(item)
 
 
+@cache
+def _is_flag(annotation: Any) -> bool:
+    """`bool` or `bool | None`: fields that take exactly `true` or `false`."""
+    return annotation is bool or (
+        get_origin(annotation) in (Union, UnionType) and set(get_args(annotation)) == {bool, type(None)}
+    )
+
+
 class Input(Schema):
-    """A request body: every text in it must be storable and sendable."""
+    """A request body: every text in it must be storable and sendable, and a boolean is `true`
+    or `false` (pydantic would also take `0`, `"false"`, `"off"`: a typo must not flip a switch)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_flag(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        annotation: Any = None if field is None else field.annotation
+        if value is not None and not isinstance(value, bool) and _is_flag(annotation):
+            raise ValueError("must be true or false")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

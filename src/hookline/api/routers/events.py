@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from hookline.api.auth import Publisher, Service, acting_organization
+from hookline.api.json_body import json_router
 from hookline.api.schemas import EventBatchIn, EventIn, PublishedBatchOut, PublishedOut
 from hookline.service import EventDraft, Principal
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = json_router(prefix="/api/events", tags=["events"])
 
 
 @router.post("", status_code=202, response_model=PublishedOut)

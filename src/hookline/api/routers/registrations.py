@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import Depends, Header, Query, Response
 
 from hookline.api.auth import Service, Subscriber, acting_organization, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
@@ -27,7 +28,7 @@ from hookline.domain.errors import InvalidInput
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 from hookline.store.webhooks import WebhookFilter
 
-router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
+router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
 
 def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from hookline.api.auth import Service, Subscriber, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import InvalidInput
 from hookline.store.webhooks import WebhookFilter
 
-router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
+router = json_router(prefix="/api/webhooks", tags=["webhooks"])
 
 
 def _state(value: str | None) -> WebhookState | None:
