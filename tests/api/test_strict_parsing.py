@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 import httpx
 import pytest
@@ -146,6 +147,8 @@ async def test_true_and_false_still_work(api: httpx.AsyncClient, subscriber: dic
         ("PUT", "/api/webhook-registrations/reg_x", "DELETE, GET, PATCH, OPTIONS"),
         ("POST", "/api/webhooks/wh_x", "GET, OPTIONS"),
         ("GET", "/api/webhooks/wh_x/retry", "POST, OPTIONS"),
+        ("PUT", "/api/webhook-registrations/search", "POST, OPTIONS"),  # not /{registration_id}'s
+        ("DELETE", "/ui/login", "GET, POST, OPTIONS"),  # the UI is not in the OpenAPI description
     ],
 )
 async def test_405_says_every_method_the_path_takes(
@@ -169,3 +172,64 @@ def test_every_api_router_parses_json_strictly() -> None:
     for module_info in pkgutil.iter_modules(hookline.api.routers.__path__):
         module = importlib.import_module(f"hookline.api.routers.{module_info.name}")
         assert all(isinstance(route, StrictJsonRoute) for route in module.router.routes), module_info.name
+
+
+@pytest.mark.parametrize("value", [0, 1767614400, True, [2026], {"at": "2026-01-05"}])
+async def test_a_timestamp_is_iso_8601_text_not_a_number(
+    api: httpx.AsyncClient, publisher: dict[str, str], value: object
+) -> None:
+    """pydantic would read `0` as 1970-01-01: a unit mix-up, not a timestamp."""
+    body = {"entityName": "Process", "type": 2, "entityId": "1", "occurredAt": value}
+    problem = assert_problem(await api.post("/api/events", headers=publisher, json=body), 422)
+    assert [error["field"] for error in problem["errors"]] == ["occurredAt"]
+
+
+@pytest.mark.parametrize(("value", "stored"), [(42, "42"), (42.0, "42"), (-(2**53 - 1), str(-(2**53 - 1)))])
+async def test_integer_entity_ids_are_taken_as_text(
+    api: httpx.AsyncClient, admin: dict[str, str], publisher: dict[str, str], value: object, stored: str
+) -> None:
+    await register(api, admin, "http://127.0.0.1:9/hook", organizationId="acme")
+    published = await api.post(
+        "/api/events", headers=publisher, json={"entityName": "Process", "type": 2, "entityId": value}
+    )
+    [webhook_id] = published.json()["webhookIds"]
+    assert (await api.get(f"/api/webhooks/{webhook_id}", headers=admin)).json()["entityId"] == stored
+
+
+@pytest.mark.parametrize("value", [2**53, -(2**53), 1.5, 10**30])
+async def test_integer_entity_ids_beyond_what_json_keeps_exactly_are_refused(
+    api: httpx.AsyncClient, publisher: dict[str, str], value: object
+) -> None:
+    body = {"entityName": "Process", "type": 2, "entityId": value}
+    problem = assert_problem(await api.post("/api/events", headers=publisher, json=body), 422)
+    assert [error["field"] for error in problem["errors"]] == ["entityId"]
+
+
+async def test_a_batch_names_the_event_an_admin_left_without_organization(
+    api: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    event = {"entityName": "Process", "type": 2, "entityId": "1"}
+    body = {"events": [event | {"organizationId": "acme"}, event]}
+    problem = assert_problem(await api.post("/api/events/batch", headers=admin, json=body), 422)
+    assert problem["errors"] == [
+        {"field": "events[1].organizationId", "message": "is required for admin keys"}
+    ]
+
+
+async def test_the_description_says_what_is_accepted(api: httpx.AsyncClient) -> None:
+    """Generated clients and fuzzers read the same rules the parser applies."""
+    described = (await api.get("/openapi.json")).json()
+    schemas = described["components"]["schemas"]
+    entity_name = re.compile(schemas["EventIn"]["properties"]["entityName"]["pattern"])
+    assert entity_name.match(" process ") and entity_name.match("WorkOrder")
+    assert not entity_name.match("Webhook")  # published only by hookline itself
+    event_type = schemas["EnabledEventIn"]["properties"]["type"]["anyOf"]
+    assert event_type[0] == {"type": "integer", "enum": [1, 2, 3, 4, 5, 6]}
+    assert re.compile(event_type[1]["pattern"]).match("add_to_relation")
+    patch = schemas["RegistrationPatch"]["properties"]
+    assert patch["isActive"] == {"type": "boolean", "title": "Isactive"}  # omit it, never null
+    assert {"type": "null"} in patch["description"]["anyOf"]  # null clears a description
+    assert schemas["EventIn"]["properties"]["occurredAt"]["anyOf"][0] == {
+        "type": "string",
+        "format": "date-time",
+    }

@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
 
+from hookline.api.methods import allowed_methods
 from hookline.api.schemas import AttemptOut
 from hookline.domain.errors import (
     Conflict,
@@ -119,21 +119,6 @@ def _on_the_wire(value: Any) -> Any:
     if isinstance(value, Attempt):
         return AttemptOut.of(value).model_dump(mode="json", by_alias=True)
     return value
-
-
-_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
-
-
-def allowed_methods(request: Request) -> str:
-    """Every method some route answers at this path, plus OPTIONS, for `Allow` (Starlette names
-    only the methods of the first route that matched the path)."""
-    routes = request.app.router.routes
-    methods = [
-        method
-        for method in _METHODS
-        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes)
-    ]
-    return ", ".join([*methods, "OPTIONS"])
 
 
 def _method_not_allowed(request: Request) -> Response:

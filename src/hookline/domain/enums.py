@@ -15,6 +15,8 @@ class ContractEnum(IntEnum):
 
     @classmethod
     def parse(cls, value: object) -> Self:
+        if isinstance(value, float) and value.is_integer():  # JSON's 2.0 is the integer 2
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             try:
                 return cls(value)

@@ -7,6 +7,7 @@ from fastapi import Response
 from hookline.api.auth import Publisher, Service, acting_organization
 from hookline.api.json_body import json_router
 from hookline.api.schemas import EventBatchIn, EventIn, PublishedBatchOut, PublishedOut
+from hookline.domain.errors import ErrorCollector, InvalidInput
 from hookline.service import EventDraft, Principal
 
 router = json_router(prefix="/api/events", tags=["events"])
@@ -30,7 +31,16 @@ async def publish_events(body: EventBatchIn, caller: Publisher, service: Service
     Each event is recorded with its Webhooks atomically; after an error, send the batch again
     with the same event `id`s: events already recorded are answered, not duplicated.
     """
-    published = await service.publish_many([_draft(caller, event) for event in body.events])
+    errors = ErrorCollector()
+    drafts = []
+    for index, event in enumerate(body.events):
+        try:
+            drafts.append(_draft(caller, event))
+        except InvalidInput as error:  # named where it is: events[3].organizationId
+            for field_error in error.errors:
+                errors.add(f"events[{index}].{field_error.field}", field_error.message)
+    errors.raise_if_any()
+    published = await service.publish_many(drafts)
     return PublishedBatchOut(
         items=[PublishedOut(event_id=p.event_id, webhook_ids=p.webhook_ids) for p in published]
     )

@@ -106,14 +106,7 @@ async def update_registration(
     registration_id: str, body: RegistrationPatch, caller: Subscriber, service: Service
 ) -> RegistrationOut:
     sent = body.model_fields_set
-    for name in (
-        "target_url",
-        "enabled_events",
-        "should_group",
-        "should_group_continue_after_fail",
-        "coalesce_updates",
-        "is_active",
-    ):
+    for name in RegistrationPatch.not_null:
         if name in sent and getattr(body, name) is None:
             raise InvalidInput.one(_camel(name), "must not be null")
     changes = RegistrationChanges(

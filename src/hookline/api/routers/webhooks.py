@@ -10,6 +10,7 @@ from hookline.api.auth import Service, Subscriber, reading_scope
 from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
+from hookline.api.spellings import enum_pattern
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import InvalidInput
 from hookline.store.webhooks import WebhookFilter
@@ -32,7 +33,10 @@ async def list_webhooks(
     service: Service,
     page: Annotated[PageParams, Depends(page_params)],
     registration_id: Annotated[str | None, Query(alias="registrationId", max_length=200)] = None,
-    state: Annotated[str | None, Query(max_length=40)] = None,
+    state: Annotated[
+        str | None,
+        Query(max_length=40, json_schema_extra={"pattern": enum_pattern(WebhookState)}),
+    ] = None,
     entity_name: Annotated[str | None, Query(alias="entityName", max_length=200)] = None,
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=200)] = None,
     organization_id: Annotated[str | None, Query(alias="organizationId", max_length=200)] = None,
