@@ -29,10 +29,11 @@ from sqlalchemy import event, text, update
 from bench.harness import Options, pair, percentile, postgres_database
 from hookline.config import Settings
 from hookline.domain.enums import WebhookState
+from hookline.domain.records import ClaimedWebhook
 from hookline.ids import new_id
 from hookline.store.db import Database
 from hookline.store.tables import webhooks
-from hookline.store.webhooks import ClaimedWebhook, ClaimLimits, claim_due, next_due_at
+from hookline.store.webhooks import ClaimLimits, claim_due, next_due_at
 
 CLAIM_DATABASE = "hookline_bench_claim"
 LEASE = timedelta(seconds=40)  # as the worker's by default: the delivery timeout plus 30 s

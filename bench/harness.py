@@ -16,8 +16,9 @@ import signal
 import socket
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,11 @@ class Options:
     claim_rows: int
     claim_due_rows: int
     claims: int
+    server_requests: int
+    server_connections: int
+    server_rounds: int
+    isolation_s: float
+    isolation_rate_limit: int
 
     @classmethod
     def from_env(cls) -> Options:
@@ -90,6 +96,11 @@ class Options:
             claim_rows=_env_int("BENCH_CLAIM_ROWS", 1_000_000),
             claim_due_rows=_env_int("BENCH_CLAIM_DUE_ROWS", 5_000),
             claims=_env_int("BENCH_CLAIMS", 300),
+            server_requests=_env_int("BENCH_SERVER_REQUESTS", 4000),
+            server_connections=_env_int("BENCH_SERVER_CONNECTIONS", 64),
+            server_rounds=_env_int("BENCH_SERVER_ROUNDS", 3),
+            isolation_s=_env_float("BENCH_ISOLATION_S", 5),
+            isolation_rate_limit=_env_int("BENCH_ISOLATION_RATE_LIMIT", 100),
         )
 
     @property
@@ -109,6 +120,28 @@ def percentile(values: list[float], fraction: float) -> float:
 def pair(values: list[float], digits: int = 0) -> str:
     """`p50 / p99` of `values`, as the reports print latencies."""
     return f"{percentile(values, 0.5):,.{digits}f} / {percentile(values, 0.99):,.{digits}f}"
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of `pid` and its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent and child not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(ticks.get(member, 0) for member in tree) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -235,10 +268,16 @@ def event_data(sequence: int) -> dict[str, Any]:
 class Hookline:
     """One `hookline serve` subprocess and an HTTP client for its API."""
 
-    def __init__(self, base: str, session: aiohttp.ClientSession, admin_key: str) -> None:
+    def __init__(self, base: str, session: aiohttp.ClientSession, admin_key: str, pid: int = 0) -> None:
         self.base = base
         self.session = session
         self.admin = {"Authorization": f"Bearer {admin_key}"}
+        self.pid = pid
+
+    def cpu_s(self) -> float:
+        """CPU time used so far by the process and its children (every thread): unlike requests
+        per second, hardly moved by what else runs on the machine."""
+        return process_tree_cpu_s(self.pid)
 
     async def call(self, method: str, path: str, *, key: dict[str, str] | None = None, **kwargs: Any) -> Any:
         async with self.session.request(
@@ -294,17 +333,26 @@ class Deployment:
         }
 
 
+HOOKLINE = (str(BIN / "hookline"),)
+
+
 @contextlib.asynccontextmanager
 async def hookline_process(
-    deployment: Deployment, options: Options, *args: str, phase: str
+    deployment: Deployment,
+    options: Options,
+    *args: str,
+    phase: str,
+    program: tuple[str, ...] = HOOKLINE,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`hookline ARGS...` with its output in a log file; profiled if BENCH_PROFILE_DIR is set."""
+    """`hookline ARGS...` (or `program ARGS...`) with its output in a log file, the deployment's
+    environment plus `env`; profiled if BENCH_PROFILE_DIR is set."""
     log_path = deployment.workdir / f"hookline-{deployment.label}-{phase}.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(
-            str(BIN / "hookline"),
+            *program,
             *args,
-            env=deployment.env(options),
+            env=deployment.env(options) | {"PYTHONPATH": str(HERE.parent)} | (env or {}),
             cwd=deployment.workdir,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
@@ -325,15 +373,24 @@ async def hookline_process(
 
 @contextlib.asynccontextmanager
 async def hookline_api(
-    deployment: Deployment, options: Options, *flags: str, phase: str
+    deployment: Deployment,
+    options: Options,
+    *flags: str,
+    phase: str,
+    program: tuple[str, ...] = HOOKLINE,
+    env: dict[str, str] | None = None,
+    connections: int = 0,
 ) -> AsyncIterator[Hookline]:
-    """`hookline serve FLAGS...` on a free port, once its /readyz answers."""
+    """`hookline serve FLAGS...` (or `program serve FLAGS...`) on a free port, once its /readyz
+    answers; its client keeps up to `connections` (default BENCH_PUBLISHERS + 4) connections."""
     port = free_port()
     serve = ("serve", "--host", "127.0.0.1", "--port", str(port), *flags)
-    async with hookline_process(deployment, options, *serve, phase=phase) as process:
-        connector = aiohttp.TCPConnector(limit=options.publishers + 4)
+    async with hookline_process(
+        deployment, options, *serve, phase=phase, program=program, env=env
+    ) as process:
+        connector = aiohttp.TCPConnector(limit=connections or options.publishers + 4)
         async with aiohttp.ClientSession(connector=connector) as session:
-            hookline = Hookline(f"http://127.0.0.1:{port}", session, deployment.admin_key)
+            hookline = Hookline(f"http://127.0.0.1:{port}", session, deployment.admin_key, process.pid)
 
             async def up() -> bool:
                 if process.returncode is not None:
@@ -386,13 +443,7 @@ async def publish(
     """(wall-clock start, response time ms, webhook ids) of one POST /api/events."""
     started_at = time.time()
     started = time.perf_counter()
-    body = {
-        "organizationId": ORGANIZATION,
-        "entityName": entity_name,
-        "type": type_,
-        "entityId": str(sequence),
-        "data": event_data(sequence),
-    }
+    body = event_body(sequence, entity_name, type_)
     answer = await hookline.call("POST", "/api/events", key=key, json=body)
     return started_at, (time.perf_counter() - started) * 1000, list(answer["webhookIds"])
 
@@ -508,8 +559,13 @@ async def publisher_key(hookline: Hookline, options: Options) -> dict[str, str]:
     """A new publisher key, or the admin key with BENCH_PUBLISH_AS=admin (no key look-up)."""
     if options.publish_as_admin:
         return hookline.admin
+    return await new_publisher_key(hookline, "bench")
+
+
+async def new_publisher_key(hookline: Hookline, name: str) -> dict[str, str]:
+    """The Authorization header of a new publisher key of the benchmark's organization."""
     created = await hookline.call(
-        "POST", "/api/api-keys", json={"organizationId": ORGANIZATION, "role": "publisher", "name": "bench"}
+        "POST", "/api/api-keys", json={"organizationId": ORGANIZATION, "role": "publisher", "name": name}
     )
     return {"Authorization": f"Bearer {created['key']}"}
 
@@ -531,3 +587,78 @@ async def postgres_database(admin_url: str, name: str = BENCH_DATABASE) -> Async
         yield str(URL(admin_url).with_path(f"/{name}"))
     finally:
         await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Load ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """What one client's requests got: answers by status, latencies of the `ok` ones."""
+
+    ok: int
+    statuses: Counter[int] = field(default_factory=Counter)
+    ok_ms: list[float] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    errors: int = 0
+
+    @property
+    def ok_per_s(self) -> float:
+        return self.statuses[self.ok] / self.elapsed_s if self.elapsed_s else 0.0
+
+    @property
+    def sent_per_s(self) -> float:
+        return (self.statuses.total() + self.errors) / self.elapsed_s if self.elapsed_s else 0.0
+
+
+async def drive(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    headers: Callable[[int], dict[str, str]],
+    body: Callable[[int], Any],
+    ok: int,
+    connections: int,
+    requests: int | None = None,
+    duration_s: float | None = None,
+    rate_per_s: float | None = None,
+) -> Load:
+    """POST `url` from `connections` keep-alive connections, each with one request in flight,
+    until `requests` were sent or `duration_s` passed; `rate_per_s` paces the requests (the n-th
+    leaves no earlier than n / rate after the start), else each connection sends back to back."""
+    load = Load(ok)
+    started = time.perf_counter()
+    numbers = iter(range(requests if requests is not None else sys.maxsize))
+
+    async def one_connection() -> None:
+        for number in numbers:
+            now = time.perf_counter()
+            if duration_s is not None and now - started >= duration_s:
+                return
+            if rate_per_s:
+                await asyncio.sleep(max(0.0, started + number / rate_per_s - now))
+            sent = time.perf_counter()
+            try:
+                async with session.post(url, json=body(number), headers=headers(number)) as response:
+                    await response.read()
+            except aiohttp.ClientError:
+                load.errors += 1
+                continue
+            load.statuses[response.status] += 1
+            if response.status == ok:
+                load.ok_ms.append((time.perf_counter() - sent) * 1000)
+
+    await asyncio.gather(*(one_connection() for _ in range(connections)))
+    load.elapsed_s = time.perf_counter() - started
+    return load
+
+
+def event_body(number: int, entity_name: str = "Process", type_: str = "Updated") -> dict[str, Any]:
+    """A publish request of the benchmark's organization."""
+    return {
+        "organizationId": ORGANIZATION,
+        "entityName": entity_name,
+        "type": type_,
+        "entityId": str(number),
+        "data": event_data(number),
+    }

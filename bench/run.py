@@ -1,6 +1,6 @@
 """End-to-end benchmark of hookline: `make bench` (or `.venv/bin/python -m bench.run`).
 
-Three sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
+Five sections, all run by default; `--only scale,claim` (or `make bench BENCH_ARGS='--only
 scale'`) runs some of them.
 
 backends: for each database it starts a fast receiver (bench/receiver.py, its own process) and
@@ -20,6 +20,12 @@ scale (bench/scale.py): PostgreSQL with separate processes; a backlog drained by
 
 claim (bench/claim.py): `claim_due` latency and query plans with a million Webhooks.
 
+servers (bench/servers.py): hookline's publish path under uvicorn+httptools with hookline's
+request bounds (as shipped), plain uvicorn+httptools, uvicorn+h11, hypercorn and granian.
+
+isolation (bench/isolation.py): a well-behaved key's throughput and p99 alone, beside a key
+sending 10 times its limit, and beside 5,000 random invalid keys.
+
 Environment (all optional):
 - BENCH_EVENTS (2000), BENCH_REGISTRATIONS (4), BENCH_PUBLISHERS (16), BENCH_DEADLINE_S (180);
 - BENCH_BATCH_SIZE (50): events per request in the batched phase (POST /api/events/batch);
@@ -36,6 +42,8 @@ Environment (all optional):
   draining that backlog; 0: skip);
 - BENCH_SCALE_WORKERS (`1,2,4`): worker process counts of the scale section;
 - BENCH_CLAIM_ROWS (1000000), BENCH_CLAIM_DUE_ROWS (5000), BENCH_CLAIMS (300): the claim section;
+- BENCH_SERVER_REQUESTS (4000), BENCH_SERVER_CONNECTIONS (64), BENCH_SERVER_ROUNDS (3): servers;
+- BENCH_ISOLATION_S (5), BENCH_ISOLATION_RATE_LIMIT (100): the isolation section;
 - BENCH_PROFILE_DIR: attach `py-spy record` to every hookline process and write its profile
   there (BENCH_PROFILE_FORMAT flamegraph|raw|speedscope; BENCH_PROFILE_ARGS, default
   `--nonblocking`, e.g. `--gil`).
@@ -58,7 +66,6 @@ from pathlib import Path
 
 from bench.claim import ClaimResult, measure_claims, report_claim
 from bench.harness import (
-    ORGANIZATION,
     Deployment,
     Options,
     Receiver,
@@ -67,6 +74,7 @@ from bench.harness import (
     hookline_process,
     measure_ceiling,
     measure_idle,
+    new_publisher_key,
     pair,
     postgres_database,
     publish_batches,
@@ -75,7 +83,9 @@ from bench.harness import (
     set_up,
     wait_until,
 )
+from bench.isolation import Phase, report_isolation, run_isolation
 from bench.scale import ScaleResult, report_scale, run_scale
+from bench.servers import ServerResult, report_servers, run_servers
 
 
 @dataclass
@@ -153,12 +163,7 @@ async def measure_apart(deployment: Deployment, receiver: Receiver, options: Opt
     """
     await receiver.reset()
     async with hookline_api(deployment, options, "--no-worker", phase="api-only") as hookline:
-        created = await hookline.call(
-            "POST",
-            "/api/api-keys",
-            json={"organizationId": ORGANIZATION, "role": "publisher", "name": "drain"},
-        )
-        key = {"Authorization": f"Bearer {created['key']}"}
+        key = await new_publisher_key(hookline, "drain")
         publish_per_s, _, _ = await publish_many(hookline, key, options, first=options.events)
     count, _ = await receiver.count()
     if count:
@@ -218,7 +223,7 @@ def report_backends(options: Options, ceiling_per_s: float, results: list[Result
         print(label.ljust(width) + "".join(f"{cell(r):>16}" for r in results))
 
 
-SECTIONS = ("backends", "scale", "claim")
+SECTIONS = ("backends", "scale", "claim", "servers", "isolation")
 
 
 async def run_backends(receiver: Receiver, options: Options, workdir: Path) -> list[Result]:
@@ -262,6 +267,16 @@ async def main(sections: tuple[str, ...]) -> int:
         started = time.perf_counter()
         claims = await measure_claims(options)
         print(f"  done in {time.perf_counter() - started:.1f}s", flush=True)
+    servers: list[ServerResult] = []
+    if "servers" in sections:
+        print(f"servers: {options.server_requests} publishes per HTTP server ...", flush=True)
+        servers = await run_servers(
+            options, workdir, options.server_requests, options.server_connections, options.server_rounds
+        )
+    phases: list[Phase] = []
+    if "isolation" in sections:
+        print(f"isolation: 3 phases of {options.isolation_s:g}s ...", flush=True)
+        phases = await run_isolation(options, workdir, options.isolation_rate_limit, options.isolation_s)
     shutil.rmtree(workdir)  # kept, with hookline's logs, when something failed
     report(options, ceiling, load)
     if results:
@@ -270,6 +285,10 @@ async def main(sections: tuple[str, ...]) -> int:
         report_scale(scale, options, ceiling)
     if claims:
         report_claim(claims, options)
+    if servers:
+        report_servers(servers, options.server_requests, options.server_connections, options.server_rounds)
+    if phases:
+        report_isolation(phases, options.isolation_rate_limit)
     return 1 if any(c.seq_scans for c in claims) else 0
 
 

@@ -13,13 +13,14 @@ from tests.conftest import Receiver
 from tests.processes import ADMIN, free_port, hookline_env, run_hookline, running_hookline, until_ready
 
 
-async def test_migrate_then_create_a_key_that_authenticates(database_url: str) -> None:
+@pytest.mark.parametrize("role", ["subscriber", "owner"])
+async def test_migrate_then_create_a_key_that_authenticates(database_url: str, role: str) -> None:
     env = hookline_env(database_url)
     code, out, err = await run_hookline("migrate", env=env)
     assert code == 0, err
     assert "up to date" in out
     code, out, err = await run_hookline(
-        "api-keys", "create", "--organization", "acme", "--role", "subscriber", env=env
+        "api-keys", "create", "--organization", "acme", "--role", role, env=env
     )
     assert code == 0, err
     key = out.strip()
@@ -30,11 +31,15 @@ async def test_migrate_then_create_a_key_that_authenticates(database_url: str) -
         base = f"http://127.0.0.1:{port}"
         await until_ready(base)
         async with httpx.AsyncClient(base_url=base) as client:
-            listed = await client.get(
-                "/api/webhook-registrations", headers={"Authorization": f"Bearer {key}"}
-            )
+            headers = {"Authorization": f"Bearer {key}"}
+            listed = await client.get("/api/webhook-registrations", headers=headers)
+            keys = await client.get("/api/api-keys", headers=headers)
     assert listed.status_code == 200
     assert listed.json()["totalCount"] == 0
+    if role == "owner":  # an owner manages its organization's keys: it sees its own
+        assert [(k["organizationId"], k["role"]) for k in keys.json()["items"]] == [("acme", "owner")]
+    else:
+        assert keys.status_code == 403
 
 
 async def test_unknown_role_is_refused_without_a_key(database_url: str) -> None:

@@ -8,7 +8,6 @@ import signal
 from dataclasses import replace
 
 import click
-import uvicorn
 import uvloop
 
 from hookline.config import ConfigError, Settings
@@ -46,9 +45,12 @@ def main() -> None:
 def serve(host: str, port: int, no_worker: bool, database_url: str | None) -> None:
     """API, web UI and (unless --no-worker) an in-process delivery worker."""
     from hookline.api.app import create_app
+    from hookline.server import serve as serve_http
 
-    app = create_app(Runtime(_settings(database_url)), run_worker=not no_worker)
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    settings = _settings(database_url)
+    serve_http(
+        create_app(Runtime(settings), run_worker=not no_worker), host=host, port=port, settings=settings
+    )
 
 
 @main.command()
@@ -95,7 +97,7 @@ def api_keys() -> None:
 
 @api_keys.command("create")
 @click.option("--organization", required=True, help="The organization the key acts for.")
-@click.option("--role", required=True, type=click.Choice(["admin", "publisher", "subscriber"]))
+@click.option("--role", required=True, type=click.Choice([role.name.lower() for role in Role]))
 @click.option("--name", default="", help="A label to recognise the key by.")
 @database_option
 def create_key(organization: str, role: str, name: str, database_url: str | None) -> None:

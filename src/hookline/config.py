@@ -10,10 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
-from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration
+from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
 from hookline.domain.urls import TransportRules
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_THROTTLE_DELAY = timedelta(seconds=10)
+"""A held 429 keeps its connection busy: at most this long, well within the read timeout."""
+MIN_HEADER_BYTES = 1024
+"""Below this a browser's ordinary request (cookies, user agent) would be refused."""
 STOP_GRACE = timedelta(seconds=5)
 """Default stop timeout beyond the delivery timeout: time to record what finished last."""
 
@@ -58,6 +62,7 @@ class Settings:
     secret_key: str | None = None
     secret_key_file: Path = Path(".hookline/secret.key")
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy.parse)
+    """HOOKLINE_RETRY_SCHEDULE, HOOKLINE_MAX_RETRY_AFTER and HOOKLINE_RETRY_JITTER together."""
     delivery_timeout: timedelta = timedelta(seconds=10)
     allowed_target_networks: tuple[Network, ...] = ()
     require_https: bool = False
@@ -76,11 +81,27 @@ class Settings:
     """How long after an attempt's timeout its worker still holds the Webhook to record it."""
     rate_limit_per_s: float = 1000.0
     """API requests per second per key (bursts of one second's worth); 0 turns it off."""
+    unknown_key_rate_limit_per_s: float = 10.0
+    """Requests with an unknown key per second per client address (bursts of ten seconds'
+    worth); beyond it 429 without a look-up; 0 turns it off."""
     disable_after_failing: timedelta = timedelta(days=5)
     """Deactivate a registration whose attempts have all failed for this long; 0 never does."""
+    max_pause: timedelta = timedelta(days=7)
+    """Deactivate a registration paused longer than this (aborting what it holds); 0 never does."""
+    resume_rate_per_s: float = 20.0
+    """How fast a resume releases what a pause held: Webhooks per second, per registration."""
     retention: timedelta = timedelta(days=30)
     """Purge Webhooks (with their attempts) that ended this long ago; 0 keeps them forever."""
     maintenance_interval: timedelta = timedelta(minutes=1)
+    throttle_delay: timedelta = timedelta(seconds=1)
+    """A 429 is held this long before it is sent, so a client that ignores Retry-After slows
+    itself down rather than the process; 0 answers at once."""
+    max_header_bytes: int = 16 * 1024
+    """A request's line and headers in all; more is refused (431) before anything is parsed."""
+    request_read_timeout: timedelta = timedelta(seconds=10)
+    """A client that has not sent its whole request (head and body) within this is disconnected."""
+    max_connections: int = 1000
+    """Open client connections one API process keeps; one more is closed at once."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,7 +112,9 @@ class Settings:
             "HOOKLINE_ADMIN_KEY": ("admin_key", str),
             "HOOKLINE_SECRET_KEY": ("secret_key", str),
             "HOOKLINE_SECRET_KEY_FILE": ("secret_key_file", Path),
-            "HOOKLINE_RETRY_SCHEDULE": ("retry_policy", RetryPolicy.parse),
+            "HOOKLINE_RETRY_SCHEDULE": ("retry_schedule", parse_schedule),
+            "HOOKLINE_MAX_RETRY_AFTER": ("max_retry_after", parse_duration),
+            "HOOKLINE_RETRY_JITTER": ("retry_jitter", parse_jitter),
             "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
             "HOOKLINE_REQUIRE_HTTPS": ("require_https", _flag),
@@ -103,10 +126,22 @@ class Settings:
             "HOOKLINE_STOP_TIMEOUT": ("stop_timeout", parse_duration),
             "HOOKLINE_LEASE_MARGIN": ("lease_margin", parse_duration),
             "HOOKLINE_RATE_LIMIT": ("rate_limit_per_s", float),
+            "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": ("unknown_key_rate_limit_per_s", float),
             "HOOKLINE_DISABLE_AFTER_FAILING": ("disable_after_failing", _duration_or_off),
+            "HOOKLINE_MAX_PAUSE": ("max_pause", _duration_or_off),
+            "HOOKLINE_RESUME_RATE": ("resume_rate_per_s", float),
             "HOOKLINE_RETENTION": ("retention", _duration_or_off),
             "HOOKLINE_MAINTENANCE_INTERVAL": ("maintenance_interval", parse_duration),
+            "HOOKLINE_THROTTLE_DELAY": ("throttle_delay", _duration_or_off),
+            "HOOKLINE_MAX_HEADER_BYTES": ("max_header_bytes", int),
+            "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
+            "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
         }
+        if env.get("HOOKLINE_RETRY_SCHEDULE", "unset").strip() == "":
+            raise ConfigError(
+                "HOOKLINE_RETRY_SCHEDULE is empty: set it to `none` for a single attempt without "
+                f"retries, or leave it unset for the default {DEFAULT_SCHEDULE}"
+            )
         for variable, (name, read) in readers.items():
             raw = env.get(variable)
             if raw is None or raw == "":
@@ -115,6 +150,12 @@ class Settings:
                 values[name] = read(raw)  # type: ignore[operator]
             except ValueError as error:
                 raise ConfigError(f"{variable}={raw!r}: {error}") from None
+        default = RetryPolicy.parse()
+        values["retry_policy"] = RetryPolicy(
+            values.pop("retry_schedule", default.delays),  # type: ignore[arg-type]
+            values.pop("max_retry_after", default.max_retry_after),  # type: ignore[arg-type]
+            values.pop("retry_jitter", default.jitter),  # type: ignore[arg-type]
+        )
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings
@@ -126,6 +167,10 @@ class Settings:
             raise ConfigError("HOOKLINE_DELIVERY_TIMEOUT must be positive")
         if not 0 <= self.rate_limit_per_s < float("inf"):
             raise ConfigError("HOOKLINE_RATE_LIMIT must be a number of requests per second, 0 for none")
+        if not 0 <= self.unknown_key_rate_limit_per_s < float("inf"):
+            raise ConfigError(
+                "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT must be a number of requests per second, 0 for none"
+            )
         if self.worker_concurrency < 1:
             raise ConfigError("HOOKLINE_WORKER_CONCURRENCY must be at least 1")
         if self.maintenance_interval <= timedelta(0):
@@ -137,8 +182,20 @@ class Settings:
             )
         if self.graceful_stop_timeout < timedelta(0):
             raise ConfigError("HOOKLINE_STOP_TIMEOUT must not be negative")
+        if not 0 < self.resume_rate_per_s < float("inf"):
+            raise ConfigError("HOOKLINE_RESUME_RATE must be a positive number of webhooks per second")
+        if self.retry_policy.max_retry_after <= timedelta(0):
+            raise ConfigError("HOOKLINE_MAX_RETRY_AFTER must be positive")
         if self.lease_margin <= timedelta(0):
             raise ConfigError("HOOKLINE_LEASE_MARGIN must be positive")
+        if not timedelta(0) <= self.throttle_delay <= MAX_THROTTLE_DELAY:
+            raise ConfigError(f"HOOKLINE_THROTTLE_DELAY must be between 0 and {MAX_THROTTLE_DELAY.seconds}s")
+        if self.max_header_bytes < MIN_HEADER_BYTES:
+            raise ConfigError(f"HOOKLINE_MAX_HEADER_BYTES must be at least {MIN_HEADER_BYTES}")
+        if self.request_read_timeout <= timedelta(0):
+            raise ConfigError("HOOKLINE_REQUEST_READ_TIMEOUT must be positive")
+        if self.max_connections < 1:
+            raise ConfigError("HOOKLINE_MAX_CONNECTIONS must be at least 1")
 
     @property
     def transport(self) -> TransportRules:

@@ -1,7 +1,8 @@
-"""The periodic maintenance job: expiry, deactivation of long-failing registrations, retention.
+"""The periodic maintenance job: expiry, pausing long-failing registrations, deactivating those
+paused too long, retention.
 
 It runs inside every `serve` and `worker` process, so it must be safe when several run at
-once: a deactivation is a guarded update (exactly one process deactivates and announces a
+once: a pause or deactivation is a guarded update (exactly one process changes and announces a
 registration), and purges delete small batches that concurrent jobs skip past, so no
 transaction is long and no lock is held for long.
 """
@@ -14,22 +15,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hookline.clock import Clock
-from hookline.health import Health
+from hookline.domain.errors import DatabaseUnavailable
+from hookline.service.health import Health
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database, unavailable
+from hookline.store.db import Connection, Database, Transaction
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
 
-Find = Callable[[AsyncConnection], Awaitable[list[tuple[str, datetime]]]]
-"""Registrations to deactivate, each with the moment its reason names."""
-Purge = Callable[[AsyncConnection, datetime, int], Awaitable[int]]
+Find = Callable[[Connection], Awaitable[list[tuple[str, datetime]]]]
+"""Registrations to pause or deactivate, each with the moment its reason names."""
+Change = Callable[[Transaction, str, str, datetime], Awaitable[bool]]
+"""Pauses or deactivates one registration (with a reason); True if this call did it."""
+Purge = Callable[[Connection, datetime, int], Awaitable[int]]
 """Deletes up to a batch of rows older than a cutoff; answers how many."""
 
 
@@ -37,6 +39,9 @@ Purge = Callable[[AsyncConnection, datetime, int], Awaitable[int]]
 class MaintenanceReport:
     expired: int = 0
     failing: int = 0
+    """Registrations paused because every attempt failed for HOOKLINE_DISABLE_AFTER_FAILING."""
+    paused_too_long: int = 0
+    """Registrations deactivated because they were paused longer than HOOKLINE_MAX_PAUSE."""
     purged_webhooks: int = 0
     purged_events: int = 0
     purged_registrations: int = 0
@@ -50,6 +55,7 @@ class Maintenance:
         clock: Clock,
         health: Health,
         disable_after_failing: timedelta,
+        max_pause: timedelta,
         retention: timedelta,
         batch_size: int = BATCH_SIZE,
     ) -> None:
@@ -57,6 +63,7 @@ class Maintenance:
         self._clock = clock
         self._health = health
         self._disable_after_failing = disable_after_failing
+        self._max_pause = max_pause
         self._retention = retention
         self._batch_size = batch_size
 
@@ -71,7 +78,9 @@ class Maintenance:
             try:
                 report = await self.run_once()
             except Exception as error:
-                if unavailable(error):  # a restarting database: one line, not a traceback a minute
+                if isinstance(
+                    error, DatabaseUnavailable
+                ):  # a restarting database: one line, not a traceback a minute
                     log.warning("maintenance skipped: database unavailable; trying again in %s", interval)
                 else:
                     log.exception("maintenance failed; trying again in %s", interval)
@@ -81,14 +90,26 @@ class Maintenance:
 
     async def run_once(self) -> MaintenanceReport:
         now = self._clock.now()
-        expired = await self._deactivate_each(
+        deactivate = self._health.deactivate
+        expired = await self._change_each(
             lambda conn: reg_store.active_past(conn, "expires_at", now, self._batch_size),
             lambda expires_at: f"expired at {_iso(expires_at)}",
+            deactivate,
             now,
         )
+        paused_too_long = 0
+        if self._max_pause:
+            paused_too_long = await self._change_each(
+                lambda conn: reg_store.active_past(
+                    conn, "paused_at", now - self._max_pause, self._batch_size
+                ),
+                lambda since: f"paused for longer than {_span(self._max_pause)} (paused at {_iso(since)})",
+                deactivate,
+                now,
+            )
         failing = 0
         if self._disable_after_failing:
-            failing = await self._deactivate_each(
+            failing = await self._change_each(
                 lambda conn: reg_store.active_past(
                     conn, "failing_since", now - self._disable_after_failing, self._batch_size
                 ),
@@ -96,6 +117,7 @@ class Maintenance:
                     f"every delivery attempt failed for {_span(self._disable_after_failing)} "
                     f"(failing since {_iso(since)})"
                 ),
+                self._health.pause,
                 now,
             )
         purged = [0, 0, 0]
@@ -105,20 +127,22 @@ class Maintenance:
             purged = [
                 await self._purge(purge, cutoff) for purge in purges
             ]  # Webhooks first: they refer to the rest
-        return MaintenanceReport(expired, failing, *purged)
+        return MaintenanceReport(expired, failing, paused_too_long, *purged)
 
-    async def _deactivate_each(self, find: Find, reason_for: Callable[[datetime], str], now: datetime) -> int:
-        """Deactivate every registration `find` names, each in its own short transaction."""
-        deactivated = 0
+    async def _change_each(
+        self, find: Find, reason_for: Callable[[datetime], str], change: Change, now: datetime
+    ) -> int:
+        """Pause or deactivate every registration `find` names, each in its own short transaction."""
+        changed = 0
         while True:
             async with self._db.read() as conn:
                 found = await find(conn)
             for registration_id, when in found:
                 async with self._db.write() as conn:
-                    if await self._health.deactivate(conn, registration_id, reason_for(when), now):
-                        deactivated += 1
+                    if await change(conn, registration_id, reason_for(when), now):
+                        changed += 1
             if len(found) < self._batch_size:
-                return deactivated
+                return changed
 
     async def _purge(self, purge: Purge, cutoff: datetime) -> int:
         """Purge in batches of `batch_size`, one transaction each, until a batch comes back short."""

@@ -11,46 +11,51 @@ from hookline.crypto import SecretBox
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
-from hookline.delivery.wakeup import PostgresListener, Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
-from hookline.fanout import FanOut
-from hookline.health import Health
 from hookline.maintenance import Maintenance
 from hookline.service import Hookline
+from hookline.service.fanout import FanOut
+from hookline.service.health import Health
 from hookline.store.db import Database
+from hookline.store.wakeup import PostgresListener, Wakeup
 
 log = logging.getLogger(__name__)
 
 
 class Runtime:
     def __init__(
-        self, settings: Settings, clock: Clock | None = None, *, resolver: ResolverFactory | None = None
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        *,
+        wakeup: Wakeup | None = None,
+        resolver: ResolverFactory | None = None,
     ) -> None:
-        """`resolver` replaces the system's name resolution (tests script what names answer)."""
+        """`wakeup` replaces the doorbell and `resolver` the system's name resolution (tests
+        watch the one and script what names answer with the other)."""
         self.settings = settings
         self.clock = clock or SystemClock()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, wakeup=wakeup)
         self.box = SecretBox.from_key_or_file(settings.secret_key, settings.secret_key_file)
-        self.wakeup = Wakeup()
         guard = TargetGuard(settings.allowed_target_networks, resolver=resolver, transport=settings.transport)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
             guard=guard,
             max_connections=settings.worker_concurrency,
         )
-        dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
+        self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock)
         fanout = FanOut(self.db, attempt_limit=settings.retry_policy.max_attempts)
-        self.health = Health(fanout)
+        self.health = Health(fanout, resume_rate_per_s=settings.resume_rate_per_s)
         self.hookline = Hookline(
             db=self.db,
             clock=self.clock,
             box=self.box,
             catalog=Catalog(settings.entities),
             guard=guard,
-            wakeup=self.wakeup,
-            dispatcher=dispatcher,
+            probe_sender=self.dispatcher,
             fanout=fanout,
+            health=self.health,
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
         )
@@ -58,8 +63,8 @@ class Runtime:
             db=self.db,
             clock=self.clock,
             policy=settings.retry_policy,
-            dispatcher=dispatcher,
-            wakeup=self.wakeup,
+            dispatcher=self.dispatcher,
+            wakeup=self.db.wakeup,
             health=self.health,
             lease=settings.lease,
             options=WorkerOptions(
@@ -73,6 +78,7 @@ class Runtime:
             clock=self.clock,
             health=self.health,
             disable_after_failing=settings.disable_after_failing,
+            max_pause=settings.max_pause,
             retention=settings.retention,
         )
         self._listener: PostgresListener | None = None
@@ -90,7 +96,7 @@ class Runtime:
         )
         if run_worker:
             if not self.db.is_sqlite:
-                self._listener = PostgresListener(self.settings.database_url, self.wakeup)
+                self._listener = self.db.listener()
                 self._listener.start()
             self._worker_task = asyncio.create_task(self.worker.run(), name="hookline-worker")
 

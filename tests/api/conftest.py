@@ -18,3 +18,8 @@ async def other_subscriber(runtime: Runtime) -> dict[str, str]:
 @pytest.fixture
 async def other_publisher(runtime: Runtime) -> dict[str, str]:
     return await make_key(runtime, OTHER_ORG, "publisher")
+
+
+@pytest.fixture
+async def other_owner(runtime: Runtime) -> dict[str, str]:
+    return await make_key(runtime, OTHER_ORG, "owner")

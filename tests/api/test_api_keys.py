@@ -81,7 +81,7 @@ async def test_role_is_accepted_by_id_or_any_case_name(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"organizationId": "acme", "role": "owner"}, "role"),
+        ({"organizationId": "acme", "role": "root"}, "role"),
         ({"organizationId": "acme", "role": 9}, "role"),
         ({"organizationId": "acme"}, "role"),
         ({"role": "subscriber"}, "organizationId"),
@@ -150,7 +150,7 @@ async def test_every_endpoint_wants_a_live_key(api: httpx.AsyncClient, headers: 
         assert response.headers["www-authenticate"] == "Bearer", (method, path)
 
 
-async def test_keys_are_managed_by_admins_only(
+async def test_keys_are_managed_by_admins_and_owners_only(
     api: httpx.AsyncClient, runtime: Runtime, subscriber: dict[str, str], publisher: dict[str, str]
 ) -> None:
     org_admin = await make_key(runtime, "acme", "admin")

@@ -159,8 +159,7 @@ async def test_same_id_again_answers_the_first_result_and_creates_nothing(
     )
     assert again.status_code == 202
     assert again.json() == first
-    different_body = await publish(api, publisher, "Tenant", 1, "7", id="evt-1")
-    assert different_body == first
+    assert again.headers["Idempotent-Replayed"] == "true"
     listed = (await api.get("/api/webhooks", headers=subscriber)).json()
     assert listed["totalCount"] == 2
 
@@ -168,6 +167,43 @@ async def test_same_id_again_answers_the_first_result_and_creates_nothing(
     assert elsewhere["eventId"] != first["eventId"]
     assert len(elsewhere["webhookIds"]) == 1
     assert (await api.get("/api/webhooks", headers=subscriber)).json()["totalCount"] == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"entityName": "Tenant"},
+        {"type": 1},
+        {"entityId": "43"},
+        {"groupKey": "orders"},
+        {"occurredAt": "2026-01-01T00:00:00Z"},
+        {"data": {"status": "open", "n": 2}},
+        {"data": None},
+    ],
+)
+async def test_the_same_id_with_different_content_is_409_naming_the_existing_event(
+    api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str], change: dict[str, Any]
+) -> None:
+    await register(api, subscriber, "http://127.0.0.1/hook")
+    event = {
+        "id": "evt-1",
+        "entityName": "Process",
+        "type": 2,
+        "entityId": "42",
+        "data": {"status": "open", "n": 1},
+    }
+    first = await publish(
+        api, publisher, **{k: v for k, v in event.items() if k not in ("entityName", "type", "entityId")}
+    )
+    same = await api.post("/api/events", headers=publisher, json=event | {"data": {"n": 1, "status": "open"}})
+    assert (same.status_code, same.json()) == (202, first)  # object keys in another order: the same
+
+    answer = await api.post("/api/events", headers=publisher, json=event | change)
+
+    problem = assert_problem(answer, 409)
+    assert problem["existingEventId"] == first["eventId"]
+    assert "different content" in problem["detail"]
+    assert (await api.get("/api/webhooks", headers=subscriber)).json()["totalCount"] == 1
 
 
 async def test_admin_publishes_for_the_organization_it_names(
@@ -290,3 +326,52 @@ async def test_integer_entity_id_is_accepted_as_text(
     found = await webhook(api, subscriber, published["webhookIds"][0])
     assert found["entityId"] == "1234567890123"
     assert found["groupKey"] == "Process:1234567890123"
+
+
+RELATION = {"name": "tenants", "ids": ["t1", "t2"]}
+
+
+@pytest.mark.parametrize(
+    ("event", "fields"),
+    [
+        ({"type": 4}, {"relation"}),
+        ({"type": "AddToRelation"}, {"relation"}),
+        ({"type": 6, "relation": None}, {"relation"}),
+        ({"type": 2, "relation": RELATION}, {"relation"}),
+        ({"type": 1, "relation": RELATION}, {"relation"}),
+        ({"type": 4, "relation": {"name": "", "ids": []}}, {"relation.name"}),
+        ({"type": 4, "relation": {"ids": ["t1"]}}, {"relation.name"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": [1]}}, {"relation.ids[0]"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": [""]}}, {"relation.ids[0]"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": ["t"] * 1001}}, {"relation.ids"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": "t1"}}, {"relation.ids"}),
+        ({"type": 5, "relation": {"name": "tenants", "ids": []}}, {"relation.ids"}),
+        ({"type": 6, "relation": {"name": "tenants", "ids": []}}, {"relation.ids"}),
+        ({"type": 4, "relation": {"name": "tenants", "ids": ["t1"], "kind": "x"}}, {"relation.kind"}),
+    ],
+)
+async def test_relation_events_need_a_valid_relation_and_other_events_refuse_one(
+    api: httpx.AsyncClient, publisher: dict[str, str], event: dict[str, Any], fields: set[str]
+) -> None:
+    answer = await api.post(
+        "/api/events", headers=publisher, json={"entityName": "Process", "entityId": "42"} | event
+    )
+    assert error_fields(answer) == fields
+
+
+async def test_a_replace_relation_may_empty_the_list_and_its_relation_is_delivered(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+) -> None:
+    await register(api, subscriber, receiver.url(), {"entityName": "Process", "type": "ReplaceRelation"})
+    relation = {"name": "tenants", "ids": [], "entityName": "Tenant"}
+    await publish(
+        api, publisher, "Process", "ReplaceRelation", "42", relation=relation, data={"why": "moved"}
+    )
+    assert await runtime.worker.deliver_due() == 1
+    body = json.loads(receiver.requests[0].body)
+    assert (body["type"], body["relation"], body["data"]) == (4, relation, {"why": "moved"})
+    assert list(body)[-2:] == ["relation", "data"]

@@ -74,6 +74,37 @@ async def test_repeated_ids_answer_the_first_result_within_and_across_batches(
     assert await _webhook_count(api, subscriber) == 2
 
 
+async def test_one_id_twice_with_different_content_in_a_batch_is_422_naming_both(
+    api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str]
+) -> None:
+    await register(api, subscriber, "http://127.0.0.1/hook")
+    events = [_event("1", id="evt-a"), _event("2", id="evt-b"), _event("1", id="evt-a", data={"n": 2})]
+
+    answer = await api.post(BATCH, headers=publisher, json={"events": events})
+
+    problem = assert_problem(answer, 422)
+    assert error_fields(answer) == {"events[2].id"}
+    assert "events[0] and events[2]" in problem["errors"][0]["message"]
+    assert await _webhook_count(api, subscriber) == 0
+
+
+async def test_a_batch_reusing_a_recorded_id_with_other_content_is_409_naming_the_item(
+    api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str]
+) -> None:
+    await register(api, subscriber, "http://127.0.0.1/hook")
+    first = await api.post("/api/events", headers=publisher, json=_event("1", id="evt-a"))
+    events = [_event("2", id="evt-b"), _event("1", id="evt-a", data={"n": 2})]
+
+    problem = assert_problem(await api.post(BATCH, headers=publisher, json={"events": events}), 409)
+
+    assert problem["detail"].startswith("events[1]: ")
+    assert problem["existingEventId"] == first.json()["eventId"]
+    # the other event is recorded (each event is atomic on its own); resending it replays it
+    again = await api.post(BATCH, headers=publisher, json={"events": events[:1]})
+    assert again.status_code == 202
+    assert await _webhook_count(api, subscriber) == 2
+
+
 async def test_batch_bounds_roles_and_sizes(
     api: httpx.AsyncClient, subscriber: dict[str, str], publisher: dict[str, str]
 ) -> None:

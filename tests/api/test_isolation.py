@@ -9,9 +9,11 @@ import httpx
 import pytest
 
 from hookline.clock import FrozenClock
+from hookline.domain.enums import Role
 from hookline.runtime import Runtime
+from tests.api.conftest import OTHER_ORG
 from tests.api.support import FrozenWebhook, assert_problem, iso, publish, register, webhook
-from tests.conftest import START, Receiver, Reply
+from tests.conftest import START, Receiver, Reply, bearer, make_key
 
 
 @dataclass
@@ -41,15 +43,17 @@ async def acme(
     return Acme(failing, secret, webhook_id, receiver.url())
 
 
+@pytest.mark.parametrize("foreign_role", ["subscriber", "owner"])
 async def test_foreign_ids_answer_404_on_every_id_endpoint(
     api: httpx.AsyncClient,
     acme: Acme,
     subscriber: dict[str, str],
-    other_subscriber: dict[str, str],
+    foreign_role: str,
     receiver: Receiver,
     clock: FrozenClock,
     runtime: Runtime,
 ) -> None:
+    other_key = await make_key(runtime, OTHER_ORG, foreign_role)
     registration = f"/api/webhook-registrations/{acme.registration['id']}"
     hook = f"/api/webhooks/{acme.webhook_id}"
     requests = [
@@ -68,7 +72,7 @@ async def test_foreign_ids_answer_404_on_every_id_endpoint(
         ("POST", f"{hook}/retry", None),
     ]
     for method, path, body in requests:
-        response = await api.request(method, path, headers=other_subscriber, json=body)
+        response = await api.request(method, path, headers=other_key, json=body)
         problem = assert_problem(response, 404)
         assert "acme" not in response.text.lower().replace(str(acme.registration["id"]), "")
         assert problem["title"]
@@ -219,3 +223,50 @@ async def test_admin_reads_every_organization_and_may_narrow_to_one(
         found = await api.get(f"/api/webhook-registrations/{registration['id']}", headers=admin)
         assert found.status_code == 200
         assert found.json()["organizationId"] == registration["organizationId"]
+
+
+async def test_an_owner_manages_only_its_own_organizations_keys(
+    api: httpx.AsyncClient, runtime: Runtime, other_owner: dict[str, str], subscriber: dict[str, str]
+) -> None:
+    acme_key, _ = await runtime.hookline.create_api_key("acme", Role.PUBLISHER, "acme's")
+    operator, _ = await runtime.hookline.create_api_key(OTHER_ORG, Role.ADMIN, "operator")
+    theirs, their_secret = await runtime.hookline.create_api_key(OTHER_ORG, Role.SUBSCRIBER, "theirs")
+
+    listed = (await api.get("/api/api-keys", headers=other_owner)).json()
+    assert {item["organizationId"] for item in listed["items"]} == {OTHER_ORG}
+    assert {item["role"] for item in listed["items"]} == {"owner", "subscriber"}
+    assert listed["totalCount"] == 2
+    for foreign in (acme_key.id, operator.id):
+        assert_problem(await api.delete(f"/api/api-keys/{foreign}", headers=other_owner), 404)
+    assert (await api.get("/api/webhook-registrations", headers=subscriber)).status_code == 200
+
+    for body in ({"role": "admin"}, {"role": 1}, {"organizationId": OTHER_ORG, "role": "admin"}):
+        assert_problem(await api.post("/api/api-keys", headers=other_owner, json=body), 403)
+    assert_problem(
+        await api.post(
+            "/api/api-keys", headers=other_owner, json={"organizationId": "acme", "role": "owner"}
+        ),
+        403,
+    )
+    created = await api.post("/api/api-keys", headers=other_owner, json={"role": "owner", "name": "deputy"})
+    assert created.status_code == 201, created.text
+    assert (created.json()["organizationId"], created.json()["role"]) == (OTHER_ORG, "owner")
+
+    assert (await api.get("/api/webhook-registrations", headers=bearer(their_secret))).status_code == 200
+    assert (await api.delete(f"/api/api-keys/{theirs.id}", headers=other_owner)).status_code == 204
+    assert_problem(await api.get("/api/webhook-registrations", headers=bearer(their_secret)), 401)
+
+
+async def test_an_owner_reads_and_settles_only_its_own_registrations_and_webhooks(
+    api: httpx.AsyncClient, acme: Acme, other_owner: dict[str, str], other_publisher: dict[str, str]
+) -> None:
+    theirs = await register(api, other_owner, "http://127.0.0.1/globex")
+    [their_webhook] = (await publish(api, other_publisher))["webhookIds"]
+    registrations = (await api.get("/api/webhook-registrations", headers=other_owner)).json()
+    assert [item["id"] for item in registrations["items"]] == [theirs["id"]]
+    webhooks = (await api.get("/api/webhooks", headers=other_owner)).json()
+    assert [item["id"] for item in webhooks["items"]] == [their_webhook]
+    assert (await api.post(f"/api/webhooks/{their_webhook}/abort", headers=other_owner)).status_code == 200
+    assert_problem(
+        await api.get("/api/webhooks", headers=other_owner, params={"organizationId": "acme"}), 403
+    )

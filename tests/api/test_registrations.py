@@ -1004,3 +1004,24 @@ async def test_invalid_recover_is_422(
         f"/api/webhook-registrations/{created['id']}/recover", headers=subscriber, json=body
     )
     assert field in error_fields(response)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "fields"),
+    [
+        (["10x"], {"retrySchedule[0]"}),
+        (["10s", "500ms", "8d"], {"retrySchedule[1]", "retrySchedule[2]"}),
+        (["1m"] * 21, {"retrySchedule"}),
+        ([10], {"retrySchedule[0]"}),
+        ("10s", {"retrySchedule"}),
+    ],
+)
+async def test_a_retry_schedule_with_bad_units_counts_or_bounds_is_422(
+    api: httpx.AsyncClient, subscriber: dict[str, str], schedule: Any, fields: set[str]
+) -> None:
+    body = registration_body("http://127.0.0.1/hook", retrySchedule=schedule)
+    assert error_fields(await api.post("/api/webhook-registrations", headers=subscriber, json=body)) == fields
+    created = await register(api, subscriber, "http://127.0.0.1/hook")
+    path = f"/api/webhook-registrations/{created['id']}"
+    assert error_fields(await api.patch(path, headers=subscriber, json={"retrySchedule": schedule})) == fields
+    assert (await api.get(path, headers=subscriber)).json()["retrySchedule"] is None

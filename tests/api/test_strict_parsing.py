@@ -159,12 +159,12 @@ async def test_405_says_every_method_the_path_takes(
     assert response.headers["allow"] == allow
     assert problem["detail"] == f"{method} is not allowed here; use {allow}"
 
-    options = await api.options(path)  # no key needed to ask what a path takes
+    options = await api.options(path, headers=subscriber)
     assert (options.status_code, options.headers["allow"], options.content) == (204, allow, b"")
 
 
-async def test_options_on_an_unknown_path_is_404(api: httpx.AsyncClient) -> None:
-    assert_problem(await api.options("/api/nothing-here"), 404)
+async def test_options_on_an_unknown_path_is_404(api: httpx.AsyncClient, subscriber: dict[str, str]) -> None:
+    assert_problem(await api.options("/api/nothing-here", headers=subscriber), 404)
 
 
 def test_every_api_router_parses_json_strictly() -> None:

@@ -25,9 +25,9 @@ from aiohttp import web
 from hookline.api.app import create_app
 from hookline.clock import Clock
 from hookline.config import Settings
-from hookline.delivery.wakeup import Wakeup
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.runtime import Runtime
+from hookline.store.wakeup import Wakeup
 from tests.conftest import Received, Receiver, Reply, serving
 
 
@@ -244,8 +244,8 @@ def worker_for(runtime: Runtime, options: WorkerOptions = NO_POLL) -> Worker:
         db=runtime.db,
         clock=runtime.clock,
         policy=runtime.settings.retry_policy,
-        dispatcher=runtime.hookline.dispatcher,
-        wakeup=runtime.wakeup,
+        dispatcher=runtime.dispatcher,
+        wakeup=runtime.db.wakeup,
         health=runtime.health,
         lease=runtime.settings.lease,
         options=options,
@@ -276,9 +276,7 @@ async def make_stack(settings: Settings, admin: dict[str, str]) -> AsyncIterator
         wakeup: Wakeup | None = None,
         **overrides: Any,
     ) -> Stack:
-        runtime = Runtime(replace(settings, **overrides), clock)
-        if wakeup is not None:
-            runtime.wakeup = runtime.hookline.wakeup = wakeup  # the LISTEN task takes it at start
+        runtime = Runtime(replace(settings, **overrides), clock, wakeup=wakeup)
         if worker_options is not None or wakeup is not None:
             runtime.worker = worker_for(runtime, worker_options or WorkerOptions())
         await runtime.start(run_worker=run_worker)

@@ -1,35 +1,49 @@
-"""Every catalog entity works for every event type: Created, Updated and Deleted of all 24,
-published to one registration subscribed to all of them, are all delivered."""
+"""Every catalog entity works for every event type: all six types of all 24 entities, published
+to one registration subscribed to all of them, are delivered, relation events with their
+`relation`."""
 
 from __future__ import annotations
 
 import json
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
+from hookline.domain.enums import WebhookEventType
 from hookline.runtime import Runtime
 from tests.delivery.conftest import Client, LiveReceiver
 
-TYPES = ("Created", "Updated", "Deleted")
+
+def relation_of(kind: WebhookEventType, entity_name: str) -> dict[str, object] | None:
+    if kind < WebhookEventType.REPLACE_RELATION:
+        return None
+    return {"name": f"{entity_name.lower()}Links", "ids": [f"{kind.value}-a", "b"], "entityName": "Tenant"}
 
 
-async def test_created_updated_and_deleted_of_every_entity_are_delivered(
+async def test_every_type_of_every_entity_is_delivered_relation_events_with_their_relation(
     client: Client, runtime: Runtime, receiver: LiveReceiver
 ) -> None:
-    events = [{"entityName": name, "type": kind} for name in DEFAULT_ENTITIES for kind in TYPES]
+    events = [
+        {"entityName": name, "type": kind.label} for name in DEFAULT_ENTITIES for kind in WebhookEventType
+    ]
     await client.register(receiver.url(), enabledEvents=events)
     published = {}
     for name in DEFAULT_ENTITIES:
-        for number, kind in enumerate(TYPES, start=1):
-            [webhook_id] = await client.publish(f"{name}-{number}", entityName=name, type=kind)
-            published[webhook_id] = (name, number)
+        for kind in WebhookEventType:
+            relation = relation_of(kind, name)
+            extra = {} if relation is None else {"relation": relation}
+            [webhook_id] = await client.publish(
+                f"{name}-{kind.value}", entityName=name, type=kind.label, **extra
+            )
+            published[webhook_id] = (name, kind.value, f"{name}-{kind.value}", relation)
 
     delivered = 0
     while made := await runtime.worker.deliver_due():
         delivered += made
 
-    assert delivered == len(published) == 72
+    assert delivered == len(published) == 24 * 6
     arrived = {request.headers["webhook-id"]: json.loads(request.body) for request in receiver.requests}
     assert {
-        webhook_id: (body["entityName"], body["type"]) for webhook_id, body in arrived.items()
+        webhook_id: (body["entityName"], body["type"], body["entityId"], body.get("relation"))
+        for webhook_id, body in arrived.items()
     } == published
+    assert all(("relation" in body) is (body["type"] >= 4) for body in arrived.values())
     assert {(await client.webhook(webhook_id))["state"] for webhook_id in published} == {3}

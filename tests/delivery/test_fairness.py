@@ -12,8 +12,9 @@ from sqlalchemy import event
 
 from hookline.clock import FrozenClock
 from hookline.delivery.worker import WorkerOptions
+from hookline.domain.records import ClaimedWebhook
 from hookline.runtime import Runtime
-from hookline.store.webhooks import FIRST_ATTEMPT_SHARE, ClaimedWebhook, ClaimLimits, claim_due
+from hookline.store.webhooks import FIRST_ATTEMPT_SHARE, ClaimLimits, claim_due
 from tests.conftest import Reply, eventually
 from tests.delivery.conftest import Client, LiveReceiver, running, worker_for
 

@@ -13,6 +13,7 @@ import pytest
 from hookline.clock import FrozenClock
 from hookline.delivery import worker as worker_module
 from hookline.delivery.worker import WorkerOptions
+from hookline.domain.errors import DatabaseUnavailable
 from hookline.runtime import Runtime
 from tests.conftest import Reply, eventually
 from tests.delivery.conftest import Client, LiveReceiver, running, worker_for
@@ -105,7 +106,7 @@ async def test_a_failed_recording_loses_nothing(
     await client.register(receiver.url())
     webhook_id = await client.publish_one()
 
-    with pytest.raises(ConnectionResetError):
+    with pytest.raises(DatabaseUnavailable):  # the store's edge translated the driver's error
         await runtime.worker.deliver_due()
 
     webhook = await client.webhook(webhook_id)
@@ -163,7 +164,7 @@ async def test_the_run_loop_survives_a_recording_that_fails_for_another_reason(
         webhook_id = await client.publish_one()
         await asyncio.wait_for(failed.wait(), 15)
         clock.advance(runtime.settings.lease)
-        runtime.wakeup.ring()
+        runtime.db.wakeup.ring()
         await receiver.wait_for_requests(2)
 
     assert "recording 1 attempts failed" in caplog.text

@@ -54,13 +54,13 @@ async def test_a_failing_streak_starts_at_the_first_failure_and_ends_with_a_succ
     assert (await client.registration(registration["id"]))["failingSince"] is None
 
 
-async def test_five_days_of_failures_deactivate_the_registration_and_announce_it(
+async def test_five_days_of_failures_pause_the_registration_and_announce_it(
     client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
 ) -> None:
     watcher = await watch(client, receiver)
     down = await client.register(receiver.url("/down"))
     recovered = await client.register(receiver.url("/recovered"))
-    receiver.reply_at("/down", *[Reply(500)] * 7)
+    receiver.reply_at("/down", Reply(500), Reply(500))
     receiver.reply_at("/recovered", Reply(500))
     webhooks = await client.publish_to("1")
     assert await runtime.worker.deliver_due() == 2
@@ -70,23 +70,24 @@ async def test_five_days_of_failures_deactivate_the_registration_and_announce_it
 
     clock.advance(timedelta(days=5) - timedelta(minutes=6))
     assert (await runtime.maintenance.run_once()).failing == 0
-    assert (await client.registration(down["id"]))["isActive"] is True
+    assert (await client.registration(down["id"]))["isPaused"] is False
 
     clock.advance(timedelta(minutes=2))
     report = await runtime.maintenance.run_once()
 
     assert report.failing == 1
-    gone = await client.registration(down["id"])
-    assert gone["isActive"] is False
-    assert gone["disabledReason"] == (
-        f"every delivery attempt failed for 5 days (failing since {iso(START)})"
-    )
-    assert (await client.registration(recovered["id"]))["isActive"] is True
-    assert await client.states(webhooks[down["id"]], waiting) == [ABORTED, ABORTED]
+    paused = await client.registration(down["id"])
+    reason = f"every delivery attempt failed for 5 days (failing since {iso(START)})"
+    assert (paused["isActive"], paused["isPaused"], paused["pausedAt"]) == (True, True, iso(clock.now()))
+    assert paused["disabledReason"] == reason
+    assert (await client.registration(recovered["id"]))["isPaused"] is False
+    assert await client.states(webhooks[down["id"]], waiting) == [PENDING, PENDING]
     assert await client.states(webhooks[recovered["id"]]) == [SUCCESSFUL]
     assert await runtime.maintenance.run_once() == MaintenanceReport()  # nothing left to do
 
-    assert await runtime.worker.deliver_due() == 2  # /recovered's second, and the announcement
+    later = (await client.publish_to("3"))[down["id"]]  # events keep arriving, held
+    assert await client.states(later) == [PENDING]
+    assert await runtime.worker.deliver_due() == 3  # /recovered's two, and the announcement
     [announced] = announcements(receiver)
     assert (announced["entityName"], announced["type"], announced["entityId"]) == (
         "WebhookRegistration",
@@ -97,27 +98,55 @@ async def test_five_days_of_failures_deactivate_the_registration_and_announce_it
     assert announced["data"] == {
         "registrationId": down["id"],
         "targetUrl": receiver.url("/down"),
-        "isActive": False,
-        "disabledReason": gone["disabledReason"],
-        "abortedWebhooks": 2,
+        "change": "paused",
+        "isActive": True,
+        "isPaused": True,
+        "disabledReason": reason,
+        "abortedWebhooks": 0,
+        "heldWebhooks": 2,
+    }
+
+    answer = await client.http.patch(
+        f"/api/webhook-registrations/{down['id']}", headers=client.headers, json={"isPaused": False}
+    )
+    assert answer.status_code == 200, answer.text
+    resumed = answer.json()
+    assert (resumed["isPaused"], resumed["pausedAt"], resumed["disabledReason"], resumed["failingSince"]) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    clock.advance(timedelta(seconds=1))  # the release is spread at 20 per second
+    assert await runtime.worker.deliver_due() == 4  # the three held Webhooks and the announcement
+    assert await client.states(webhooks[down["id"]], waiting, later) == [SUCCESSFUL] * 3
+    assert announcements(receiver)[-1]["data"] == {
+        "registrationId": down["id"],
+        "targetUrl": receiver.url("/down"),
+        "change": "resumed",
+        "isActive": True,
+        "isPaused": False,
+        "disabledReason": None,
+        "abortedWebhooks": 0,
+        "releasedWebhooks": 3,
     }
 
 
 async def test_the_failure_window_is_a_setting_and_zero_turns_it_off(
     make_stack: StackFactory, receiver: LiveReceiver, clock: FrozenClock
 ) -> None:
-    for window, deactivated in ((timedelta(hours=1), 1), (timedelta(0), 0)):
+    for window, paused in ((timedelta(hours=1), 1), (timedelta(0), 0)):
         stack = await make_stack(clock, disable_after_failing=window)
         registration = await stack.client.register(receiver.url(f"/{window.seconds}"))
         receiver.reply_at(f"/{window.seconds}", Reply(500))
         await stack.client.publish("1")
         assert await stack.runtime.worker.deliver_due() == 1
         clock.advance(timedelta(hours=2))
-        assert (await stack.runtime.maintenance.run_once()).failing == deactivated
-        assert (await stack.client.registration(registration["id"]))["isActive"] is not deactivated
+        assert (await stack.runtime.maintenance.run_once()).failing == paused
+        assert (await stack.client.registration(registration["id"]))["isPaused"] is bool(paused)
 
 
-async def test_reactivating_clears_the_streak_so_it_is_not_deactivated_again_at_once(
+async def test_resuming_clears_the_streak_so_it_is_not_paused_again_at_once(
     client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
 ) -> None:
     registration = await client.register(receiver.url())
@@ -128,15 +157,41 @@ async def test_reactivating_clears_the_streak_so_it_is_not_deactivated_again_at_
     assert (await runtime.maintenance.run_once()).failing == 1
 
     answer = await client.http.patch(
-        f"/api/webhook-registrations/{registration['id']}", headers=client.headers, json={"isActive": True}
+        f"/api/webhook-registrations/{registration['id']}", headers=client.headers, json={"isPaused": False}
     )
     assert answer.status_code == 200, answer.text
-    assert (answer.json()["isActive"], answer.json()["disabledReason"], answer.json()["failingSince"]) == (
-        True,
+    assert (answer.json()["isPaused"], answer.json()["disabledReason"], answer.json()["failingSince"]) == (
+        False,
         None,
         None,
     )
     assert (await runtime.maintenance.run_once()).failing == 0
+
+
+async def test_paused_longer_than_max_pause_is_deactivated_aborting_what_it_holds(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    await watch(client, receiver)
+    registration = await client.register(receiver.url("/paused"), isPaused=True)
+    assert (registration["isPaused"], registration["pausedAt"]) == (True, iso(START))
+    held = [await client.publish_one(str(n)) for n in range(3)]
+    assert await client.states(*held) == [PENDING] * 3
+
+    clock.advance(timedelta(days=7) - timedelta(seconds=1))
+    assert (await runtime.maintenance.run_once()).paused_too_long == 0
+    clock.advance(timedelta(seconds=1))
+    assert (await runtime.maintenance.run_once()).paused_too_long == 1
+
+    gone = await client.registration(registration["id"])
+    reason = f"paused for longer than 7 days (paused at {iso(START)})"
+    assert (gone["isActive"], gone["isPaused"], gone["disabledReason"]) == (False, False, reason)
+    assert await client.states(*held) == [ABORTED] * 3
+    assert await runtime.worker.deliver_due() == 1
+    assert not [r for r in receiver.requests if r.path == "/paused"]
+    [announced] = announcements(receiver)
+    assert announced["data"]["change"] == "deactivated"
+    assert (announced["data"]["isActive"], announced["data"]["abortedWebhooks"]) == (False, 3)
+    assert announced["data"]["disabledReason"] == reason
 
 
 async def test_expires_at_deactivates_aborts_and_announces(
@@ -273,7 +328,7 @@ async def test_retention_purges_what_is_left_without_webhooks_and_zero_keeps_eve
             assert left == 0, column
 
 
-async def test_concurrent_maintenance_jobs_deactivate_and_announce_each_registration_once(
+async def test_concurrent_maintenance_jobs_pause_and_announce_each_registration_once(
     make_stack: StackFactory, receiver: LiveReceiver, clock: FrozenClock
 ) -> None:
     stacks = [await make_stack(clock) for _ in range(3)]

@@ -11,8 +11,8 @@ import asyncio
 import pytest
 
 from hookline.clock import FrozenClock, SystemClock
-from hookline.delivery.wakeup import Wakeup
 from hookline.runtime import Runtime
+from hookline.store.wakeup import Wakeup
 from tests.delivery.conftest import NO_POLL, Client, LiveReceiver, StackFactory
 
 SUCCESSFUL = 3

@@ -13,6 +13,7 @@ from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
 from tests.conftest import Reply
 from tests.delivery.conftest import NO_POLL, Client, LiveReceiver, running, worker_for
+from tests.delivery.test_request import hmac_signatures
 
 CREATED, UPDATED, DELETED = 1, 2, 3
 S_CREATED, S_RETRYING, S_SUCCESSFUL, S_PENDING = 1, 2, 3, 6
@@ -54,6 +55,33 @@ async def test_a_recovering_target_receives_the_latest_state_once(
         2,
         retried[1]["eventId"],
     )
+
+
+async def test_each_payload_taken_over_is_sent_under_a_new_webhook_id(
+    client: Client, runtime: Runtime, receiver: LiveReceiver, clock: FrozenClock
+) -> None:
+    """A receiver that processed version 1 (its 2xx lost) and deduplicates on `webhook-id` must
+    still accept version 2; attempts of one payload keep their `webhook-id`."""
+    registration = await client.register(receiver.url(), coalesceUpdates=True)
+    receiver.reply(Reply(503), Reply(503))
+    webhook_id = await client.publish_one(data={"version": 1})
+    assert await runtime.worker.deliver_due() == 1
+    clock.advance(timedelta(minutes=5))
+    assert await runtime.worker.deliver_due() == 1  # version 1 again: the same webhook-id
+    assert await client.publish_one(data={"version": 2}) == webhook_id
+    clock.advance(timedelta(minutes=15))
+    assert await runtime.worker.deliver_due() == 1
+
+    for request in receiver.requests:  # signed over the webhook-id it carries
+        assert request.headers["webhook-signature"].split(" ") == hmac_signatures(
+            registration["signingSecret"], request
+        )
+    sent = [(r.headers["webhook-id"], json.loads(r.body)) for r in receiver.requests]
+    assert [body["data"]["version"] for _, body in sent] == [1, 1, 2]
+    assert sent[0][0] == sent[1][0] == webhook_id  # the Webhook's own id until it is taken over
+    assert sent[2][0] not in (webhook_id, "")
+    assert {body["id"] for _, body in sent} == {webhook_id}  # the body names the Webhook of the API
+    assert await client.states(webhook_id) == [S_SUCCESSFUL]
 
 
 async def test_updates_are_never_merged_across_a_created_or_deleted(
@@ -140,3 +168,34 @@ async def test_without_coalescing_every_update_is_delivered(
     assert len(set(ids)) == 3
     assert await runtime.worker.deliver_due() == 3
     assert await client.states(*ids) == [S_SUCCESSFUL] * 3
+
+
+async def test_a_replace_relation_takes_over_a_waiting_one_of_the_same_relation_only(
+    client: Client, runtime: Runtime, receiver: LiveReceiver
+) -> None:
+    kinds = [
+        {"entityName": "Process", "type": kind} for kind in ("Updated", "ReplaceRelation", "AddToRelation")
+    ]
+    await client.register(receiver.url(), coalesceUpdates=True, enabledEvents=kinds)
+
+    def replace(name: str, *ids: str) -> dict[str, Any]:
+        return {"type": "ReplaceRelation", "relation": {"name": name, "ids": list(ids)}}
+
+    tenants = await client.publish_one(**replace("tenants", "t1"))
+    assert await client.publish_one(**replace("tenants", "t1", "t2")) == tenants  # the newest list wins
+    owners = await client.publish_one(**replace("owners", "o1"))  # another relation: its own Webhook
+    assert owners != tenants
+    added = await client.publish_one(type="AddToRelation", relation={"name": "owners", "ids": ["o2"]})
+    after_add = await client.publish_one(**replace("owners", "o3"))  # never merged across an Add
+    update = await client.publish_one(data={"v": 1})
+    after_update = await client.publish_one(**replace("owners", "o4"))  # nor across an Updated
+
+    assert len({tenants, owners, added, after_add, update, after_update}) == 6
+    assert await runtime.worker.deliver_due() == 6
+    assert {b["id"]: (b["type"], b.get("relation")) for b in bodies(receiver) if b["type"] != UPDATED} == {
+        tenants: (4, {"name": "tenants", "ids": ["t1", "t2"]}),
+        owners: (4, {"name": "owners", "ids": ["o1"]}),
+        added: (5, {"name": "owners", "ids": ["o2"]}),
+        after_add: (4, {"name": "owners", "ids": ["o3"]}),
+        after_update: (4, {"name": "owners", "ids": ["o4"]}),
+    }

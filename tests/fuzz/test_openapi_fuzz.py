@@ -44,6 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HOOKLINE_ADMIN_KEY": ADMIN,
         "HOOKLINE_SECRET_KEY": "fuzz-secret",
         "HOOKLINE_RATE_LIMIT": "0",
+        "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": "0",
     }
     log = (folder / "serve.log").open("w")
     process = subprocess.Popen(

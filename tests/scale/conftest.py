@@ -23,8 +23,8 @@ import asyncpg
 import pytest
 
 from hookline.domain.enums import WebhookState
+from hookline.domain.errors import DatabaseUnavailable
 from hookline.runtime import Runtime
-from hookline.store.db import unavailable
 from hookline.store.webhooks import count_by_state
 from tests.conftest import REQUIRE_POSTGRES, Receiver, eventually
 from tests.delivery.conftest import Client, client  # noqa: F401 (the fixture, shared)
@@ -106,10 +106,8 @@ async def all_successful(runtime: Runtime, total: int) -> bool:
     try:
         async with runtime.db.read() as conn:
             states = await count_by_state(conn, None)
-    except Exception as error:
-        if unavailable(error):
-            return False
-        raise
+    except DatabaseUnavailable:
+        return False
     assert sum(states.values()) == total
     return states.get(WebhookState.SUCCESSFUL) == total
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hookline.delivery.backoff import Backoff
+from hookline.backoff import Backoff
 
 
 @pytest.mark.parametrize(

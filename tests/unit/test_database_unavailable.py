@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hookline.store.db import unavailable
+from hookline.store.errors import unavailable
 
 
 def _wrapped(cause: BaseException) -> DBAPIError:

@@ -36,7 +36,7 @@ from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, Web
             },
         ),
         (AuthorizationType, {"None": 0, "Basic": 1}),
-        (Role, {"Admin": 1, "Publisher": 2, "Subscriber": 3}),
+        (Role, {"Admin": 1, "Publisher": 2, "Subscriber": 3, "Owner": 4}),
     ],
 )
 def test_labels_and_ids_are_exactly_the_contract(enum, expected):

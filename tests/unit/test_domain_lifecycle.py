@@ -149,7 +149,7 @@ class GroupLane(RuleBasedStateMachine):
             assert verdict.state is S.RETRYING
             delay = self.policy.delays[number - 1]
             if status in (429, 503) and result.retry_after is not None:
-                delay = max(delay, result.retry_after)
+                delay = max(delay, min(result.retry_after, self.policy.max_retry_after))
             assert verdict.next_attempt_at == now + delay
 
         self.move(webhook, verdict.state, "attempt")

@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 
 from hookline.domain.enums import WebhookState
 from hookline.domain.retry import (
+    DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_SCHEDULE,
     Decision,
     RetryPolicy,
+    check_registration_schedule,
     parse_duration,
+    parse_jitter,
     parse_retry_after,
     parse_schedule,
 )
@@ -199,7 +202,7 @@ def test_parse_retry_after_answers_none_when_absent_or_bad(header):
 
 
 @pytest.mark.parametrize("header", ["9" * 30, "9" * 5000, "100000000000000", "999999999999"])
-def test_an_enormous_retry_after_waits_as_long_as_a_datetime_can(header):
+def test_an_enormous_retry_after_is_honoured_only_up_to_the_ceiling(header):
     wait = parse_retry_after(header, NOW)
     assert wait is not None
     assert wait >= timedelta(days=365 * 3000)
@@ -207,13 +210,24 @@ def test_an_enormous_retry_after_waits_as_long_as_a_datetime_can(header):
         attempt_number=1, attempt_limit=7, now=NOW, status=429, retry_after=wait
     )
     assert decision.state is WebhookState.RETRYING
-    assert decision.next_attempt_at == datetime.max.replace(tzinfo=UTC)
+    assert decision.next_attempt_at == NOW + DEFAULT_MAX_RETRY_AFTER == NOW + 24 * H
+
+
+@pytest.mark.parametrize(
+    ("ceiling", "asked", "waits"), [(H, 2 * H, H), (H, 30 * M, 30 * M), (10 * M, H, 10 * M)]
+)
+def test_retry_after_is_capped_at_max_retry_after_but_never_shortens_the_schedule(ceiling, asked, waits):
+    policy = RetryPolicy((M, 20 * M), max_retry_after=ceiling)
+    first = policy.after_failure(attempt_number=1, attempt_limit=3, now=NOW, status=503, retry_after=asked)
+    assert first.next_attempt_at == NOW + waits
+    second = policy.after_failure(attempt_number=2, attempt_limit=3, now=NOW, status=503, retry_after=asked)
+    assert second.next_attempt_at == NOW + max(20 * M, waits)
 
 
 def test_a_retry_after_date_past_year_9999_in_utc_does_not_overflow():
     wait = parse_retry_after("Fri, 31 Dec 9999 23:59:59 -2359", NOW)
     assert wait is not None
-    decision = RetryPolicy.parse().after_failure(
+    decision = RetryPolicy(RetryPolicy.parse().delays, max_retry_after=timedelta.max).after_failure(
         attempt_number=1, attempt_limit=7, now=NOW, status=503, retry_after=wait
     )
     assert decision.next_attempt_at == datetime.max.replace(tzinfo=UTC)
@@ -251,5 +265,68 @@ def test_after_failure_follows_the_schedule(delays, attempt, status, retry_after
         return
     expected = delays[attempt - 1]
     if status in (429, 503) and retry_after is not None:
-        expected = max(expected, retry_after)
+        expected = max(expected, min(retry_after, DEFAULT_MAX_RETRY_AFTER))
     assert decision == Decision(WebhookState.RETRYING, NOW + expected)
+
+
+@given(draw=st.floats(0, 1, exclude_max=True), attempt=st.integers(1, 6))
+def test_jitter_stays_within_its_fraction_and_is_a_function_of_the_draw(draw, attempt):
+    exact = RetryPolicy.parse()
+    jittered = RetryPolicy(exact.delays, jitter=0.2)
+    delay = exact.delay_after(attempt)
+    decision = jittered.after_failure(attempt_number=attempt, attempt_limit=7, now=NOW, jitter_draw=draw)
+    assert decision.next_attempt_at is not None
+    assert delay * 0.8 <= decision.next_attempt_at - NOW <= delay * 1.2
+    assert decision == jittered.after_failure(
+        attempt_number=attempt, attempt_limit=7, now=NOW, jitter_draw=draw
+    )
+    assert exact.after_failure(
+        attempt_number=attempt, attempt_limit=7, now=NOW, jitter_draw=draw
+    ) == Decision(WebhookState.RETRYING, NOW + delay)  # off by default: the seed's exact schedule
+
+
+def test_jitter_never_brings_an_attempt_before_retry_after():
+    policy = RetryPolicy((H,), jitter=1.0)
+    decision = policy.after_failure(
+        attempt_number=1, attempt_limit=2, now=NOW, status=429, retry_after=2 * H, jitter_draw=0.999
+    )
+    assert decision.next_attempt_at == NOW + 2 * H
+
+
+@pytest.mark.parametrize(("text", "expected"), [("0", 0.0), ("0.25", 0.25), ("25%", 0.25), ("100%", 1.0)])
+def test_parse_jitter(text, expected):
+    assert parse_jitter(text) == expected
+
+
+@pytest.mark.parametrize("text", ["-0.1", "1.5", "150%", "x", ""])
+def test_parse_jitter_refuses_anything_else(text):
+    with pytest.raises(ValueError):
+        parse_jitter(text)
+
+
+def test_none_is_the_schedule_with_no_retries():
+    assert RetryPolicy.parse("none").max_attempts == RetryPolicy.parse(" None ").max_attempts == 1
+
+
+def test_a_registration_schedule_overrides_only_the_delays():
+    service = RetryPolicy(RetryPolicy.parse().delays, max_retry_after=H, jitter=0.1)
+    own = service.with_schedule("10s,1m")
+    assert (own.delays, own.max_retry_after, own.jitter) == ((timedelta(seconds=10), M), H, 0.1)
+    assert service.with_schedule("").max_attempts == 1
+    assert service.with_schedule(None) is service
+
+
+@pytest.mark.parametrize(
+    ("items", "problems"),
+    [
+        (["10s", "1m"], []),
+        ([], []),
+        (["1s", "7d"], []),
+        (["10 s", "2 h"], []),
+        (["10x"], [(0, "not a duration: '10x' (use a number with ms, s, m, h or d)")]),
+        (["10s", "500ms", "8d"], [(1, "must be between 1s and 7d"), (2, "must be between 1s and 7d")]),
+        (["1m"] * 21, [(-1, "must have at most 20 delays (21 attempts)")]),
+    ],
+)
+def test_check_registration_schedule(items, problems):
+    assert check_registration_schedule(items) == problems

@@ -66,8 +66,9 @@ def test_an_attempt_may_end_in_any_outcome_from_a_due_state(current, outcome):
         (S.ABORTED, S.SUCCESSFUL),
         (S.PENDING, S.SUCCESSFUL),  # a Pending Webhook is never attempted
         (S.PENDING, S.FAILED),
-        (S.CREATED, S.PENDING),
         (S.RETRYING, S.CREATED),
+        (S.FAILED, S.PENDING),  # a pause holds only what still expects an attempt
+        (S.ABORTED, S.PENDING),
     ],
 )
 def test_forbidden_transitions(current, target):
@@ -86,8 +87,8 @@ def test_the_only_self_transition_is_retrying_again():
     assert {s for s in S if can_transition(s, s)} == {S.RETRYING}
 
 
-def test_nothing_enters_pending_and_only_pending_enters_created():
-    assert sources_of(S.PENDING) == frozenset()
+def test_only_due_webhooks_enter_pending_held_by_a_pause_and_only_pending_enters_created():
+    assert sources_of(S.PENDING) == {S.CREATED, S.RETRYING}
     assert sources_of(S.CREATED) == {S.PENDING}
 
 

@@ -29,18 +29,38 @@ def test_defaults_match_the_contract():
     assert settings.graceful_stop_timeout == timedelta(seconds=15)  # the delivery timeout + 5 s
     assert settings.lease == timedelta(seconds=40)  # the delivery timeout + the 30 s margin
     assert (settings.require_https, settings.allow_plaintext_credentials) == (False, False)
+    assert settings.rate_limit_per_s == 1000
+    assert settings.unknown_key_rate_limit_per_s == 10
+    assert settings.throttle_delay == timedelta(seconds=1)
+    assert settings.max_header_bytes == 16 * 1024
+    assert settings.request_read_timeout == timedelta(seconds=10)
+    assert settings.max_connections == 1000
     assert settings == Settings()
 
 
 def test_empty_values_and_unrelated_variables_are_ignored():
     env = {
         "HOOKLINE_DATABASE_URL": "",
-        "HOOKLINE_RETRY_SCHEDULE": "",
         "HOOKLINE_ENTITIES": "",
         "HOOKLINE_UNKNOWN": "x",
         "PATH": "/usr/bin",
     }
     assert Settings.from_env(env) == Settings()
+
+
+def test_an_empty_retry_schedule_is_refused_and_none_means_a_single_attempt():
+    with pytest.raises(ConfigError, match="set it to `none` for a single attempt"):
+        Settings.from_env({"HOOKLINE_RETRY_SCHEDULE": " "})
+    assert Settings.from_env({"HOOKLINE_RETRY_SCHEDULE": "none"}).retry_policy.max_attempts == 1
+
+
+def test_retry_after_ceiling_and_jitter_join_the_schedule():
+    default = Settings.from_env({}).retry_policy
+    assert (default.max_retry_after, default.jitter) == (timedelta(hours=24), 0.0)
+    policy = Settings.from_env(
+        {"HOOKLINE_RETRY_SCHEDULE": "1m", "HOOKLINE_MAX_RETRY_AFTER": "10h", "HOOKLINE_RETRY_JITTER": "10%"}
+    ).retry_policy
+    assert policy == RetryPolicy((timedelta(minutes=1),), max_retry_after=timedelta(hours=10), jitter=0.1)
 
 
 def test_overrides():
@@ -60,6 +80,11 @@ def test_overrides():
             "HOOKLINE_LEASE_MARGIN": "1500ms",
             "HOOKLINE_REQUIRE_HTTPS": "true",
             "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": " Yes ",
+            "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": "2.5",
+            "HOOKLINE_THROTTLE_DELAY": "0",
+            "HOOKLINE_MAX_HEADER_BYTES": "4096",
+            "HOOKLINE_REQUEST_READ_TIMEOUT": "1s",
+            "HOOKLINE_MAX_CONNECTIONS": "64",
         }
     )
     assert settings.database_url == "postgresql://hookline@db/hookline"
@@ -79,6 +104,11 @@ def test_overrides():
     assert settings.per_registration_concurrency == 3
     assert settings.graceful_stop_timeout == timedelta(seconds=2)
     assert settings.lease == timedelta(seconds=2)  # 500 ms delivery timeout + 1.5 s margin
+    assert settings.unknown_key_rate_limit_per_s == 2.5
+    assert settings.throttle_delay == timedelta(0)
+    assert settings.max_header_bytes == 4096
+    assert settings.request_read_timeout == timedelta(seconds=1)
+    assert settings.max_connections == 64
     assert settings.transport == TransportRules(require_https=True, allow_plaintext_credentials=True)
 
 
@@ -113,6 +143,12 @@ def test_derived_defaults_follow_what_they_derive_from():
     [
         ("HOOKLINE_RETRY_SCHEDULE", "5x"),
         ("HOOKLINE_RETRY_SCHEDULE", "5m,soon"),
+        ("HOOKLINE_MAX_RETRY_AFTER", "0s"),
+        ("HOOKLINE_MAX_RETRY_AFTER", "forever"),
+        ("HOOKLINE_RETRY_JITTER", "2"),
+        ("HOOKLINE_MAX_PAUSE", "a week"),
+        ("HOOKLINE_RESUME_RATE", "0"),
+        ("HOOKLINE_RESUME_RATE", "fast"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "10"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "ten seconds"),
         ("HOOKLINE_DELIVERY_TIMEOUT", "0s"),
@@ -133,6 +169,17 @@ def test_derived_defaults_follow_what_they_derive_from():
         ("HOOKLINE_REQUIRE_HTTPS", "maybe"),  # a typo must not silently mean false
         ("HOOKLINE_REQUIRE_HTTPS", "2"),
         ("HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS", "enabled"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "-1"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "inf"),
+        ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "few"),
+        ("HOOKLINE_THROTTLE_DELAY", "11s"),
+        ("HOOKLINE_THROTTLE_DELAY", "1"),
+        ("HOOKLINE_MAX_HEADER_BYTES", "16k"),
+        ("HOOKLINE_MAX_HEADER_BYTES", "1023"),  # below what a browser's ordinary request needs
+        ("HOOKLINE_REQUEST_READ_TIMEOUT", "0s"),
+        ("HOOKLINE_REQUEST_READ_TIMEOUT", "10"),
+        ("HOOKLINE_MAX_CONNECTIONS", "0"),
+        ("HOOKLINE_MAX_CONNECTIONS", "lots"),
     ],
 )
 def test_invalid_values_raise_config_error_naming_the_variable(variable, value):

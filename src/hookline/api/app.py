@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from hookline import __version__
+from hookline.api.access import AccessGuard, Admission
 from hookline.api.characters import RefuseNul
 from hookline.api.docs import install_docs
 from hookline.api.limits import BodyLimit
@@ -20,6 +21,8 @@ from hookline.ui.pages import router as ui_router
 
 BODY_OVERHEAD_BYTES = 64 * 1024
 """Room for an event's envelope on top of its largest allowed `data`."""
+UNKNOWN_KEY_BURST_S = 10
+"""An address may bring this many seconds' worth of unknown keys at once (typos, a rotation)."""
 
 
 def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
@@ -41,10 +44,20 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
     )
     app.state.hookline = runtime.hookline
     app.state.runtime = runtime
-    app.state.rate_limiter = RateLimiter(runtime.settings.rate_limit_per_s, runtime.clock)
+    settings = runtime.settings
+    admission = Admission(
+        runtime.hookline,
+        per_key=RateLimiter(settings.rate_limit_per_s, runtime.clock),
+        per_address=RateLimiter(
+            settings.unknown_key_rate_limit_per_s, runtime.clock, burst_s=UNKNOWN_KEY_BURST_S, what="address"
+        ),
+        throttle_delay_s=settings.throttle_delay.total_seconds(),
+    )
+    app.state.admission = admission
     install_problem_handlers(app)
-    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_event_data_bytes * 2 + BODY_OVERHEAD_BYTES)
     app.add_middleware(RefuseNul)
+    app.add_middleware(AccessGuard, admission=admission)  # outermost: refusals cost the least
     for module in (api_keys, registrations, events, webhooks, entities, health):
         app.include_router(module.router)
     app.include_router(ui_router)

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hookline.api.problems import Unauthorized
-from hookline.api.ratelimit import RateLimiter
+from hookline.api.access import Admission, admitted_principal, client_address
 from hookline.domain.enums import Role
 from hookline.domain.errors import Forbidden, InvalidInput
 from hookline.service import Hookline, Principal
@@ -28,22 +27,22 @@ Service = Annotated[Hookline, Depends(hookline_of)]
 
 async def principal(
     request: Request,
-    service: Service,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("send an API key as `Authorization: Bearer <key>`")
-    found = await service.authenticate(credentials.credentials)
-    if found is None:
-        raise Unauthorized("the API key is unknown or revoked")
-    limiter: RateLimiter = request.app.state.rate_limiter
-    limiter.check(found.key_id or "bootstrap-admin")
-    return found
+    """The principal AccessGuard admitted before the body was read; decided here only when the
+    guard could not decide (the database did not answer), so the failure is answered as usual."""
+    found = admitted_principal(request.scope)
+    if found is not None:
+        return found
+    admission: Admission = request.app.state.admission
+    key = credentials.credentials if credentials is not None else None
+    return await admission.admit(key, client_address(request.scope))
 
 
 def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency admitting only `roles` (admin is always admitted)."""
-    admitted = {Role.ADMIN, *roles}
+    """A dependency admitting only `roles`; admin and owner are always admitted (an owner is
+    confined to its organization like every key but admin's)."""
+    admitted = {Role.ADMIN, Role.OWNER, *roles}
 
     async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role not in admitted:
@@ -54,7 +53,7 @@ def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
-Admin = Annotated[Principal, Depends(allow())]
+KeyManager = Annotated[Principal, Depends(allow())]
 Publisher = Annotated[Principal, Depends(allow(Role.PUBLISHER))]
 Subscriber = Annotated[Principal, Depends(allow(Role.SUBSCRIBER))]
 AnyRole = Annotated[Principal, Depends(allow(Role.PUBLISHER, Role.SUBSCRIBER))]

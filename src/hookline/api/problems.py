@@ -6,25 +6,23 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from hookline.api.methods import allowed_methods
 from hookline.api.schemas import AttemptOut
 from hookline.domain.errors import (
     Conflict,
+    DatabaseUnavailable,
     Forbidden,
     HooklineError,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
 )
-from hookline.store.db import unavailable
-from hookline.store.records import Attempt
+from hookline.domain.records import Attempt
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +51,8 @@ class TooManyRequests(ApiError):
     title = "Too many requests"
     status = 429
 
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"this API key is over its request rate; retry in {retry_after_s} s")
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
         self.retry_after_s = retry_after_s
 
     def headers(self) -> dict[str, str] | None:
@@ -144,12 +142,11 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
     return problem(error.status_code, detail, headers=getattr(error, "headers", None))
 
 
-async def _on_database_error(request: Request, error: Exception) -> JSONResponse:
+async def _on_database_unavailable(_: Request, error: Exception) -> JSONResponse:
     """503 with Retry-After while the database is unreachable (restarting, connection lost): the
-    request may well succeed in a moment. Any other database error is a bug: 500."""
-    if not unavailable(error):
-        return await _on_unexpected(request, error)
-    log.warning("database unavailable: %s", str(error).splitlines()[0])
+    request may well succeed in a moment. The store raises it for exactly those driver errors;
+    any other is a bug and ends in `_on_unexpected` (500)."""
+    log.warning("database unavailable: %s", error)
     return problem(503, "the database is unavailable; try again shortly", headers={"Retry-After": "2"})
 
 
@@ -162,6 +159,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HooklineError, _on_hookline_error)
     app.add_exception_handler(HTTPException, _on_http_error)
-    for kind in (SQLAlchemyError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-        app.add_exception_handler(kind, _on_database_error)
+    app.add_exception_handler(DatabaseUnavailable, _on_database_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictStr,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -24,8 +25,8 @@ from pydantic.alias_generators import to_camel
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.api.spellings import NO_NUL, enum_pattern
 from hookline.domain.enums import AuthorizationType, ContractEnum, Role, WebhookEventType, WebhookState
+from hookline.domain.records import Page, Registration
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.store.records import Page, Registration
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -194,7 +195,8 @@ def paged(page: Page[Any], convert: Any) -> dict[str, Any]:
 
 
 class ApiKeyIn(Input):
-    organization_id: Name
+    organization_id: Name | None = None
+    """Required for admin keys; an owner key creates in its own organization."""
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
 
@@ -240,6 +242,14 @@ class TargetAuthorizationOut(Schema):
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
 Description = Annotated[str, Field(max_length=1000)]
 Events = Annotated[list[EnabledEventIn], Field(min_length=1, max_length=200)]
+RetrySchedule = Annotated[
+    list[Annotated[str, Field(max_length=20)]],
+    Field(
+        max_length=100,  # the count's own limit (20) is checked with a clearer message
+        description='Delays after failed attempts 1, 2, ...: e.g. ["10s", "1m"] (units ms, s, m, h, d; '
+        "each 1s..7d; at most 20); [] is a single attempt, no retries. Overrides HOOKLINE_RETRY_SCHEDULE.",
+    ),
+]
 
 
 class RegistrationIn(Input):
@@ -257,6 +267,10 @@ class RegistrationIn(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     expires_at: Instant | None = None
+    is_paused: bool = Field(
+        False, description="Created paused: matching events make Webhooks that wait in Pending."
+    )
+    retry_schedule: RetrySchedule | None = None
     organization_id: Name | None = None
 
 
@@ -268,6 +282,7 @@ class RegistrationPatch(Input):
         "should_group_continue_after_fail",
         "coalesce_updates",
         "is_active",
+        "is_paused",
     )
     """Fields that may be left out but not sent as null (the others' null clears them)."""
 
@@ -279,6 +294,14 @@ class RegistrationPatch(Input):
     target_authorization: TargetAuthorizationIn | None = None
     description: Description | None = None
     is_active: bool | None = None
+    is_paused: bool | None = Field(
+        None,
+        description="true holds its Webhooks in Pending; false releases them in group order, "
+        "at HOOKLINE_RESUME_RATE per second.",
+    )
+    retry_schedule: RetrySchedule | None = Field(
+        None, description="null goes back to the service's HOOKLINE_RETRY_SCHEDULE."
+    )
     expires_at: Instant | None = None
 
 
@@ -293,6 +316,11 @@ class RegistrationOut(Schema):
     coalesce_updates: bool
     target_authorization: TargetAuthorizationOut
     is_active: bool
+    is_paused: bool
+    paused_at: datetime | None
+    retry_schedule: list[str] | None = Field(
+        description="Its own delays between attempts ([]: one attempt); null: the service's schedule."
+    )
     disabled_reason: str | None
     expires_at: datetime | None
     failing_since: datetime | None = Field(
@@ -380,6 +408,19 @@ EntityId = Annotated[
 ]
 
 
+class RelationIn(Input):
+    name: Name = Field(description="Which relation of the entity changed, e.g. `tenants`.")
+    ids: Annotated[
+        list[Annotated[StrictStr, Field(min_length=1, max_length=200)]],
+        Field(
+            max_length=1000,
+            description="4 ReplaceRelation: the complete new list; 5 AddToRelation: the ids added; "
+            "6 RemoveFromRelation: the ids removed.",
+        ),
+    ]
+    entity_name: Name | None = Field(None, description="The related entity's name.")
+
+
 class EventIn(Input):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     entity_name: Name
@@ -388,6 +429,9 @@ class EventIn(Input):
     group_key: Annotated[str, Field(min_length=1, max_length=400)] | None = None
     occurred_at: Instant | None = None
     data: Any = None
+    relation: RelationIn | None = Field(
+        None, description="Required for types 4..6 (relation events), refused for 1..3; delivered as is."
+    )
     organization_id: Name | None = None
 
 

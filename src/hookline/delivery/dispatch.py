@@ -12,8 +12,7 @@ from hookline.delivery.request import webhook_headers
 from hookline.delivery.sender import Sender, Sent
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType
-from hookline.store.records import Attempt
-from hookline.store.webhooks import ClaimedWebhook
+from hookline.domain.records import Attempt, ClaimedWebhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +54,10 @@ class Dispatcher:
             entity_id=webhook.entity_id,
             occurred_at=webhook.occurred_at,
             data_json=webhook.payload,
+            relation_json=webhook.relation,
         )
         headers = webhook_headers(
-            webhook_id=webhook.id,
+            webhook_id=webhook.delivery_id,
             body=body,
             now=started_at,
             signing_secrets=self._signing_secrets(webhook, started_at),
@@ -65,6 +65,10 @@ class Dispatcher:
         )
         sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
         return Dispatched(webhook, sent, started_at)
+
+    async def send_probe(self, webhook: ClaimedWebhook) -> Attempt:
+        """One attempt that nothing records (a test webhook); its id is the webhook's."""
+        return (await self.dispatch(webhook)).attempt(webhook.id)
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
         """The current secret, plus retired ones while their grace period after rotation lasts."""

@@ -16,14 +16,11 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
 from hookline.domain.addresses import AddressPolicy, IPAddress, Network
+from hookline.domain.errors import BlockedTarget
 from hookline.domain.urls import TransportRules
 
 ResolverFactory = Callable[[], AbstractResolver]
 """Builds the name resolver the guard checks (the system's by default; a script in tests)."""
-
-
-class BlockedTarget(Exception):
-    """The target resolves to an address hookline must not reach."""
 
 
 class TargetGuard:

@@ -26,8 +26,10 @@ def render_body(
     entity_id: str,
     occurred_at: datetime,
     data_json: str,
+    relation_json: str | None = None,
 ) -> bytes:
-    """`data_json` is the stored, already-serialized event data, spliced in without re-parsing."""
+    """`data_json` (and `relation_json`, for relation events) are stored, already-serialized
+    JSON, spliced in without re-parsing."""
     head = json.dumps(
         {
             "id": webhook_id,
@@ -42,4 +44,5 @@ def render_body(
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return f'{head[:-1]},"data":{data_json}}}'.encode()
+    relation = f',"relation":{relation_json}' if relation_json is not None else ""
+    return f'{head[:-1]}{relation},"data":{data_json}}}'.encode()

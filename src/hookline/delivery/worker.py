@@ -17,35 +17,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
+from hookline.backoff import Backoff
 from hookline.clock import Clock
-from hookline.delivery.backoff import Backoff
 from hookline.delivery.dispatch import Dispatched, Dispatcher
 from hookline.delivery.sender import Sent
-from hookline.delivery.wakeup import Wakeup, notify_due
 from hookline.domain.enums import WebhookState
-from hookline.domain.outcome import judge
+from hookline.domain.errors import DatabaseUnavailable
+from hookline.domain.outcome import AttemptOutcome, judge
+from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
-from hookline.health import AttemptOutcome, Health
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, WEBHOOKS_FINISHED
 from hookline.store.attempts import insert_attempts
-from hookline.store.db import Database, unavailable
-from hookline.store.records import Attempt
+from hookline.store.db import Connection, Database, Transaction
+from hookline.store.wakeup import Wakeup
 from hookline.store.webhooks import (
-    ClaimedWebhook,
     ClaimLimits,
     claim_due,
     hand_back,
     held_states,
+    hold_claimed,
     lock_groups,
     next_due_at,
     release_group,
@@ -53,6 +54,19 @@ from hookline.store.webhooks import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class RegistrationHealth(Protocol):
+    """What the worker reports about its targets, inside its recording transaction; the
+    runtime hands over service/health.py's `Health`, which deactivates and announces."""
+
+    async def record_streaks(
+        self, conn: Transaction, outcomes: list[tuple[str, bool]], now: datetime
+    ) -> None:
+        """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
+
+    async def record(self, conn: Transaction, outcomes: list[AttemptOutcome], now: datetime) -> None:
+        """Act on what the recorded attempts tell (410 Gone, Webhooks that entered Failed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +90,7 @@ class Worker:
         policy: RetryPolicy,
         dispatcher: Dispatcher,
         wakeup: Wakeup,
-        health: Health,
+        health: RegistrationHealth,
         lease: timedelta,
         options: WorkerOptions | None = None,
     ) -> None:
@@ -96,6 +110,8 @@ class Worker:
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
         self._stopping = asyncio.Event()
         self._backoff = Backoff()
+        self._policy_for = functools.lru_cache(maxsize=256)(policy.with_schedule)
+        """The policy with a registration's own `retrySchedule`, parsed once per schedule."""
 
     async def run(self) -> None:
         """Deliver until `stop()`; then let in-flight attempts finish (within the stop timeout),
@@ -149,7 +165,7 @@ class Worker:
         return claimed
 
     async def _claim_in(
-        self, conn: AsyncConnection, settling: Sequence[ClaimedWebhook] = ()
+        self, conn: Connection, settling: Sequence[ClaimedWebhook] = ()
     ) -> list[ClaimedWebhook]:
         """Claim what fits beside the claims held (counting `settling` as done), and hold it."""
         async with self._claim_lock:
@@ -160,6 +176,9 @@ class Worker:
             claimed = await claim_due(
                 conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
             )
+            # Paused since it became due (the pause held only what no worker had): held, unsent.
+            await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
+            claimed = [c for c in claimed if not c.paused]
             self._hold(claimed)
             return claimed
 
@@ -245,7 +264,7 @@ class Worker:
         try:
             async with self._db.write() as conn:
                 await hand_back(conn, {webhook.id: webhook.lease_token for webhook in unfinished})
-                await notify_due(conn)  # idle workers elsewhere take them now, not at their next poll
+                await conn.wake_workers()  # idle workers elsewhere take them now, not at their next poll
             log.info("stopping: handed back %d unfinished webhooks", len(unfinished))
         except Exception as error:
             _log_failure(f"handing back {len(unfinished)} webhooks", error, "their leases will expire")
@@ -265,7 +284,7 @@ class Worker:
                 refill = not self._stopping.is_set()
                 claimed = await asyncio.shield(self._record(batch, refill=refill))
             except Exception as error:
-                if unavailable(error) and not self._stopping.is_set():
+                if isinstance(error, DatabaseUnavailable) and not self._stopping.is_set():
                     # Keep the batch (its slots stay held, so nothing new is sent meanwhile)
                     # and record it once the database is back, instead of sending it again.
                     delay_s = backoff.next_delay_s()
@@ -300,7 +319,7 @@ class Worker:
             raise
         return claimed
 
-    async def _write_results(self, conn: AsyncConnection, batch: list[Dispatched]) -> None:
+    async def _write_results(self, conn: Transaction, batch: list[Dispatched]) -> None:
         """Every attempt of the batch with its Webhook's next state, releasing its group."""
         now = self._clock.now()
         # Registrations before Webhooks: the lock order every deactivation uses too.
@@ -319,11 +338,12 @@ class Worker:
                 log.warning("lease on %s expired before its result was recorded", claimed.id)
                 continue
             verdict = judge(
-                self._policy,
+                self._policy_for(claimed.retry_schedule),
                 sent.result,
                 attempt_number=claimed.attempt_number,
                 attempt_limit=claimed.attempt_limit,
                 now=now,
+                jitter_draw=random.random(),  # spreads retries; not a secret
             )
             # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
             state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
@@ -357,9 +377,8 @@ class Worker:
 
 def _log_failure(what: str, error: Exception, then: str) -> None:
     """One line while the database is unreachable (that may last minutes); a traceback otherwise."""
-    if unavailable(error):
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        log.warning("%s failed: database unavailable (%s); %s", what, reason, then)
+    if isinstance(error, DatabaseUnavailable):
+        log.warning("%s failed: database unavailable (%s); %s", what, error, then)
     else:
         log.error("%s failed; %s", what, then, exc_info=error)
 

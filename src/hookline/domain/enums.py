@@ -74,6 +74,12 @@ class AuthorizationType(ContractEnum):
 class Role(ContractEnum):
     """API key roles; serialized by name in the API, stored by id."""
 
-    ADMIN = 1
+    ADMIN = 1  # the operator of every organization
     PUBLISHER = 2
     SUBSCRIBER = 3
+    OWNER = 4  # one organization's administrator: its keys, registrations and webhooks
+
+    @property
+    def grantable_by_owner(self) -> bool:
+        """An owner hands out keys of its own organization, never the operator's role."""
+        return self is not Role.ADMIN

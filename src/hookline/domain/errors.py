@@ -6,6 +6,9 @@ HooklineError
 ├── Conflict           409, e.g. a duplicate registration or a forbidden transition
 ├── PayloadTooLarge    413
 └── Forbidden          403, a role that may not do this
+
+DatabaseUnavailable    503 with Retry-After: not the caller's fault, and gone in a moment
+BlockedTarget          a target the SSRF guard refuses (registration answers it as 422)
 """
 
 from __future__ import annotations
@@ -55,6 +58,15 @@ class PayloadTooLarge(HooklineError):
 
 class Forbidden(HooklineError):
     title = "Forbidden"
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (down, restarting, the connection dropped, the
+    pool exhausted); the store raises it for every such driver error. The message says why."""
+
+
+class BlockedTarget(Exception):
+    """The target resolves to an address hookline must not reach."""
 
 
 @dataclass

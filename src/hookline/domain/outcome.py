@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hookline.domain.enums import WebhookState
+from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
 
 GONE = 410
@@ -33,9 +34,16 @@ class Verdict:
 
 
 def judge(
-    policy: RetryPolicy, result: AttemptResult, *, attempt_number: int, attempt_limit: int, now: datetime
+    policy: RetryPolicy,
+    result: AttemptResult,
+    *,
+    attempt_number: int,
+    attempt_limit: int,
+    now: datetime,
+    jitter_draw: float = 0.5,
 ) -> Verdict:
-    """Successful on 2xx; Failed at once on 410 Gone or a blocked target; else the retry policy."""
+    """Successful on 2xx; Failed at once on 410 Gone or a blocked target; else the retry policy
+    (`jitter_draw`: the caller's uniform draw from [0, 1) for the policy's jitter)."""
     if result.succeeded:
         return Verdict(WebhookState.SUCCESSFUL, None)
     if result.status == GONE:
@@ -48,5 +56,17 @@ def judge(
         now=now,
         status=result.status,
         retry_after=result.retry_after,
+        jitter_draw=jitter_draw,
     )
     return Verdict(decision.state, decision.next_attempt_at)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptOutcome:
+    """What one recorded attempt tells about its registration's health."""
+
+    webhook: ClaimedWebhook
+    attempt: Attempt
+    state: WebhookState
+    """The state the attempt left the Webhook in."""
+    target_gone: bool

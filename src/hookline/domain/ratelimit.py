@@ -19,12 +19,18 @@ class TokenBucket:
     def full(cls, rate_per_s: float, burst: float, now: datetime) -> TokenBucket:
         return cls(rate_per_s, burst, burst, now)
 
-    def take(self, now: datetime) -> timedelta | None:
-        """None if a token was taken; otherwise how long until one is available."""
+    def wait(self, now: datetime) -> timedelta | None:
+        """None if a token is available (none is taken); otherwise how long until one is."""
         elapsed = max((now - self.updated_at).total_seconds(), 0.0)
         self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s)
         self.updated_at = now
         if self.tokens >= 1:
-            self.tokens -= 1
             return None
         return timedelta(seconds=(1 - self.tokens) / self.rate_per_s)
+
+    def take(self, now: datetime) -> timedelta | None:
+        """None if a token was taken; otherwise how long until one is available."""
+        wait = self.wait(now)
+        if wait is None:
+            self.tokens -= 1
+        return wait

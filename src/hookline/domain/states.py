@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from hookline.domain.enums import WebhookState as S
 
+# Created and Retrying enter Pending only when their registration is paused (held until resumed).
 ALLOWED: dict[S, frozenset[S]] = {
-    S.CREATED: frozenset({S.SUCCESSFUL, S.RETRYING, S.FAILED, S.ABORTED, S.RESOLVED}),
-    S.RETRYING: frozenset({S.SUCCESSFUL, S.RETRYING, S.FAILED, S.ABORTED, S.RESOLVED}),
+    S.CREATED: frozenset({S.SUCCESSFUL, S.RETRYING, S.FAILED, S.ABORTED, S.RESOLVED, S.PENDING}),
+    S.RETRYING: frozenset({S.SUCCESSFUL, S.RETRYING, S.FAILED, S.ABORTED, S.RESOLVED, S.PENDING}),
     S.PENDING: frozenset({S.CREATED, S.RETRYING, S.ABORTED, S.RESOLVED}),
     S.FAILED: frozenset({S.RETRYING, S.ABORTED, S.RESOLVED}),
     S.ABORTED: frozenset({S.RETRYING, S.RESOLVED}),

@@ -14,6 +14,7 @@ from hookline.service.drafts import (
     RegistrationChanges,
     RegistrationDraft,
     RegistrationFilter,
+    Relation,
     TargetAuthorization,
 )
 from hookline.service.events import EventUseCases
@@ -38,5 +39,6 @@ __all__ = [
     "RegistrationChanges",
     "RegistrationDraft",
     "RegistrationFilter",
+    "Relation",
     "TargetAuthorization",
 ]

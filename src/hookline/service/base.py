@@ -5,21 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hookline.clock import Clock
 from hookline.crypto import SecretBox, hash_api_key
-from hookline.delivery.dispatch import Dispatcher
-from hookline.delivery.guard import TargetGuard
-from hookline.delivery.wakeup import Wakeup
 from hookline.domain.catalog import Catalog
 from hookline.domain.enums import Role
 from hookline.domain.errors import InvalidInput, NotFound
-from hookline.fanout import FanOut
+from hookline.domain.records import Registration, Webhook
+from hookline.service.fanout import FanOut
+from hookline.service.health import Health
+from hookline.service.ports import ProbeSender, TargetCheck
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.db import Database
-from hookline.store.records import Registration, Webhook
+from hookline.store.db import Connection, Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +38,10 @@ class UseCases:
         clock: Clock,
         box: SecretBox,
         catalog: Catalog,
-        guard: TargetGuard,
-        wakeup: Wakeup,
-        dispatcher: Dispatcher,
+        guard: TargetCheck,
+        probe_sender: ProbeSender,
         fanout: FanOut,
+        health: Health,
         max_event_data_bytes: int,
         admin_key: str | None = None,
     ) -> None:
@@ -53,22 +50,22 @@ class UseCases:
         self.box = box
         self.catalog = catalog
         self.guard = guard
-        self.wakeup = wakeup
-        self.dispatcher = dispatcher
+        self.probe_sender = probe_sender
         self.max_event_data_bytes = max_event_data_bytes
         self._admin_key_hash = hash_api_key(admin_key) if admin_key else None
         self._fanout = fanout
+        self._health = health
         self._checked_keys: dict[str, tuple[Principal, datetime]] = {}
 
     async def _registration(
-        self, conn: AsyncConnection, registration_id: str, organization_id: str | None
+        self, conn: Connection, registration_id: str, organization_id: str | None
     ) -> Registration:
         found = await reg_store.get_registration(conn, registration_id, organization_id)
         if found is None:
             raise NotFound(f"no webhook registration {registration_id!r}")
         return found
 
-    async def _webhook(self, conn: AsyncConnection, webhook_id: str, organization_id: str | None) -> Webhook:
+    async def _webhook(self, conn: Connection, webhook_id: str, organization_id: str | None) -> Webhook:
         found = await webhooks_store.get_webhook(conn, webhook_id, organization_id)
         if found is None:
             raise NotFound(f"no webhook {webhook_id!r}")

@@ -27,6 +27,10 @@ class RegistrationDraft:
     target_authorization: TargetAuthorization = field(default_factory=TargetAuthorization)
     description: str | None = None
     expires_at: datetime | None = None
+    is_paused: bool = False
+    """Created paused: its Webhooks wait in Pending until it is resumed."""
+    retry_schedule: tuple[str, ...] | None = None
+    """Its own delays between attempts (`()`: a single attempt); None: HOOKLINE_RETRY_SCHEDULE."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
 
@@ -44,6 +48,10 @@ class RegistrationChanges:
     description: str | None = None
     clear_description: bool = False
     is_active: bool | None = None
+    is_paused: bool | None = None
+    retry_schedule: tuple[str, ...] | None = None
+    clear_retry_schedule: bool = False
+    """Back to HOOKLINE_RETRY_SCHEDULE."""
     expires_at: datetime | None = None
     clear_expires_at: bool = False
 
@@ -57,6 +65,16 @@ class RegistrationFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class Relation:
+    """Which relation of the entity a relation event (types 4..6) changed, and with which ids."""
+
+    name: str
+    ids: tuple[str, ...]
+    entity_name: str | None = None
+    """The related entity's name, when the host platform says."""
+
+
+@dataclass(frozen=True, slots=True)
 class EventDraft:
     organization_id: str
     entity_name: str
@@ -66,3 +84,4 @@ class EventDraft:
     group_key: str | None = None
     occurred_at: datetime | None = None
     data: object = None
+    relation: Relation | None = None

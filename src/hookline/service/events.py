@@ -7,15 +7,16 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from hookline.domain.errors import ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.enums import WebhookEventType
+from hookline.domain.errors import Conflict, ErrorCollector, InvalidInput, PayloadTooLarge
+from hookline.domain.fingerprint import event_fingerprint
 from hookline.domain.grouping import group_key_of
-from hookline.fanout import EventRecord, Published
 from hookline.metrics import EVENTS_PUBLISHED, WEBHOOKS_CREATED, WEBHOOKS_SUPERSEDED
 from hookline.service.base import UseCases
 from hookline.service.drafts import EventDraft
+from hookline.service.fanout import EventRecord, Published, replayed
 from hookline.store import events as events_store
+from hookline.store.errors import DuplicateEventId
 
 
 class EventUseCases(UseCases):
@@ -34,27 +35,56 @@ class EventUseCases(UseCases):
         now = self.clock.now()
         records: list[EventRecord] = []
         errors = ErrorCollector()
+        first_with_id: dict[str, tuple[int, str | None]] = {}
         for index, draft in enumerate(drafts):
             try:
-                records.append(self._event_record(draft, now))
+                record = self._event_record(draft, now)
             except InvalidInput as error:
                 for field_error in error.errors:
                     errors.add(f"events[{index}].{field_error.field}", field_error.message)
+                continue
             except PayloadTooLarge as error:
                 raise PayloadTooLarge(f"events[{index}]: {error.detail}") from None
+            records.append(record)
+            if record.idempotency_id is not None:
+                first, digest = first_with_id.setdefault(
+                    record.idempotency_id, (index, record.content_digest)
+                )
+                if digest != record.content_digest:
+                    errors.add(
+                        f"events[{index}].id",
+                        f"events[{first}] and events[{index}] carry the id {record.idempotency_id!r} with "
+                        "different content; one id is one event",
+                    )
         errors.raise_if_any()
-        return list(await asyncio.gather(*(self._submit(record) for record in records)))
+        outcomes = await asyncio.gather(*(self._submit(record) for record in records), return_exceptions=True)
+        for index, outcome in enumerate(outcomes):
+            if isinstance(outcome, Conflict):
+                raise Conflict(f"events[{index}]: {outcome.detail}", **outcome.extra)
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return [outcome for outcome in outcomes if isinstance(outcome, Published)]
 
     def _event_record(self, draft: EventDraft, now: datetime) -> EventRecord:
+        errors = ErrorCollector()
+        entity_name = ""
         try:
             entity_name = self.catalog.publishable(draft.entity_name)
         except ValueError as error:
-            raise InvalidInput.one("entityName", str(error)) from None
+            errors.add("entityName", str(error))
+        relation = _checked_relation(draft, errors)
+        errors.raise_if_any()
         payload = json.dumps(
             draft.data if draft.data is not None else {}, ensure_ascii=False, separators=(",", ":")
         )
         if len(payload.encode()) > self.max_event_data_bytes:
             raise PayloadTooLarge(f"event data is larger than {self.max_event_data_bytes} bytes")
+        digest = None
+        if draft.idempotency_id is not None:
+            occurred_at = None if draft.occurred_at is None else draft.occurred_at.isoformat()
+            digest = event_fingerprint(
+                entity_name, draft.type, draft.entity_id, draft.group_key, occurred_at, draft.data, relation
+            )
         return EventRecord(
             organization_id=draft.organization_id,
             idempotency_id=draft.idempotency_id,
@@ -66,26 +96,61 @@ class EventUseCases(UseCases):
             occurred_at=draft.occurred_at or now,
             payload=payload,
             now=now,
+            content_digest=digest,
+            relation=None
+            if relation is None
+            else json.dumps(relation, ensure_ascii=False, separators=(",", ":")),
         )
 
     async def _submit(self, record: EventRecord) -> Published:
         try:
             published = await self._fanout.publish(record)
-        except IntegrityError:
-            if record.idempotency_id is None:
-                raise
-            async with self.db.read() as conn:  # a concurrent request with the same id won
+        except DuplicateEventId:  # a concurrent request with the same idempotency id won
+            assert record.idempotency_id is not None
+            async with self.db.read() as conn:
                 found = await events_store.find_by_idempotency_id(
                     conn, record.organization_id, record.idempotency_id
                 )
             if found is None:
                 raise
-            return Published(found[0], found[1], replayed=True)
+            published = replayed(*found, record.content_digest)
+        if published.conflicting:
+            raise Conflict(
+                f"an event with the id {record.idempotency_id!r} was published with different "
+                "content; use a new id for a new event",
+                existingEventId=published.event_id,
+            )
         if not published.replayed:
             EVENTS_PUBLISHED.inc()
             created = len(published.webhook_ids) - published.superseded
             WEBHOOKS_CREATED.inc(created)
             WEBHOOKS_SUPERSEDED.inc(published.superseded)
-            if created:
-                self.wakeup.ring()
         return published
+
+
+RELATION_TYPES = frozenset(
+    {
+        WebhookEventType.REPLACE_RELATION,
+        WebhookEventType.ADD_TO_RELATION,
+        WebhookEventType.REMOVE_FROM_RELATION,
+    }
+)
+
+
+def _checked_relation(draft: EventDraft, errors: ErrorCollector) -> dict[str, object] | None:
+    """The `relation` as delivered: required on relation events (types 4..6), refused on others;
+    Add and Remove must name the ids they add or remove (a Replace may empty the list)."""
+    relation = draft.relation
+    if draft.type not in RELATION_TYPES:
+        if relation is not None:
+            errors.add("relation", f"is only for relation events (4..6), not {draft.type.label}")
+        return None
+    if relation is None:
+        errors.add("relation", f"is required for {draft.type.label}: {{name, ids, entityName?}}")
+        return None
+    if draft.type is not WebhookEventType.REPLACE_RELATION and not relation.ids:
+        errors.add("relation.ids", f"must name at least one id for {draft.type.label}")
+    delivered: dict[str, object] = {"name": relation.name, "ids": list(relation.ids)}
+    if relation.entity_name is not None:
+        delivered["entityName"] = relation.entity_name
+    return delivered

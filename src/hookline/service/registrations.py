@@ -1,5 +1,5 @@
-"""Registrations: create (validated, deduplicated, idempotent, verified), change, delete,
-rotate secrets, and test webhooks on demand."""
+"""Registrations: create (validated, deduplicated, idempotent, verified), change, pause and
+resume, delete, rotate secrets, and test webhooks on demand."""
 
 from __future__ import annotations
 
@@ -9,17 +9,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from hookline.crypto import new_signing_secret
-from hookline.delivery.dispatch import Dispatched
-from hookline.delivery.guard import BlockedTarget
-from hookline.delivery.wakeup import notify_due
 from hookline.domain import rotation
 from hookline.domain.enums import AuthorizationType, WebhookEventType
-from hookline.domain.errors import Conflict, ErrorCollector, FieldError, InvalidInput
+from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
+from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
+from hookline.domain.retry import check_registration_schedule
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import UseCases
@@ -31,13 +27,14 @@ from hookline.service.drafts import (
 )
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
+from hookline.store.db import Connection, Transaction
+from hookline.store.errors import Duplicate
 from hookline.store.organizations import ensure_organization
-from hookline.store.records import Page, Registration
-from hookline.store.webhooks import ClaimedWebhook
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 RESOLVE_TIMEOUT_S = 5.0
 TEST_ENTITY = "WebhookRegistration"
+PAUSED_BY_HAND = "paused through the API"
 
 
 class RegistrationUseCases(UseCases):
@@ -55,7 +52,7 @@ class RegistrationUseCases(UseCases):
             return (*replay, True)
         try:
             registration, secret = await self.register(draft, idempotency=(idempotency_key, digest))
-        except (IntegrityError, Conflict):  # perhaps a concurrent request with the same key won
+        except (Duplicate, Conflict):  # perhaps a concurrent request with the same key won
             replay = await self._replay_registration(draft.organization_id, idempotency_key, digest)
             if replay is None:
                 raise
@@ -89,6 +86,7 @@ class RegistrationUseCases(UseCases):
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
         if normalized:
             self._check_transport(normalized, draft.target_authorization.authorization_type, exempt, errors)
+        _check_schedule(draft.retry_schedule, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -115,7 +113,10 @@ class RegistrationUseCases(UseCases):
                         "should_group_continue_after_fail": draft.should_group_continue_after_fail,
                         "coalesce_updates": draft.coalesce_updates,
                         "is_active": True,
+                        "paused_at": now if draft.is_paused else None,
+                        "disabled_reason": PAUSED_BY_HAND if draft.is_paused else None,
                         "expires_at": draft.expires_at,
+                        "retry_schedule": reg_store.schedule_text(draft.retry_schedule),
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
                         "created_at": now,
@@ -127,7 +128,7 @@ class RegistrationUseCases(UseCases):
                 await reg_store.replace_enabled_events(conn, registration_id, draft.organization_id, events)
                 await reg_store.set_authorization(conn, registration_id, self._sealed(auth))
                 created = await reg_store.get_registration(conn, registration_id, None)
-        except IntegrityError:
+        except Duplicate:
             await self._raise_duplicate_after_race(draft.organization_id, fingerprint)
             raise
         assert created is not None
@@ -137,7 +138,7 @@ class RegistrationUseCases(UseCases):
         self, draft: RegistrationDraft, registration_id: str, sealed_secret: bytes
     ) -> None:
         """`verify: true`: the target must answer a signed test webhook with 2xx first."""
-        done = await self._send_test(
+        tried = await self._send_test(
             draft.organization_id,
             registration_id,
             draft.target_url,
@@ -145,11 +146,11 @@ class RegistrationUseCases(UseCases):
             None,
             self._sealed(draft.target_authorization),
         )
-        if not done.sent.result.succeeded:
-            answered = done.sent.result.error or f"HTTP {done.sent.result.status}"
+        if not tried.succeeded:
+            answered = tried.error or f"HTTP {tried.response_status}"
             raise InvalidInput(
                 [FieldError("targetUrl", f"did not answer the test webhook with 2xx: {answered}")],
-                attempt=done.attempt(done.webhook.id),
+                attempt=tried,
             )
 
     async def get_registration(self, registration_id: str, organization_id: str | None) -> Registration:
@@ -182,6 +183,18 @@ class RegistrationUseCases(UseCases):
                 page_size,
             )
 
+    async def pause_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Hold the registration's Webhooks in Pending (new ones too) until it is resumed."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=True)
+        )
+
+    async def resume_registration(self, registration_id: str, organization_id: str | None) -> Registration:
+        """Release what the pause held, in group order at HOOKLINE_RESUME_RATE, and deliver again."""
+        return await self.update_registration(
+            registration_id, organization_id, RegistrationChanges(is_paused=False)
+        )
+
     async def update_registration(
         self, registration_id: str, organization_id: str | None, changes: RegistrationChanges
     ) -> Registration:
@@ -195,6 +208,7 @@ class RegistrationUseCases(UseCases):
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
+        _check_schedule(changes.retry_schedule, errors)
         if changes.expires_at is not None and changes.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -216,6 +230,10 @@ class RegistrationUseCases(UseCases):
                 new_normalized, new_events, auth.authorization_type, auth.username
             )
             is_active = current.is_active if changes.is_active is None else changes.is_active
+            if changes.is_paused and not is_active:
+                raise Conflict(
+                    "an inactive registration cannot be paused; reactivate it (isActive: true) first"
+                )
             if is_active:
                 await self._refuse_duplicate(conn, current.organization_id, fingerprint, registration_id)
             values: dict[str, object] = {
@@ -235,13 +253,15 @@ class RegistrationUseCases(UseCases):
                 values["description"] = changes.description
             if changes.expires_at is not None or changes.clear_expires_at:
                 values["expires_at"] = changes.expires_at
+            if changes.retry_schedule is not None or changes.clear_retry_schedule:
+                values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
             # A reactivated or moved target starts a clean record: no failing streak carried over.
             if is_active and not current.is_active:
                 values |= {"disabled_reason": None, "failing_since": None}
             elif new_normalized != current.normalized_target_url:
                 values["failing_since"] = None
             if not is_active and current.is_active:
-                values["disabled_reason"] = "deactivated through the API"
+                values |= {"disabled_reason": "deactivated through the API", "paused_at": None}
             await reg_store.update_registration(conn, registration_id, values)
             if not is_active and current.is_active:  # registration first: the common lock order
                 await webhooks_store.abort_unfinished(conn, registration_id, now)
@@ -250,17 +270,22 @@ class RegistrationUseCases(UseCases):
             if changes.target_authorization is not None:
                 await reg_store.set_authorization(conn, registration_id, auth)
             updated = await self._registration(conn, registration_id, None)
-            released = await self._release_after_grouping_change(conn, current, updated, now)
-        if released:
-            self.wakeup.ring()
+            await self._release_after_grouping_change(conn, current, updated, now)
+            if changes.is_paused is not None and changes.is_paused is not updated.is_paused and is_active:
+                if changes.is_paused:  # announced; a resume also releases what it held
+                    await self._health.pause(conn, registration_id, PAUSED_BY_HAND, now)
+                else:
+                    await self._health.resume(conn, updated, now)
+                updated = await self._registration(conn, registration_id, None)
         return updated
 
     async def _release_after_grouping_change(
-        self, conn: AsyncConnection, before: Registration, after: Registration, now: datetime
-    ) -> int:
-        """Waiting Webhooks must not be stranded when the grouping rules get looser."""
-        if not after.is_active:
-            return 0
+        self, conn: Transaction, before: Registration, after: Registration, now: datetime
+    ) -> None:
+        """Waiting Webhooks must not be stranded when the grouping rules get looser (a paused
+        registration's stay held: its resume releases them)."""
+        if not after.is_active or after.is_paused:
+            return
         if before.should_group and not after.should_group:
             released = await webhooks_store.release_all_pending(conn, after.id, now)
         elif (
@@ -275,10 +300,9 @@ class RegistrationUseCases(UseCases):
                 ):
                     released += 1
         else:
-            return 0
+            return
         if released:
-            await notify_due(conn)
-        return released
+            await conn.wake_workers()
 
     async def delete_registration(self, registration_id: str, organization_id: str | None) -> None:
         now = self.clock.now()
@@ -311,7 +335,7 @@ class RegistrationUseCases(UseCases):
             )
         return secret
 
-    async def test_registration(self, registration_id: str, organization_id: str | None) -> Dispatched:
+    async def test_registration(self, registration_id: str, organization_id: str | None) -> Attempt:
         """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""
         async with self.db.read() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
@@ -329,9 +353,11 @@ class RegistrationUseCases(UseCases):
         sealed_secret: bytes,
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
-    ) -> Dispatched:
+    ) -> Attempt:
+        probe_id = new_id("test")
         probe = ClaimedWebhook(
-            id=new_id("test"),
+            id=probe_id,
+            delivery_id=probe_id,
             lease_token="",
             attempt_number=1,
             attempt_limit=1,
@@ -340,6 +366,8 @@ class RegistrationUseCases(UseCases):
             group_key="",
             should_group=False,
             continue_after_fail=False,
+            paused=False,
+            retry_schedule=None,
             target_url=target_url,
             signing_secret=sealed_secret,
             retired_signing_secrets=sealed_retired,
@@ -352,8 +380,9 @@ class RegistrationUseCases(UseCases):
             entity_id=registration_id,
             occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
+            relation=None,
         )
-        return await self.dispatcher.dispatch(probe)
+        return await self.probe_sender.send_probe(probe)
 
     async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> tuple[str, bool]:
         """Normalized URL if it may be registered (else ""), and whether every address of its
@@ -446,7 +475,7 @@ class RegistrationUseCases(UseCases):
         return reg_store.Authorization(auth.authorization_type, auth.username, password)
 
     async def _refuse_duplicate(
-        self, conn: AsyncConnection, organization_id: str, fingerprint: str, exclude_id: str | None = None
+        self, conn: Connection, organization_id: str, fingerprint: str, exclude_id: str | None = None
     ) -> None:
         existing = await reg_store.find_live_duplicate(conn, organization_id, fingerprint, exclude_id)
         if existing is not None:
@@ -455,3 +484,9 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _check_schedule(items: tuple[str, ...] | None, errors: ErrorCollector) -> None:
+    """A registration's `retrySchedule`: units, how many, each within bounds."""
+    for index, message in check_registration_schedule(items or ()):
+        errors.add("retrySchedule" if index < 0 else f"retrySchedule[{index}]", message)

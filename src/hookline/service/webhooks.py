@@ -6,16 +6,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from hookline.delivery.wakeup import notify_due
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
+from hookline.domain.records import Attempt, Page, Registration, Webhook, WebhookFilter
 from hookline.domain.states import can_transition, sources_of
 from hookline.service.base import UseCases
 from hookline.store import attempts as attempts_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
-from hookline.store.records import Attempt, Page, Webhook
 
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
@@ -24,9 +23,7 @@ RECOVER_RATE_PER_S = 20
 class WebhookUseCases(UseCases):
     """Manual state changes follow the domain's transition table and release waiting groups."""
 
-    async def list_webhooks(
-        self, where: webhooks_store.WebhookFilter, page_number: int, page_size: int
-    ) -> Page[Webhook]:
+    async def list_webhooks(self, where: WebhookFilter, page_number: int, page_size: int) -> Page[Webhook]:
         if where.entity_name is not None:
             where = replace(where, entity_name=self._canonical_entity(where.entity_name, "entityName"))
         async with self.db.read() as conn:
@@ -72,12 +69,11 @@ class WebhookUseCases(UseCases):
         """One more attempt now, whatever the state; Retrying until that attempt ends."""
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._webhook(conn, webhook_id, organization_id)
+            webhook = await self._webhook(conn, webhook_id, organization_id)
+            _refuse_unless_delivering(await reg_store.get_registration(conn, webhook.registration_id, None))
             await webhooks_store.grant_attempt(conn, webhook_id, now)
-            await notify_due(conn)
-            updated = await self._webhook(conn, webhook_id, None)
-        self.wakeup.ring()
-        return updated
+            await conn.wake_workers()
+            return await self._webhook(conn, webhook_id, None)
 
     async def _settle(self, webhook_id: str, organization_id: str | None, target: WebhookState) -> Webhook:
         """Abort or resolve by hand; releases the next Webhook of its group if that was waiting."""
@@ -106,11 +102,8 @@ class WebhookUseCases(UseCases):
                     now=now,
                 )
                 if released:
-                    await notify_due(conn)
-            updated = await self._webhook(conn, webhook_id, None)
-        if released:
-            self.wakeup.ring()
-        return updated
+                    await conn.wake_workers()
+            return await self._webhook(conn, webhook_id, None)
 
     async def recover(
         self,
@@ -131,13 +124,29 @@ class WebhookUseCases(UseCases):
             raise InvalidInput.one("until", "must be after since")
         now = self.clock.now()
         async with self.db.write() as conn:
-            await self._registration(conn, registration_id, organization_id)
+            registration = await self._registration(conn, registration_id, organization_id)
+            _refuse_unless_delivering(registration)
             ids = await webhooks_store.ids_created_between(conn, registration_id, since, until, states)
-            if not dry_run:
+            if ids and not dry_run:
                 spacing = timedelta(seconds=1) / RECOVER_RATE_PER_S
                 for position, webhook_id in enumerate(ids):
                     await webhooks_store.grant_attempt(conn, webhook_id, now, due_at=now + position * spacing)
-                await notify_due(conn)
-        if ids and not dry_run:
-            self.wakeup.ring()
+                await conn.wake_workers()
         return len(ids)
+
+
+def _refuse_unless_delivering(registration: Registration | None) -> None:
+    """An attempt by hand goes out only while its registration delivers: the 409 says what to do."""
+    if registration is None:
+        raise Conflict("its webhook registration was deleted; nothing can be sent for it")
+    if not registration.is_active:
+        raise Conflict(
+            "its webhook registration is inactive; reactivate it first (PATCH isActive: true)",
+            registrationId=registration.id,
+        )
+    if registration.is_paused:
+        raise Conflict(
+            "its webhook registration is paused; resume it first (PATCH isPaused: false), which "
+            "releases what the pause held",
+            registrationId=registration.id,
+        )

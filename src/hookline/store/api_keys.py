@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import Role
-from hookline.store.records import ApiKey, Page
+from hookline.domain.records import ApiKey, Page
 from hookline.store.sql import count_of
 from hookline.store.tables import api_keys
 
@@ -60,19 +60,32 @@ async def touch_api_key(conn: AsyncConnection, key_id: str, now: datetime) -> No
     )
 
 
-async def list_api_keys(conn: AsyncConnection, page_number: int, page_size: int) -> Page[ApiKey]:
+def _in_organization(organization_id: str | None) -> ColumnElement[bool]:
+    """Keys an organization's owner manages: its own, but never an admin (operator) key."""
+    if organization_id is None:
+        return true()
+    return (api_keys.c.organization_id == organization_id) & (api_keys.c.role != Role.ADMIN.value)
+
+
+async def list_api_keys(
+    conn: AsyncConnection, page_number: int, page_size: int, organization_id: str | None = None
+) -> Page[ApiKey]:
     query = (
-        select(api_keys).where(api_keys.c.revoked_at.is_(None)).order_by(api_keys.c.created_at, api_keys.c.id)
+        select(api_keys)
+        .where(api_keys.c.revoked_at.is_(None), _in_organization(organization_id))
+        .order_by(api_keys.c.created_at, api_keys.c.id)
     )
     total = await count_of(conn, query)
     rows = await conn.execute(query.limit(page_size).offset((page_number - 1) * page_size))
     return Page([_record(r) for r in rows], page_number, page_size, total)
 
 
-async def revoke_api_key(conn: AsyncConnection, key_id: str, now: datetime) -> bool:
+async def revoke_api_key(
+    conn: AsyncConnection, key_id: str, now: datetime, organization_id: str | None = None
+) -> bool:
     result = await conn.execute(
         update(api_keys)
-        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None), _in_organization(organization_id))
         .values(revoked_at=now)
     )
     return bool(result.rowcount)

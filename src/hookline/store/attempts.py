@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.store.records import Attempt, Page
+from hookline.domain.records import Attempt, Page
 from hookline.store.sql import count_of
 from hookline.store.tables import webhook_attempts
 

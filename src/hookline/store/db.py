@@ -1,4 +1,8 @@
-"""The database handle: engine, transactions, SQLite pragmas and migrations."""
+"""The database handle: engine, transactions, SQLite pragmas and migrations.
+
+Every transaction is opened here, so this is where the store's edge is: driver errors leave it
+translated (see errors.py), and work a transaction made due wakes the workers once it commits.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +12,22 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.engine import Connection as SyncConnection
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from hookline.store.errors import translated_errors
+from hookline.store.wakeup import CHANNEL, PostgresListener, Wakeup
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "hookline_write"
 MIGRATION_LOCK = 0x686F6F6B  # "hook": one migrating process at a time on PostgreSQL
 CONNECT_TIMEOUT_S = 5.0
 """asyncpg waits 60 s for an unreachable host by default; a request should fail sooner."""
-
-_SERVER_GONE = (
-    asyncpg.PostgresConnectionError,  # class 08: connection exceptions
-    asyncpg.CannotConnectNowError,  # starting up or shutting down
-    asyncpg.AdminShutdownError,  # terminated by a fast shutdown or restart
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.InterfaceError,  # the connection was closed under us
-)
 
 
 def async_url(url: str) -> str:
@@ -59,11 +55,35 @@ def _sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
-def _sqlite_begin(conn: Connection) -> None:
+def _sqlite_begin(conn: SyncConnection) -> None:
     """Writers take the write lock up front (IMMEDIATE), so a transaction never fails halfway
     on upgrading a read lock; this also serializes writers of different processes."""
     write = conn.get_execution_options().get(WRITE_OPTION, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+Connection = AsyncConnection
+"""What `Database.read()` hands out and what store functions take; a Transaction is one too."""
+
+
+class Transaction(AsyncConnection):
+    """The connection of one `Database.write()` transaction.
+
+    It is an AsyncConnection, so every store function takes it as it is; on top it carries
+    what must happen once it commits: `wake_workers()` says this transaction made work due.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.wakes_workers = False
+
+    async def wake_workers(self) -> None:
+        """Wake idle workers once this transaction commits: here `NOTIFY` (PostgreSQL delivers
+        it on commit, to every process), after the commit the in-process doorbell; on rollback
+        neither."""
+        if not self.wakes_workers and self.dialect.name == "postgresql":
+            await self.execute(text(f"NOTIFY {CHANNEL}"))
+        self.wakes_workers = True
 
 
 class Database:
@@ -74,8 +94,10 @@ class Database:
     reads run beside them in WAL mode.
     """
 
-    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+    def __init__(self, url: str, *, pool_size: int = 20, wakeup: Wakeup | None = None) -> None:
         self.url = async_url(url)
+        self.wakeup = wakeup or Wakeup()
+        """Rung after every commit that made work due; workers of this process wait on it."""
         self.is_sqlite = self.url.startswith("sqlite")
         options: dict[str, Any] = {}
         if not self.is_sqlite:
@@ -96,17 +118,27 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Transaction]:
         """A transaction that may write; committed on success, rolled back on error."""
-        async with self._write_lock or nullcontext(), self.engine.connect() as conn:
-            await conn.execution_options(**{WRITE_OPTION: True})
-            async with conn.begin():
-                yield conn
+        with translated_errors():
+            tx = Transaction(self.engine)
+            async with self._write_lock or nullcontext(), tx:
+                await tx.execution_options(**{WRITE_OPTION: True})
+                async with tx.begin():
+                    yield tx
+        if tx.wakes_workers:
+            self.wakeup.ring()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+    async def read(self) -> AsyncIterator[Connection]:
+        with translated_errors():
+            async with self.engine.connect() as conn:
+                yield conn
+
+    def listener(self) -> PostgresListener:
+        """Rings this database's doorbell on every NOTIFY from any process (PostgreSQL only)."""
+        url = make_url(self.url).set(drivername="postgresql")
+        return PostgresListener(url.render_as_string(hide_password=False), self.wakeup, CONNECT_TIMEOUT_S)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision; safe when several processes start at once."""
@@ -123,25 +155,12 @@ class Database:
         await self.engine.dispose()
 
 
-def unavailable(error: BaseException) -> bool:
-    """Whether `error` means the database cannot be reached right now (down, restarting, the
-    connection dropped, the pool exhausted) rather than a statement gone wrong: the first is
-    answered 503 and retried, the second is a bug."""
-    if isinstance(error, DBAPIError):
-        if error.connection_invalidated or isinstance(error, OperationalError):
-            return True
-        # A refused connect ("shutting down", "starting up") arrives wrapped twice: SQLAlchemy's
-        # error around the driver adapter's, caused by asyncpg's own.
-        return error.orig is not None and isinstance(error.orig.__cause__, _SERVER_GONE)
-    return isinstance(error, (PoolTimeout, OSError, *_SERVER_GONE))
-
-
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: SyncConnection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: SyncConnection) -> None:
     command.upgrade(alembic_config(connection), "head")

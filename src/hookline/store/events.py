@@ -24,28 +24,33 @@ class Subscription:
     should_group: bool
     continue_after_fail: bool
     coalesce_updates: bool
+    is_paused: bool
+    """Its Webhooks wait in Pending until the registration is resumed."""
+    retry_schedule: str | None
+    """Its own retry delays as stored (`10s,1m`, empty: none); None: the service's."""
 
 
 async def find_by_idempotency_id(
     conn: AsyncConnection, organization_id: str, idempotency_id: str
-) -> tuple[str, list[str]] | None:
-    """The event id and Webhook ids first recorded for this client-supplied event id."""
-    event_id = (
+) -> tuple[str, list[str], str | None] | None:
+    """The event id, Webhook ids and content digest first recorded for this client-supplied id."""
+    found = (
         await conn.execute(
-            select(domain_events.c.id).where(
+            select(domain_events.c.id, domain_events.c.content_digest).where(
                 domain_events.c.organization_id == organization_id,
                 domain_events.c.idempotency_id == idempotency_id,
             )
         )
-    ).scalar_one_or_none()
-    if event_id is None:
+    ).first()
+    if found is None:
         return None
+    event_id = found.id
     ids = (
         await conn.execute(
             select(webhooks.c.id).where(webhooks.c.domain_event_id == event_id).order_by(webhooks.c.seq)
         )
     ).scalars()
-    return event_id, list(ids)
+    return event_id, list(ids), found.content_digest
 
 
 async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -65,6 +70,8 @@ async def matching_subscriptions(
             r.c.should_group,
             r.c.should_group_continue_after_fail,
             r.c.coalesce_updates,
+            r.c.paused_at.is_not(None),
+            r.c.retry_schedule,
         )
         .join(r, r.c.id == e.c.registration_id)
         .where(

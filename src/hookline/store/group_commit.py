@@ -11,9 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from hookline.store.db import Database
+from hookline.store.db import Database, Transaction
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -23,7 +21,7 @@ class GroupCommit(Generic[Job, Result]):
     def __init__(
         self,
         db: Database,
-        write: Callable[[AsyncConnection, list[Job]], Awaitable[list[Result]]],
+        write: Callable[[Transaction, list[Job]], Awaitable[list[Result]]],
         *,
         max_batch: int = 256,
     ) -> None:

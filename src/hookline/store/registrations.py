@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -11,8 +12,8 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.ids import new_id
-from hookline.store.records import EnabledEvent, Page, Registration
 from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
     webhook_events,
@@ -82,6 +83,8 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             disabled_reason=row.disabled_reason,
             expires_at=row.expires_at,
             failing_since=row.failing_since,
+            paused_at=row.paused_at,
+            retry_schedule=schedule_items(row.retry_schedule),
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
@@ -225,16 +228,63 @@ async def get_signing_secrets(conn: AsyncConnection, registration_id: str) -> tu
 async def deactivate_registration(
     conn: AsyncConnection, registration_id: str, reason: str, now: datetime
 ) -> tuple[str, str] | None:
-    """Deactivate if still active; answers (organization id, target URL) if this call did it."""
+    """Deactivate if still active (a pause ends with it); answers (organization id, target URL)
+    if this call did it."""
+    return await _change_if(
+        conn,
+        registration_id,
+        r.c.is_active.is_(True),
+        {"is_active": False, "paused_at": None, "disabled_reason": reason, "updated_at": now},
+    )
+
+
+async def pause_registration(
+    conn: AsyncConnection, registration_id: str, reason: str, now: datetime
+) -> tuple[str, str] | None:
+    """Pause if active and not paused; answers (organization id, target URL) if this call did it."""
+    return await _change_if(
+        conn,
+        registration_id,
+        and_(r.c.is_active.is_(True), r.c.paused_at.is_(None)),
+        {"paused_at": now, "disabled_reason": reason, "updated_at": now},
+    )
+
+
+async def resume_registration(
+    conn: AsyncConnection, registration_id: str, now: datetime
+) -> tuple[str, str] | None:
+    """End a pause with a clean record (no failing streak carried over); answers (organization
+    id, target URL) if this call did it."""
+    return await _change_if(
+        conn,
+        registration_id,
+        and_(r.c.is_active.is_(True), r.c.paused_at.is_not(None)),
+        {"paused_at": None, "disabled_reason": None, "failing_since": None, "updated_at": now},
+    )
+
+
+async def _change_if(
+    conn: AsyncConnection, registration_id: str, condition: Any, values: dict[str, Any]
+) -> tuple[str, str] | None:
+    """A guarded update: of concurrent callers exactly one sees its change happen."""
     row = (
         await conn.execute(
             update(r)
-            .where(r.c.id == registration_id, r.c.is_active.is_(True))
-            .values(is_active=False, disabled_reason=reason, updated_at=now)
+            .where(r.c.id == registration_id, condition)
+            .values(**values)
             .returning(r.c.organization_id, r.c.target_url)
         )
     ).first()
     return (row.organization_id, row.target_url) if row else None
+
+
+async def paused_among(conn: AsyncConnection, registration_ids: Iterable[str]) -> set[str]:
+    """Which of these registrations are paused now."""
+    ids = sorted(set(registration_ids))
+    if not ids:
+        return set()
+    rows = await conn.execute(select(r.c.id).where(r.c.id.in_(ids), r.c.paused_at.is_not(None)))
+    return set(rows.scalars())
 
 
 async def mark_attempt_outcomes(
@@ -257,14 +307,19 @@ async def mark_attempt_outcomes(
 
 
 async def active_past(
-    conn: AsyncConnection, moment_column: Literal["expires_at", "failing_since"], moment: datetime, limit: int
+    conn: AsyncConnection,
+    moment_column: Literal["expires_at", "failing_since", "paused_at"],
+    moment: datetime,
+    limit: int,
 ) -> list[tuple[str, datetime]]:
-    """Active registrations whose `expires_at` or `failing_since` is at or before `moment`:
-    (id, that value), oldest first."""
+    """Active registrations whose `expires_at`, `failing_since` or `paused_at` is at or before
+    `moment`: (id, that value), oldest first. A paused registration makes no attempts, so its
+    failing streak is not counted while the pause lasts."""
     column = r.c[moment_column]
-    rows = await conn.execute(
-        select(r.c.id, column).where(r.c.is_active.is_(True), column <= moment).order_by(column).limit(limit)
-    )
+    query = select(r.c.id, column).where(r.c.is_active.is_(True), column <= moment)
+    if moment_column == "failing_since":
+        query = query.where(r.c.paused_at.is_(None))
+    rows = await conn.execute(query.order_by(column).limit(limit))
     return [(row[0], row[1]) for row in rows]
 
 
@@ -277,6 +332,17 @@ async def purge_deleted(conn: AsyncConnection, before: datetime, limit: int) -> 
         await conn.execute(delete(a).where(a.c.registration_id.in_(ids)))
         await conn.execute(delete(r).where(r.c.id.in_(ids)))
     return len(ids)
+
+
+def schedule_text(items: tuple[str, ...] | None) -> str | None:
+    """A registration's `retrySchedule` as stored: `10s,1m`, empty for none, NULL for the default."""
+    return None if items is None else ",".join(items)
+
+
+def schedule_items(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(part for part in text.split(",") if part)
 
 
 def live_registration_clause(now: datetime) -> Any:

@@ -75,6 +75,10 @@ webhook_registrations = Table(
     Column("expires_at", UtcDateTime),
     # When the current streak of failed attempts began; NULL once an attempt succeeds.
     Column("failing_since", UtcDateTime),
+    # Set while paused: its Webhooks wait in Pending; see service/registrations.py.
+    Column("paused_at", UtcDateTime),
+    # Its own retry delays ("10s,1m"; "" for none), NULL for HOOKLINE_RETRY_SCHEDULE.
+    Column("retry_schedule", String(400)),
     Column("fingerprint", String(64), nullable=False),
     Column("signing_secret", LargeBinary, nullable=False),
     Column("retired_signing_secrets", LargeBinary),  # encrypted; see domain/rotation.py
@@ -132,6 +136,9 @@ domain_events = Table(
     Column("group_key", String(400)),
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("payload", Text, nullable=False),
+    Column("relation", Text),  # JSON {name, ids, entityName?} of relation events (types 4..6)
+    # SHA-256 of what the publisher sent, so a reused `id` with other content is refused.
+    Column("content_digest", String(64)),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("organization_id", "idempotency_id"),
     Index("ix_domain_events_org_created", "organization_id", "created_at"),
@@ -157,6 +164,8 @@ webhooks = Table(
     Column("lease_token", String(ID)),
     # entityName:entityId, set only for registrations that coalesce updates (see fanout.py).
     Column("supersession_key", String(401)),
+    # The `webhook-id` header when it differs from `id`: a new one for each payload taken over.
+    Column("delivery_id", String(ID)),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("domain_event_id", "webhook_event_id"),
@@ -198,4 +207,14 @@ webhook_attempts = Table(
     Column("error", String(500)),
     Column("succeeded", Boolean, nullable=False),
     UniqueConstraint("webhook_id", "attempt_number"),
+)
+
+secret_key_check = Table(
+    "secret_key_check",
+    metadata,
+    # One row, written once: a value encrypted with the secret key, so a process started with
+    # another key notices at start instead of failing on every Webhook (see store/key_check.py).
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("token", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
 )

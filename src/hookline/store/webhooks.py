@@ -34,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states
-from hookline.store.records import Page, Webhook
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     domain_events,
@@ -51,15 +51,6 @@ S = WebhookState
 # Literals, so SQLite's planner can prove the partial indexes ix_webhooks_due and _ended apply.
 _DUE = text(f"webhooks.state IN ({S.CREATED.value}, {S.RETRYING.value})")
 _ENDED = text(f"webhooks.state IN ({', '.join(str(s.value) for s in sorted(ENDED))})")
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookFilter:
-    organization_id: str | None = None
-    registration_id: str | None = None
-    state: WebhookState | None = None
-    entity_name: str | None = None
-    entity_id: str | None = None
 
 
 def _listing() -> Select[Any]:
@@ -137,6 +128,12 @@ def supersession_lock(registration_id: str, supersession_key: str) -> str:
     return f"{registration_id}\1{supersession_key}"
 
 
+def pause_lock(registration_id: str) -> str:
+    """The lock a resume takes first and a publisher to a paused registration takes too, so a
+    Webhook written Pending (held) during a resume is seen and released by it."""
+    return f"{registration_id}\2pause"
+
+
 async def take_locks(conn: AsyncConnection, names: Iterable[str]) -> None:
     """Transaction-scoped advisory locks (PostgreSQL; SQLite has one writer).
 
@@ -168,6 +165,8 @@ class LatestOfEntity:
     type: WebhookEventType
     state: WebhookState
     leased: bool
+    relation: str | None
+    """Its event's `relation` as stored JSON, if a relation event."""
 
 
 async def latest_of_entity(
@@ -179,7 +178,7 @@ async def latest_of_entity(
     PostgreSQL the row stays locked until commit, so no worker claims it before it is repointed.
     """
     query = (
-        select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token)
+        select(w.c.seq, w.c.id, d.c.type, w.c.state, w.c.lease_token, d.c.relation)
         .join(d, d.c.id == w.c.domain_event_id)
         .where(w.c.registration_id == registration_id, w.c.supersession_key == supersession_key)
         .order_by(w.c.seq.desc())
@@ -191,13 +190,24 @@ async def latest_of_entity(
     if row is None:
         return None
     return LatestOfEntity(
-        row.seq, row.id, WebhookEventType(row.type), WebhookState(row.state), row.lease_token is not None
+        row.seq,
+        row.id,
+        WebhookEventType(row.type),
+        WebhookState(row.state),
+        row.lease_token is not None,
+        row.relation,
     )
 
 
-async def repoint(conn: AsyncConnection, seq: int, event_id: str, now: datetime) -> None:
-    """Make a waiting Webhook carry a newer event (its payload) instead of the one it had."""
-    await conn.execute(update(w).where(w.c.seq == seq).values(domain_event_id=event_id, updated_at=now))
+async def repoint(conn: AsyncConnection, seq: int, event_id: str, delivery_id: str, now: datetime) -> None:
+    """Make a waiting Webhook carry a newer event (its payload) instead of the one it had, under
+    a new `webhook-id` (`delivery_id`): a receiver that saw the old payload, even if its 2xx was
+    lost, must not drop the new one as a duplicate."""
+    await conn.execute(
+        update(w)
+        .where(w.c.seq == seq)
+        .values(domain_event_id=event_id, delivery_id=delivery_id, updated_at=now)
+    )
 
 
 async def group_is_blocked(
@@ -250,6 +260,77 @@ async def release_all_pending(conn: AsyncConnection, registration_id: str, now: 
         .values(state=S.CREATED.value, next_attempt_at=now, updated_at=now)
     )
     return int(result.rowcount)
+
+
+async def hold_due(conn: AsyncConnection, registration_id: str, now: datetime) -> int:
+    """A pause: the registration's due Webhooks no worker holds wait in Pending. Those in flight
+    are held when their attempt is recorded or when they are claimed again (`hold_claimed`)."""
+    unleased = (w.c.lease_expires_at.is_(None)) | (w.c.lease_expires_at <= now)
+    result = await conn.execute(
+        update(w)
+        .where(w.c.registration_id == registration_id, _DUE, unleased)
+        .values(state=S.PENDING.value, next_attempt_at=None, updated_at=now)
+    )
+    return int(result.rowcount)
+
+
+async def hold_claimed(conn: AsyncConnection, leases: dict[str, str], now: datetime) -> None:
+    """Claimed Webhooks whose registration turned out paused: back to Pending, unsent."""
+    if leases:
+        await conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("b_id"), w.c.lease_token == bindparam("b_token"))
+            .values(
+                state=S.PENDING.value,
+                next_attempt_at=None,
+                updated_at=now,
+                lease_expires_at=None,
+                lease_token=None,
+            ),
+            [{"b_id": webhook_id, "b_token": token} for webhook_id, token in leases.items()],
+        )
+
+
+async def releasable_held(
+    conn: AsyncConnection, registration_id: str, *, grouped: bool, continue_after_fail: bool
+) -> list[tuple[int, int]]:
+    """(seq, attempt count) of the Pending Webhooks a resume makes due, oldest first: all of them,
+    or for a grouped registration the oldest of each group that nothing earlier blocks (the rest
+    follow in order as their group's earlier ones end). Uses ix_webhooks_group."""
+    query = select(w.c.seq, w.c.attempt_count).where(
+        w.c.registration_id == registration_id, w.c.state == S.PENDING.value
+    )
+    if grouped:
+        earlier = w.alias("earlier")
+        states = [s.value for s in blocking_states(continue_after_fail=continue_after_fail)]
+        query = query.where(
+            ~exists().where(
+                earlier.c.registration_id == w.c.registration_id,
+                earlier.c.group_key == w.c.group_key,
+                earlier.c.seq < w.c.seq,
+                earlier.c.state.in_(states),
+            )
+        )
+    return [(row.seq, row.attempt_count) for row in await conn.execute(query.order_by(w.c.seq))]
+
+
+async def release_held(conn: AsyncConnection, due: list[tuple[int, int, datetime]], now: datetime) -> None:
+    """Make each (seq, attempt count, due at) Pending Webhook due at its time: Created if never
+    attempted, else Retrying."""
+    if due:
+        await conn.execute(
+            update(w)
+            .where(w.c.seq == bindparam("b_seq"), w.c.state == S.PENDING.value)
+            .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_due"), updated_at=now),
+            [
+                {
+                    "b_seq": seq,
+                    "b_state": (S.RETRYING if attempts else S.CREATED).value,
+                    "b_due": due_at,
+                }
+                for seq, attempts, due_at in due
+            ],
+        )
 
 
 async def pending_group_keys(conn: AsyncConnection, registration_id: str) -> list[str]:
@@ -324,33 +405,6 @@ async def ids_created_between(
     if until is not None:
         query = query.where(w.c.created_at < until)
     return list((await conn.execute(query.order_by(w.c.seq))).scalars())
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedWebhook:
-    """Everything a worker needs to send one attempt, read in the claim's batch."""
-
-    id: str
-    lease_token: str
-    attempt_number: int
-    attempt_limit: int
-    organization_id: str
-    registration_id: str
-    group_key: str
-    should_group: bool
-    continue_after_fail: bool
-    target_url: str
-    signing_secret: bytes
-    retired_signing_secrets: bytes | None
-    authorization_type: AuthorizationType
-    username: str | None
-    encrypted_password: bytes | None
-    event_id: str
-    entity_name: str
-    type: WebhookEventType
-    entity_id: str
-    occurred_at: datetime
-    payload: str
 
 
 FIRST_ATTEMPT_SHARE = 0.5
@@ -503,6 +557,7 @@ async def claim_due(
     rows = await conn.execute(
         select(
             w.c.id,
+            func.coalesce(w.c.delivery_id, w.c.id).label("delivery_id"),
             w.c.attempt_count,
             w.c.attempt_limit,
             w.c.organization_id,
@@ -510,6 +565,8 @@ async def claim_due(
             w.c.group_key,
             r.c.should_group,
             r.c.should_group_continue_after_fail,
+            r.c.paused_at,
+            r.c.retry_schedule,
             r.c.target_url,
             r.c.signing_secret,
             r.c.retired_signing_secrets,
@@ -522,6 +579,7 @@ async def claim_due(
             d.c.entity_id,
             d.c.occurred_at,
             d.c.payload,
+            d.c.relation,
         )
         .join(r, r.c.id == w.c.registration_id)
         .join(d, d.c.id == w.c.domain_event_id)
@@ -532,6 +590,7 @@ async def claim_due(
     return [
         ClaimedWebhook(
             id=row.id,
+            delivery_id=row.delivery_id,
             lease_token=lease_token,
             attempt_number=row.attempt_count + 1,
             attempt_limit=row.attempt_limit,
@@ -540,6 +599,8 @@ async def claim_due(
             group_key=row.group_key,
             should_group=row.should_group,
             continue_after_fail=row.should_group_continue_after_fail,
+            paused=row.paused_at is not None,
+            retry_schedule=row.retry_schedule,
             target_url=row.target_url,
             signing_secret=row.signing_secret,
             retired_signing_secrets=row.retired_signing_secrets,
@@ -552,6 +613,7 @@ async def claim_due(
             entity_id=row.entity_id,
             occurred_at=row.occurred_at,
             payload=row.payload,
+            relation=row.relation,
         )
         for row in rows
     ]

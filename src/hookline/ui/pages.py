@@ -23,9 +23,8 @@ from starlette.responses import RedirectResponse, Response
 from hookline import __version__
 from hookline.domain.enums import Role, WebhookState
 from hookline.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hookline.domain.records import Registration, Webhook, WebhookFilter
 from hookline.service import Hookline, Principal, RegistrationChanges, RegistrationFilter
-from hookline.store.records import Registration, Webhook
-from hookline.store.webhooks import WebhookFilter
 from hookline.ui import session
 from hookline.ui.rendering import STATE_ORDER, link, templates
 from hookline.ui.session import Credentials
@@ -379,13 +378,13 @@ async def act_on_registration(
     service = _hookline(request)
     if action == "test":
         tried = await service.test_registration(registration_id, viewer.scope)
-        result, took = tried.sent.result, f"{tried.sent.duration_ms} ms"
+        took = f"{tried.duration_ms} ms"
         found = await service.get_registration(registration_id, viewer.scope)
-        if result.succeeded:
+        if tried.succeeded:
             return await _registration_page(
-                request, viewer, found, message=f"Test webhook answered {result.status} in {took}."
+                request, viewer, found, message=f"Test webhook answered {tried.response_status} in {took}."
             )
-        why = result.error or f"HTTP {result.status}"
+        why = tried.error or f"HTTP {tried.response_status}"
         return await _registration_page(
             request, viewer, found, error=f"Test webhook failed after {took}: {why}."
         )

@@ -1,4 +1,5 @@
-"""/api/api-keys: admin-only key management; a key is shown once, at creation."""
+"""/api/api-keys: key management by admins (any organization) and owners (their own); a key
+is shown once, at creation."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Response
 
-from hookline.api.auth import Admin, Service
+from hookline.api.auth import KeyManager, Service, acting_organization
 from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import ApiKeyIn, ApiKeyOut, CreatedApiKeyOut, Paged, paged
@@ -15,19 +16,22 @@ router = json_router(prefix="/api/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201, response_model=CreatedApiKeyOut)
-async def create_api_key(body: ApiKeyIn, _: Admin, service: Service) -> CreatedApiKeyOut:
-    record, key = await service.create_api_key(body.organization_id, body.role, body.name)
+async def create_api_key(body: ApiKeyIn, caller: KeyManager, service: Service) -> CreatedApiKeyOut:
+    organization = acting_organization(caller, body.organization_id)
+    by_owner = caller.organization_id is not None
+    record, key = await service.create_api_key(organization, body.role, body.name, by_owner=by_owner)
     return CreatedApiKeyOut(**ApiKeyOut.of(record).model_dump(), key=key)
 
 
 @router.get("", response_model=Paged[ApiKeyOut])
 async def list_api_keys(
-    _: Admin, service: Service, page: Annotated[PageParams, Depends(page_params)]
+    caller: KeyManager, service: Service, page: Annotated[PageParams, Depends(page_params)]
 ) -> dict[str, Any]:
-    return paged(await service.list_api_keys(page.page_number, page.page_size), ApiKeyOut.of)
+    found = await service.list_api_keys(page.page_number, page.page_size, caller.organization_id)
+    return paged(found, ApiKeyOut.of)
 
 
 @router.delete("/{key_id}", status_code=204)
-async def revoke_api_key(key_id: str, _: Admin, service: Service) -> Response:
-    await service.revoke_api_key(key_id)
+async def revoke_api_key(key_id: str, caller: KeyManager, service: Service) -> Response:
+    await service.revoke_api_key(key_id, caller.organization_id)
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from hookline.api.auth import Publisher, Service, acting_organization
 from hookline.api.json_body import json_router
 from hookline.api.schemas import EventBatchIn, EventIn, PublishedBatchOut, PublishedOut
 from hookline.domain.errors import ErrorCollector, InvalidInput
-from hookline.service import EventDraft, Principal
+from hookline.service import EventDraft, Principal, Relation
 
 router = json_router(prefix="/api/events", tags=["events"])
 
@@ -56,4 +56,7 @@ def _draft(caller: Principal, body: EventIn) -> EventDraft:
         group_key=body.group_key,
         occurred_at=body.occurred_at,
         data=body.data,
+        relation=None
+        if body.relation is None
+        else Relation(body.relation.name, tuple(body.relation.ids), body.relation.entity_name),
     )

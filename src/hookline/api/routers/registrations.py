@@ -25,8 +25,8 @@ from hookline.api.schemas import (
     paged,
 )
 from hookline.domain.errors import InvalidInput
+from hookline.domain.records import WebhookFilter
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
-from hookline.store.webhooks import WebhookFilter
 
 router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
@@ -59,6 +59,8 @@ async def create_registration(
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         description=body.description,
         expires_at=body.expires_at,
+        is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
         verify=body.verify,
     )
     if idempotency_key is None:
@@ -121,6 +123,9 @@ async def update_registration(
         description=body.description,
         clear_description="description" in sent and body.description is None,
         is_active=body.is_active,
+        is_paused=body.is_paused,
+        retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
+        clear_retry_schedule="retry_schedule" in sent and body.retry_schedule is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
     )
@@ -161,8 +166,7 @@ async def list_registration_webhooks(
 @router.post("/{registration_id}/test", response_model=AttemptOut)
 async def test_registration(registration_id: str, caller: Subscriber, service: Service) -> AttemptOut:
     """Send a signed test webhook now; answers what the target did with it (nothing is stored)."""
-    done = await service.test_registration(registration_id, caller.organization_id)
-    return AttemptOut.of(done.attempt(done.webhook.id))
+    return AttemptOut.of(await service.test_registration(registration_id, caller.organization_id))
 
 
 @router.post("/{registration_id}/recover", response_model=CountOut)

@@ -13,7 +13,7 @@ from hookline.api.schemas import AttemptOut, Paged, WebhookOut, paged
 from hookline.api.spellings import enum_pattern
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import InvalidInput
-from hookline.store.webhooks import WebhookFilter
+from hookline.domain.records import WebhookFilter
 
 router = json_router(prefix="/api/webhooks", tags=["webhooks"])
 

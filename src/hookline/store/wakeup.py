@@ -1,7 +1,8 @@
 """Wake idle workers the moment something becomes due.
 
-In one process an `asyncio.Event` suffices; across processes on PostgreSQL the publishing
-transaction sends `NOTIFY hookline_due`, delivered on commit, and each worker LISTENs.
+In one process an `asyncio.Event` suffices; across processes on PostgreSQL a transaction that
+made work due sends `NOTIFY hookline_due`, delivered on commit, and each worker LISTENs. Both
+are sent by `Transaction.wake_workers()` (db.py), the one place that wakes workers.
 Polling `next_attempt_at` stays as the safety net for lost notifications.
 """
 
@@ -12,12 +13,8 @@ import logging
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.delivery.backoff import Backoff
-from hookline.store.db import CONNECT_TIMEOUT_S
+from hookline.backoff import Backoff
 
 CHANNEL = "hookline_due"
 log = logging.getLogger(__name__)
@@ -44,19 +41,13 @@ class Wakeup:
         return True
 
 
-async def notify_due(conn: AsyncConnection) -> None:
-    """Queue a cross-process wake-up; PostgreSQL sends it only if the transaction commits."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text(f"NOTIFY {CHANNEL}"))
-
-
 class PostgresListener:
     """Rings `wakeup` on every `NOTIFY hookline_due`; reconnects if the connection drops."""
 
-    def __init__(self, database_url: str, wakeup: Wakeup) -> None:
-        url = make_url(database_url).set(drivername="postgresql")
-        self._dsn = url.render_as_string(hide_password=False)
+    def __init__(self, dsn: str, wakeup: Wakeup, connect_timeout_s: float) -> None:
+        self._dsn = dsn
         self._wakeup = wakeup
+        self._connect_timeout_s = connect_timeout_s
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -71,7 +62,7 @@ class PostgresListener:
         backoff = Backoff()
         while True:
             try:
-                connection = await asyncpg.connect(self._dsn, timeout=CONNECT_TIMEOUT_S)
+                connection = await asyncpg.connect(self._dsn, timeout=self._connect_timeout_s)
             except (OSError, asyncpg.PostgresError) as error:
                 delay_s = backoff.next_delay_s()
                 log.warning("LISTEN connection failed (%s); retrying in %.1fs", error, delay_s)
