@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import DEFAULT_SCHEDULE, RetryPolicy, parse_duration, parse_jitter, parse_schedule
+from hookline.domain.urls import TransportRules
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_THROTTLE_DELAY = timedelta(seconds=10)
@@ -57,6 +58,26 @@ def _one_of(text: str, choices: tuple[str, ...]) -> str:
     return text
 
 
+_FLAGS = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def _flag(text: str) -> bool:
+    """`true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`); anything else is a mistake, not false."""
+    try:
+        return _FLAGS[text.strip().lower()]
+    except KeyError:
+        raise ValueError("must be true or false") from None
+
+
 def _duration_or_off(text: str) -> timedelta:
     """A duration, where a bare `0` means "never" (the feature is off)."""
     return timedelta(0) if text.strip() == "0" else parse_duration(text)
@@ -72,6 +93,10 @@ class Settings:
     """HOOKLINE_RETRY_SCHEDULE, HOOKLINE_MAX_RETRY_AFTER and HOOKLINE_RETRY_JITTER together."""
     delivery_timeout: timedelta = timedelta(seconds=10)
     allowed_target_networks: tuple[Network, ...] = ()
+    require_https: bool = False
+    """Refuse every plain http:// target, at registration and at delivery."""
+    allow_plaintext_credentials: bool = False
+    """Let credentials travel over plain http:// to targets outside the allowed networks."""
     entities: tuple[str, ...] = DEFAULT_ENTITIES
     max_event_data_bytes: int = 256 * 1024
     worker_concurrency: int = 128
@@ -127,6 +152,8 @@ class Settings:
             "HOOKLINE_RETRY_JITTER": ("retry_jitter", parse_jitter),
             "HOOKLINE_DELIVERY_TIMEOUT": ("delivery_timeout", parse_duration),
             "HOOKLINE_ALLOWED_TARGET_NETWORKS": ("allowed_target_networks", _networks),
+            "HOOKLINE_REQUIRE_HTTPS": ("require_https", _flag),
+            "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": ("allow_plaintext_credentials", _flag),
             "HOOKLINE_ENTITIES": ("entities", lambda t: tuple(n.strip() for n in t.split(",") if n.strip())),
             "HOOKLINE_MAX_EVENT_DATA_BYTES": ("max_event_data_bytes", int),
             "HOOKLINE_WORKER_CONCURRENCY": ("worker_concurrency", int),
@@ -212,6 +239,10 @@ class Settings:
             raise ConfigError(
                 f"HOOKLINE_REGISTRATION_METRICS_LIMIT must be between 0 (off) and {MAX_REGISTRATION_METRICS}"
             )
+
+    @property
+    def transport(self) -> TransportRules:
+        return TransportRules(self.require_https, self.allow_plaintext_credentials)
 
     @property
     def per_registration_concurrency(self) -> int:

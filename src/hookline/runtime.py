@@ -42,7 +42,7 @@ class Runtime:
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
         self.box = secret_box_for(settings)
-        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver)
+        guard = TargetGuard(settings.allowed_target_networks, resolver=resolver, transport=settings.transport)
         self.sender = Sender(
             timeout=settings.delivery_timeout,
             guard=guard,

@@ -91,7 +91,12 @@ def test_authorization_type_parses_zero_and_none(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(6, WebhookState.PENDING), ("7", WebhookState.RESOLVED), ("successful", WebhookState.SUCCESSFUL)],
+    [
+        (6, WebhookState.PENDING),
+        (6.0, WebhookState.PENDING),  # JSON (and JSON Schema) read 6.0 as the integer 6
+        ("7", WebhookState.RESOLVED),
+        ("successful", WebhookState.SUCCESSFUL),
+    ],
 )
 def test_state_parses(value, expected):
     assert WebhookState.parse(value) is expected
@@ -119,7 +124,9 @@ def test_state_parses(value, expected):
         "²",  # str.isdigit() says yes, int() says no
         "٣",  # an Arabic-Indic three is not an id
         "9" * 5000,  # past int()'s 4300-digit limit
-        1.0,
+        1.5,
+        7.0,
+        float("nan"),
         None,
         [1],
         b"1",

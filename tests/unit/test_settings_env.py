@@ -11,6 +11,7 @@ import pytest
 from hookline.config import ConfigError, Settings
 from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.retry import RetryPolicy
+from hookline.domain.urls import TransportRules
 
 
 def test_defaults_match_the_contract():
@@ -27,6 +28,7 @@ def test_defaults_match_the_contract():
     assert settings.per_registration_concurrency == 32  # a quarter of the worker's 128
     assert settings.graceful_stop_timeout == timedelta(seconds=15)  # the delivery timeout + 5 s
     assert settings.lease == timedelta(seconds=40)  # the delivery timeout + the 30 s margin
+    assert (settings.require_https, settings.allow_plaintext_credentials) == (False, False)
     assert settings.rate_limit_per_s == 1000
     assert settings.unknown_key_rate_limit_per_s == 10
     assert settings.throttle_delay == timedelta(seconds=1)
@@ -76,6 +78,8 @@ def test_overrides():
             "HOOKLINE_REGISTRATION_CONCURRENCY": "3",
             "HOOKLINE_STOP_TIMEOUT": "2s",
             "HOOKLINE_LEASE_MARGIN": "1500ms",
+            "HOOKLINE_REQUIRE_HTTPS": "true",
+            "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": " Yes ",
             "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": "2.5",
             "HOOKLINE_THROTTLE_DELAY": "0",
             "HOOKLINE_MAX_HEADER_BYTES": "4096",
@@ -105,6 +109,26 @@ def test_overrides():
     assert settings.max_header_bytes == 4096
     assert settings.request_read_timeout == timedelta(seconds=1)
     assert settings.max_connections == 64
+    assert settings.transport == TransportRules(require_https=True, allow_plaintext_credentials=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("on", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+    ],
+)
+def test_switches_read_true_and_false(value, expected):
+    settings = Settings.from_env(
+        {"HOOKLINE_REQUIRE_HTTPS": value, "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": value}
+    )
+    assert (settings.require_https, settings.allow_plaintext_credentials) == (expected, expected)
 
 
 def test_derived_defaults_follow_what_they_derive_from():
@@ -142,6 +166,9 @@ def test_derived_defaults_follow_what_they_derive_from():
         ("HOOKLINE_STOP_TIMEOUT", "-1s"),
         ("HOOKLINE_LEASE_MARGIN", "0s"),
         ("HOOKLINE_LEASE_MARGIN", "30"),
+        ("HOOKLINE_REQUIRE_HTTPS", "maybe"),  # a typo must not silently mean false
+        ("HOOKLINE_REQUIRE_HTTPS", "2"),
+        ("HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS", "enabled"),
         ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "-1"),
         ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "inf"),
         ("HOOKLINE_UNKNOWN_KEY_RATE_LIMIT", "few"),

@@ -62,5 +62,5 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         app.include_router(module.router)
     app.include_router(ui_router)
     install_docs(app)
-    install_openapi(app)
+    install_openapi(app, runtime.hookline.catalog)
     return app

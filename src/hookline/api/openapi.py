@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hookline.api.problems import MEDIA_TYPE
+from hookline.api.spellings import names_pattern
+from hookline.domain.catalog import Catalog
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -36,12 +38,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, catalog: Catalog) -> None:
     def describe() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _with_problems(
-                get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            described = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
             )
+            app.openapi_schema = _with_entity_names(_with_problems(described), catalog)
         return app.openapi_schema
 
     app.openapi = describe  # type: ignore[method-assign]
@@ -58,4 +61,31 @@ def _with_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for fastapi_only in ("HTTPValidationError", "ValidationError"):
         components.pop(fastapi_only, None)
     components["Problem"] = PROBLEM_SCHEMA
+    return schema
+
+
+def _with_entity_names(schema: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """`entityName` inputs name the catalog (events only its domain entities): the description
+    says which names are valid, so generated requests and clients know it too."""
+    components = schema.get("components", {}).get("schemas", {})
+    subscribable = names_pattern(catalog.names)
+    targets = [
+        (
+            components.get("EventIn", {}).get("properties", {}).get("entityName"),
+            names_pattern(catalog.domain_names),
+        ),
+        (components.get("EnabledEventIn", {}).get("properties", {}).get("entityName"), subscribable),
+        (components.get("RegistrationSearch", {}).get("properties", {}).get("entityName"), subscribable),
+    ]
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "entityName" and parameter.get("in") == "query":
+                    targets.append((parameter.get("schema"), subscribable))
+    for property_schema, pattern in targets:
+        if property_schema is None:
+            continue
+        for branch in property_schema.get("anyOf", [property_schema]):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern
     return schema

@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from hookline.api.methods import allowed_methods
 from hookline.api.schemas import AttemptOut
 from hookline.domain.errors import (
     Conflict,
@@ -118,8 +119,18 @@ def _on_the_wire(value: Any) -> Any:
     return value
 
 
-async def _on_http_error(_: Request, error: Exception) -> JSONResponse:
+def _method_not_allowed(request: Request) -> Response:
+    """405 with the full `Allow`; OPTIONS is answered 204 with the same `Allow` (RFC 9110 9.3.7)."""
+    allow = {"Allow": allowed_methods(request)}
+    if request.method == "OPTIONS":
+        return Response(status_code=204, headers=allow)
+    return problem(405, f"{request.method} is not allowed here; use {allow['Allow']}", headers=allow)
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    if error.status_code == 405:
+        return _method_not_allowed(request)
     if error.status_code == 400 and isinstance(error.__cause__, ValueError | RecursionError):
         # FastAPI's "error parsing the body": bytes that are not UTF-8, nesting or numbers
         # too large for the parser. Not JSON, so 422 like any other malformed body.

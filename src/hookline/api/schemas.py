@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, Self, TypeVar
+from functools import cache
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -16,12 +18,14 @@ from pydantic import (
     PlainSerializer,
     StrictStr,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
-from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.api.spellings import NO_NUL, enum_pattern
+from hookline.domain.enums import AuthorizationType, ContractEnum, Role, WebhookEventType, WebhookState
 from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Page, Registration
 from hookline.domain.states import BulkAction
@@ -39,14 +43,43 @@ def _as_utc(value: datetime) -> datetime:
         raise ValueError("is out of range in UTC") from None
 
 
-Instant = Annotated[datetime, AfterValidator(_as_utc)]
-EventType = Annotated[WebhookEventType, BeforeValidator(WebhookEventType.parse)]
-State = Annotated[WebhookState, BeforeValidator(WebhookState.parse)]
-AuthType = Annotated[AuthorizationType, BeforeValidator(AuthorizationType.parse)]
+def _timestamp_text(value: object) -> object:
+    """JSON carries timestamps as ISO-8601 text; pydantic would also read `0` as 1970."""
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("must be an ISO-8601 timestamp such as 2026-01-05T12:00:00Z")
+
+
+def _accepted(kind: type[ContractEnum]) -> WithJsonSchema:
+    """What `kind.parse` takes, as the description says it: the id, or the name in any case."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "enum": [member.value for member in kind]},
+                {"type": "string", "pattern": enum_pattern(kind)},
+            ],
+            "description": f"the id or the case-insensitive name: {kind.describe()}",
+        },
+        mode="validation",
+    )
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_timestamp_text),
+    AfterValidator(_as_utc),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="validation"),
+]
+EventType = Annotated[WebhookEventType, BeforeValidator(WebhookEventType.parse), _accepted(WebhookEventType)]
+State = Annotated[WebhookState, BeforeValidator(WebhookState.parse), _accepted(WebhookState)]
+AuthType = Annotated[
+    AuthorizationType, BeforeValidator(AuthorizationType.parse), _accepted(AuthorizationType)
+]
 RoleName = Annotated[
     Role,
     BeforeValidator(Role.parse),
     PlainSerializer(lambda role: role.name.lower(), return_type=str),
+    _accepted(Role),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -88,8 +121,48 @@ def _refuse_unstorable(value: object, *, allow_nul: bool) -> None:
             pending.extend(item)
 
 
+@cache
+def _is_flag(annotation: Any) -> bool:
+    """`bool` or `bool | None`: fields that take exactly `true` or `false`."""
+    return annotation is bool or (
+        get_origin(annotation) in (Union, UnionType) and set(get_args(annotation)) == {bool, type(None)}
+    )
+
+
+def _describe_input(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Say in the description what `Input` enforces: no NUL in text (but in `data`), and no null
+    for the fields a PATCH may leave out but not clear (`not_null`)."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    for name in getattr(model, "not_null", ()):
+        prop = properties[to_camel(name)]
+        branches = [branch for branch in prop.pop("anyOf", [prop]) if branch.get("type") != "null"]
+        prop.pop("default", None)
+        if len(branches) == 1:
+            prop.update(branches[0])
+        else:
+            prop["anyOf"] = branches
+    for alias, prop in properties.items():
+        if alias == "data":
+            continue
+        for branch in prop.get("anyOf", [prop]):
+            if branch.get("type") == "string" and not {"pattern", "format"} & branch.keys():
+                branch["pattern"] = NO_NUL
+
+
 class Input(Schema):
-    """A request body: every text in it must be storable and sendable."""
+    """A request body: every text in it must be storable and sendable, and a boolean is `true`
+    or `false` (pydantic would also take `0`, `"false"`, `"off"`: a typo must not flip a switch)."""
+
+    model_config = ConfigDict(json_schema_extra=_describe_input)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_flag(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        annotation: Any = None if field is None else field.annotation
+        if value is not None and not isinstance(value, bool) and _is_flag(annotation):
+            raise ValueError("must be true or false")
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
@@ -231,6 +304,17 @@ class RegistrationIn(Input):
 
 
 class RegistrationPatch(Input):
+    not_null: ClassVar[tuple[str, ...]] = (
+        "target_url",
+        "enabled_events",
+        "should_group",
+        "should_group_continue_after_fail",
+        "coalesce_updates",
+        "is_active",
+        "is_paused",
+    )
+    """Fields that may be left out but not sent as null (the others' null clears them)."""
+
     target_url: TargetUrl | None = None
     enabled_events: Events | None = None
     should_group: bool | None = None
@@ -329,9 +413,36 @@ class CountOut(Schema):
 # Events ---------------------------------------------------------------------------------------
 
 
+SAFE_INTEGER = 2**53 - 1
+"""The largest integer every JSON parser reads exactly (I-JSON, RFC 7493)."""
+
+
 def _number_as_text(value: object) -> object:
-    """Entity ids are strings, but hosts often have integer ids: accept `42` as `"42"`."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    """Entity ids are strings, but hosts often have integer ids: accept `42` as `"42"` (up to
+    SAFE_INTEGER either way: a larger number may already have been rounded on its way here)."""
+    if isinstance(value, float) and value.is_integer():  # JSON's 42.0 is the integer 42
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > SAFE_INTEGER:
+            raise ValueError(f"must be a string, or an integer of at most {SAFE_INTEGER} either way")
+        return str(value)
+    return value
+
+
+EntityId = Annotated[
+    str,
+    BeforeValidator(_number_as_text),
+    Field(min_length=1, max_length=200),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL},
+                {"type": "integer", "minimum": -SAFE_INTEGER, "maximum": SAFE_INTEGER},
+            ]
+        },
+        mode="validation",
+    ),
+]
 
 
 class RelationIn(Input):
@@ -351,7 +462,7 @@ class EventIn(Input):
     id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     entity_name: Name
     type: EventType
-    entity_id: Annotated[str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=200)]
+    entity_id: EntityId
     group_key: Annotated[str, Field(min_length=1, max_length=400)] | None = None
     occurred_at: Instant | None = None
     data: Any = None

@@ -17,6 +17,7 @@ from aiohttp.resolver import ThreadedResolver
 
 from hookline.domain.addresses import AddressPolicy, IPAddress, Network
 from hookline.domain.errors import BlockedTarget
+from hookline.domain.urls import TransportRules
 
 ResolverFactory = Callable[[], AbstractResolver]
 """Builds the name resolver the guard checks (the system's by default; a script in tests)."""
@@ -24,9 +25,14 @@ ResolverFactory = Callable[[], AbstractResolver]
 
 class TargetGuard:
     def __init__(
-        self, allowed_networks: Sequence[Network] = (), *, resolver: ResolverFactory | None = None
+        self,
+        allowed_networks: Sequence[Network] = (),
+        *,
+        resolver: ResolverFactory | None = None,
+        transport: TransportRules | None = None,
     ) -> None:
         self.policy = AddressPolicy(allowed_networks)
+        self.transport = transport or TransportRules()
         self.new_resolver: ResolverFactory = resolver or ThreadedResolver
 
     @property
@@ -35,17 +41,25 @@ class TargetGuard:
 
     def check(self, address: str) -> None:
         """Refuse `address` (a resolver's answer; an IPv6 zone such as `%eth0` is ignored)."""
-        refusal = self.policy.refusal(ipaddress.ip_address(address.split("%", 1)[0]))
+        refusal = self.policy.refusal(_parse(address))
         if refusal is not None:
             raise BlockedTarget(refusal)
 
-    async def check_host(self, host: str, port: int) -> None:
-        """Resolve `host` as delivery would and refuse it if any address is not allowed."""
+    def check_scheme(self, url: str) -> None:
+        """Refuse a plain `http://` target while HTTPS is required (registered before the switch)."""
+        refusal = self.transport.refusal(url)
+        if refusal is not None:
+            raise BlockedTarget(f"{refusal.field} {refusal.message}")
+
+    async def check_host(self, host: str, port: int) -> bool:
+        """Resolve `host` as delivery would and refuse it if any address is not allowed; answers
+        whether every address lies in the allowed networks (plain http may carry credentials)."""
         resolver = GuardedResolver(self)
         try:
-            await resolver.resolve(host, port)
+            results = await resolver.resolve(host, port)
         finally:
             await resolver.close()
+        return all(self.policy.exempts(_parse(result["host"])) for result in results)
 
 
 class GuardedResolver(AbstractResolver):
@@ -63,6 +77,10 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def _parse(address: str) -> IPAddress:
+    return ipaddress.ip_address(address.split("%", 1)[0])
 
 
 def literal_address(host: str) -> IPAddress | None:

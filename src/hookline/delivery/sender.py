@@ -72,7 +72,7 @@ class Sender:
         self._proxy = proxy
         self._target_resolver: GuardedResolver | None = None  # resolves targets for the proxy
         self._session: aiohttp.ClientSession | None = None
-        self._literal_refusals: dict[str, str | None] = {}
+        self._url_refusals: dict[str, str | None] = {}
 
     async def __aenter__(self) -> Sender:
         if self._proxy is not None:
@@ -112,7 +112,7 @@ class Sender:
             raise RuntimeError("use `async with Sender(...)` before sending")
         started = time.perf_counter()
         try:
-            self._check_literal_host(url)
+            self._check_url(url)
             server_hostname = None
             if self._target_resolver is not None:
                 target = await pin(self._target_resolver, url, headers)
@@ -145,23 +145,24 @@ class Sender:
         # No response: what hookline meant to send (aiohttp would have added Host and the length).
         return Sent(failure, None, _elapsed_ms(started), (("User-Agent", USER_AGENT), *headers.items()))
 
-    def _check_literal_host(self, url: str) -> None:
-        """aiohttp skips the resolver for IP literals, so they are checked here (memoized)."""
-        if url not in self._literal_refusals:
-            if len(self._literal_refusals) > 10_000:
-                self._literal_refusals.clear()
-            self._literal_refusals[url] = _refusal(self._guard, url)
-        refusal = self._literal_refusals[url]
+    def _check_url(self, url: str) -> None:
+        """The scheme (HOOKLINE_REQUIRE_HTTPS), and IP literals, which aiohttp does not resolve
+        (memoized)."""
+        if url not in self._url_refusals:
+            if len(self._url_refusals) > 10_000:
+                self._url_refusals.clear()
+            self._url_refusals[url] = _refusal(self._guard, url)
+        refusal = self._url_refusals[url]
         if refusal is not None:
             raise BlockedTarget(refusal)
 
 
 def _refusal(guard: TargetGuard, url: str) -> str | None:
     address = literal_address(URL(url).raw_host or "")
-    if address is None:
-        return None
     try:
-        guard.check(str(address))
+        guard.check_scheme(url)
+        if address is not None:
+            guard.check(str(address))
     except BlockedTarget as error:
         return str(error)
     return None

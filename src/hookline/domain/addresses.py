@@ -193,6 +193,12 @@ class AddressPolicy:
         reason = _reason(address, self._allowed)
         return None if reason is None else f"{address} is not a public address: {reason}"
 
+    def exempts(self, address: IPAddress) -> bool:
+        """Whether an allowed network holds `address` (or, IPv4-mapped, its IPv4 address)."""
+        if isinstance(address, ipaddress.IPv6Address) and address in SAME_CONNECTION:
+            return self._allowed(address) or self._allowed(_low_32(address)[0])
+        return self._allowed(address)
+
     def _allowed(self, address: IPAddress) -> bool:
         return any(address in network for network in self.allowed_networks)
 

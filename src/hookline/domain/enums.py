@@ -15,6 +15,8 @@ class ContractEnum(IntEnum):
 
     @classmethod
     def parse(cls, value: object) -> Self:
+        if isinstance(value, float) and value.is_integer():  # JSON's 2.0 is the integer 2
+            value = int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             try:
                 return cls(value)
@@ -63,6 +65,11 @@ class AuthorizationType(ContractEnum):
     NONE = 0
     BASIC = 1
     BEARER = 2
+
+    @property
+    def carries_credentials(self) -> bool:
+        """Every type but None sends a secret, so every type added later is kept off plain http."""
+        return self is not AuthorizationType.NONE
 
 
 class Role(ContractEnum):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from hookline.domain.enums import AuthorizationType
+from hookline.domain.errors import FieldError
 
 MAX_URL_LENGTH = 2048
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -58,3 +62,32 @@ def normalize_target_url(url: str) -> str:
     if parts.port is not None and parts.port != _DEFAULT_PORTS[scheme]:
         host = f"{host}:{parts.port}"
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+
+
+@dataclass(frozen=True, slots=True)
+class TransportRules:
+    """Which targets may be reached over plain `http://`.
+
+    `require_https` (HOOKLINE_REQUIRE_HTTPS) refuses every `http://` target, at registration
+    and at delivery. Otherwise credentials (any authorization but None) travel over `http://`
+    only to a target whose every address lies in HOOKLINE_ALLOWED_TARGET_NETWORKS (`exempt`),
+    unless `allow_plaintext_credentials` (HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS) says otherwise.
+    """
+
+    require_https: bool = False
+    allow_plaintext_credentials: bool = False
+
+    def refusal(
+        self, url: str, authorization: AuthorizationType = AuthorizationType.NONE, *, exempt: bool = False
+    ) -> FieldError | None:
+        if urlsplit(url).scheme.lower() != "http":
+            return None
+        if self.require_https:
+            return FieldError("targetUrl", "must use https:// (HOOKLINE_REQUIRE_HTTPS is on)")
+        if authorization.carries_credentials and not (exempt or self.allow_plaintext_credentials):
+            return FieldError(
+                "targetAuthorization",
+                f"{authorization.label} credentials are only sent over https://, and targetUrl is plain"
+                " http:// outside HOOKLINE_ALLOWED_TARGET_NETWORKS",
+            )
+        return None

@@ -7,12 +7,17 @@ from __future__ import annotations
 from typing import Protocol
 
 from hookline.domain.records import Attempt, ClaimedWebhook
+from hookline.domain.urls import TransportRules
 
 
 class TargetCheck(Protocol):
-    async def check_host(self, host: str, port: int) -> None:
+    transport: TransportRules
+    """Which targets plain http:// may reach (HOOKLINE_REQUIRE_HTTPS and credentials)."""
+
+    async def check_host(self, host: str, port: int) -> bool:
         """Resolve `host` as delivery would; raise BlockedTarget if it may not be reached (and
-        OSError if it does not resolve)."""
+        OSError if it does not resolve). Answers whether every address lies in the allowed
+        networks (plain http may then carry credentials)."""
 
 
 class ProbeSender(Protocol):

@@ -83,10 +83,12 @@ class RegistrationUseCases(UseCases):
         """Create a registration; answers its signing secret, the only time it is shown."""
         now = self.clock.now()
         errors = ErrorCollector()
-        normalized = await self._check_target(draft.target_url, "targetUrl", errors)
+        normalized, exempt = await self._check_target(draft.target_url, "targetUrl", errors)
         events = self._check_events(draft.enabled_events, errors)
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
         _check_headers(draft.headers, errors)
+        if normalized:
+            self._check_transport(normalized, draft.target_authorization.authorization_type, exempt, errors)
         _check_schedule(draft.retry_schedule, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
@@ -213,9 +215,11 @@ class RegistrationUseCases(UseCases):
         """Apply a PATCH; a deactivation's `disabledReason` names `by`, the key that did it."""
         now = self.clock.now()
         errors = ErrorCollector()
-        normalized = None
+        normalized, exempt = None, False
         if changes.target_url is not None:
-            normalized = await self._check_target(changes.target_url, "targetUrl", errors)
+            normalized, exempt = await self._check_target(changes.target_url, "targetUrl", errors)
+        elif changes.target_authorization is not None:  # new credentials for the current target
+            exempt = await self._is_exempt(registration_id, organization_id)
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
@@ -231,6 +235,12 @@ class RegistrationUseCases(UseCases):
             auth = self._merged_authorization(changes.target_authorization, stored_auth)
             stored_headers = await reg_store.get_custom_headers(conn, registration_id)
             headers = self._merged_headers(changes.headers, stored_headers)
+            if changes.target_url is not None or changes.target_authorization is not None:
+                transport = ErrorCollector()
+                self._check_transport(
+                    normalized or current.normalized_target_url, auth.authorization_type, exempt, transport
+                )
+                transport.raise_if_any()
             new_events = (
                 events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
             )
@@ -412,17 +422,19 @@ class RegistrationUseCases(UseCases):
         )
         return await self.probe_sender.send_probe(probe)
 
-    async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> str:
-        """Normalized URL if it may be registered; resolves the host like delivery will."""
+    async def _check_target(self, url: str, field_name: str, errors: ErrorCollector) -> tuple[str, bool]:
+        """Normalized URL if it may be registered (else ""), and whether every address of its
+        host lies in the allowed networks; resolves the host like delivery will."""
         try:
             normalized = normalize_target_url(url)
         except ValueError as error:
             errors.add(field_name, str(error))
-            return ""
+            return "", False
         parts = urlsplit(normalized)
+        exempt = False
         try:
             async with asyncio.timeout(RESOLVE_TIMEOUT_S):  # a slow DNS server must not hold the request
-                await self.guard.check_host(parts.hostname or "", parts.port or 0)
+                exempt = await self.guard.check_host(parts.hostname or "", parts.port or 0)
         except BlockedTarget as error:
             errors.add(field_name, f"is not allowed: {error}")
         except TimeoutError:
@@ -431,7 +443,21 @@ class RegistrationUseCases(UseCases):
             errors.add(field_name, f"host cannot be resolved: {error.strerror or error}")
         except ValueError as error:  # e.g. UnicodeError from IDNA: an empty or 64+ character label
             errors.add(field_name, f"host name is invalid: {error}")
-        return normalized
+        return normalized, exempt
+
+    async def _is_exempt(self, registration_id: str, organization_id: str | None) -> bool:
+        """Whether the registration's current target lies in the allowed networks (False when it
+        no longer resolves or passes the guard: then credentials need https)."""
+        registration = await self.get_registration(registration_id, organization_id)
+        _, exempt = await self._check_target(registration.target_url, "targetUrl", ErrorCollector())
+        return exempt
+
+    def _check_transport(
+        self, url: str, authorization: AuthorizationType, exempt: bool, errors: ErrorCollector
+    ) -> None:
+        refusal = self.guard.transport.refusal(url, authorization, exempt=exempt)
+        if refusal is not None:
+            errors.add(refusal.field, refusal.message)
 
     def _check_events(
         self, events: list[tuple[str, WebhookEventType]], errors: ErrorCollector

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from hookline.api.auth import KeyManager, Service, acting_organization
+from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import ApiKeyIn, ApiKeyOut, CreatedApiKeyOut, Paged, paged
 
-router = APIRouter(prefix="/api/api-keys", tags=["api-keys"])
+router = json_router(prefix="/api/api-keys", tags=["api-keys"])
 
 
 @router.post("", status_code=201, response_model=CreatedApiKeyOut)

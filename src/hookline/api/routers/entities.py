@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from hookline.api.auth import AnyRole, Service, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.schemas import EntitiesOut, EntityOut, TypeCoverageOut
 from hookline.domain.enums import WebhookEventType
 
-router = APIRouter(prefix="/api/entities", tags=["entities"])
+router = json_router(prefix="/api/entities", tags=["entities"])
 
 
 @router.get("", response_model=EntitiesOut)

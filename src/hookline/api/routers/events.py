@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import Header, Response
 
 from hookline.api.auth import Publisher, Service, Subscriber, acting_organization
+from hookline.api.json_body import json_router
 from hookline.api.schemas import EventBatchIn, EventIn, EventOut, PublishedBatchOut, PublishedOut
+from hookline.domain.errors import ErrorCollector, InvalidInput
 from hookline.service import EventDraft, Principal, Relation
 
-router = APIRouter(prefix="/api/events", tags=["events"])
+router = json_router(prefix="/api/events", tags=["events"])
 TraceParent = Annotated[
     str | None,
     Header(
@@ -40,7 +42,16 @@ async def publish_events(
     Each event is recorded with its Webhooks atomically; after an error, send the batch again
     with the same event `id`s: events already recorded are answered, not duplicated.
     """
-    published = await service.publish_many([_draft(caller, event, traceparent) for event in body.events])
+    errors = ErrorCollector()
+    drafts = []
+    for index, event in enumerate(body.events):
+        try:
+            drafts.append(_draft(caller, event, traceparent))
+        except InvalidInput as error:  # named where it is: events[3].organizationId
+            for field_error in error.errors:
+                errors.add(f"events[{index}].{field_error.field}", field_error.message)
+    errors.raise_if_any()
+    published = await service.publish_many(drafts)
     return PublishedBatchOut(
         items=[PublishedOut(event_id=p.event_id, webhook_ids=p.webhook_ids) for p in published]
     )

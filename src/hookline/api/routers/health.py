@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from hookline.api.auth import Service
+from hookline.api.json_body import json_router
 
-router = APIRouter(tags=["health"])
+router = json_router(tags=["health"])
 
 
 @router.get("/healthz")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import Depends, Header, Query, Response
 
 from hookline.api.auth import Service, Subscriber, acting_organization, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
@@ -30,7 +31,7 @@ from hookline.domain.records import WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 
-router = APIRouter(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
+router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
 
 def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:
@@ -115,15 +116,7 @@ async def update_registration(
     registration_id: str, body: RegistrationPatch, caller: Subscriber, service: Service
 ) -> RegistrationOut:
     sent = body.model_fields_set
-    for name in (
-        "target_url",
-        "enabled_events",
-        "should_group",
-        "should_group_continue_after_fail",
-        "coalesce_updates",
-        "is_active",
-        "is_paused",
-    ):
+    for name in RegistrationPatch.not_null:
         if name in sent and getattr(body, name) is None:
             raise InvalidInput.one(_camel(name), "must not be null")
     changes = RegistrationChanges(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from hookline.api.auth import Service, Subscriber, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
@@ -18,11 +19,12 @@ from hookline.api.schemas import (
     WebhookOut,
     paged,
 )
+from hookline.api.spellings import enum_pattern
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import WebhookFilter
 
-router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
+router = json_router(prefix="/api/webhooks", tags=["webhooks"])
 
 
 def _parsed(field: str, value: str | None, enum: type[WebhookState] | type[WebhookEventType]) -> Any:
@@ -40,7 +42,10 @@ async def list_webhooks(
     service: Service,
     page: Annotated[PageParams, Depends(page_params)],
     registration_id: Annotated[str | None, Query(alias="registrationId", max_length=200)] = None,
-    state: Annotated[str | None, Query(max_length=40)] = None,
+    state: Annotated[
+        str | None,
+        Query(max_length=40, json_schema_extra={"pattern": enum_pattern(WebhookState)}),
+    ] = None,
     entity_name: Annotated[str | None, Query(alias="entityName", max_length=200)] = None,
     entity_id: Annotated[str | None, Query(alias="entityId", max_length=200)] = None,
     type_: Annotated[
