@@ -61,6 +61,7 @@ async def test_webhooks_filter_by_type_and_creation_time_in_either_order(
     for query, field in (
         ({"type": "Renamed"}, "type"),
         ({"createdAfter": "yesterday"}, "createdAfter"),
+        ({"createdBefore": "0.5"}, "createdBefore"),  # not seconds since 1970
         ({"order": "random"}, "order"),
         ({"createdAfter": second, "createdBefore": second}, "createdBefore"),
     ):

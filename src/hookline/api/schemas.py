@@ -44,10 +44,19 @@ def _as_utc(value: datetime) -> datetime:
 
 
 def _timestamp_text(value: object) -> object:
-    """JSON carries timestamps as ISO-8601 text; pydantic would also read `0` as 1970."""
-    if isinstance(value, str | datetime):
+    """Timestamps are ISO-8601 text; pydantic would also read `0`, or `"0.5"` in a query string,
+    as seconds since 1970."""
+    if isinstance(value, datetime) or (isinstance(value, str) and not _is_number(value)):
         return value
     raise ValueError("must be an ISO-8601 timestamp such as 2026-01-05T12:00:00Z")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _accepted(kind: type[ContractEnum]) -> WithJsonSchema:

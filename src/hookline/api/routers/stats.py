@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from hookline.api.auth import Service, Subscriber, reading_scope
+from hookline.api.json_body import json_router
 from hookline.api.schemas import OverviewStatsOut
 from hookline.domain.stats import StatsWindow
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = json_router(prefix="/api/stats", tags=["stats"])
 
 
 @router.get("", response_model=OverviewStatsOut)
