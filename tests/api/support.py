@@ -24,6 +24,7 @@ REGISTRATION_FIELDS = {
     "coalesceUpdates",
     "failingSince",
     "targetAuthorization",
+    "clientCertificate",
     "headers",
     "isActive",
     "isPaused",

@@ -12,6 +12,7 @@ from hookline.domain.records import LastFailure, WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
 from hookline.service.drafts import (
+    ClientCertificate,
     EventDraft,
     RegistrationChanges,
     RegistrationDraft,
@@ -50,6 +51,7 @@ __all__ = [
     "TEST_ENTITY",
     "Backlog",
     "BlockedGroup",
+    "ClientCertificate",
     "EventDraft",
     "EventView",
     "FailingRegistration",
