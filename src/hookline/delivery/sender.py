@@ -301,6 +301,8 @@ def describe_failure(error: BaseException) -> str:
         return f"egress proxy refused: {error.status} {error.message}"
     if isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return f"TLS: {error}"
+    if isinstance(error, aiohttp.ClientOSError) and isinstance(error.__cause__, ssl.SSLError):
+        return f"TLS: {error.__cause__}"  # an alert after the handshake: TLS 1.3's "certificate required"
     if isinstance(error, aiohttp.ClientConnectorError):
         failure = _connection_failure(error.os_error)
         return failure if failure == "connection refused" else f"connection failed: {failure}"
