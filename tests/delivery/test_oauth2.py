@@ -12,38 +12,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from aiohttp import web
 
 from hookline.clock import FrozenClock
 from hookline.domain.enums import WebhookState
 from hookline.runtime import Runtime
-from tests.conftest import Received, Receiver, Reply, serving
+from tests.conftest import Reply, serving
 from tests.delivery.conftest import Client, LiveReceiver
+from tests.token_endpoint import TokenEndpoint
 
 SECRET = "s3cr:et wörd+1"
-
-
-class TokenEndpoint(Receiver):
-    """A real OAuth2 token endpoint: issues `token-1`, `token-2`, ... unless a reply is scripted."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.issued = 0
-        self.expires_in: object = 3600
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        self.requests.append(Received(request.method, request.path_qs, dict(request.headers), body))
-        if self.replies:
-            reply = self.replies.pop(0)
-            return web.Response(status=reply.status, text=reply.body, content_type="application/json")
-        self.issued += 1
-        answer = {
-            "access_token": f"token-{self.issued}",
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
-        return web.json_response(answer)
 
 
 @pytest.fixture
