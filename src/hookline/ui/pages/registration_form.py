@@ -2,7 +2,8 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the Basic password: it is write-only, never shown, and an empty password field keeps the stored one.
+the secrets: the Basic password, Bearer token, OAuth2 client secret and client certificate are
+write-only, never shown, and an empty field keeps the stored one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hookline.domain.headers import MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.moments import read_moment, show_moment
@@ -32,6 +33,9 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 MAX_SCHEDULE_LENGTH = 500
+MAX_OAUTH2_TEXT_LENGTH = 1000
+MAX_CERTIFICATE_LENGTH = 64 * 1024
+MAX_KEY_LENGTH = 16 * 1024
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
 FIELD_OF = {
@@ -44,6 +48,14 @@ FIELD_OF = {
     "targetAuthorization.username": "username",
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
+    "targetAuthorization.tokenUrl": "tokenUrl",
+    "targetAuthorization.clientId": "clientId",
+    "targetAuthorization.clientSecret": "clientSecret",
+    "targetAuthorization.scope": "scope",
+    "targetAuthorization.audience": "audience",
+    "clientCertificate": "certificate",
+    "clientCertificate.certificate": "certificate",
+    "clientCertificate.privateKey": "privateKey",
     "retrySchedule": "retrySchedule",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
@@ -81,9 +93,17 @@ class Filled:
             "organizationId": registration.organization_id,
             "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
             "authorizationType": registration.authorization_type.name.lower(),
-            "username": registration.username or "",
+            "username": "" if registration.oauth2 else registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
         }
+        if registration.oauth2 is not None:
+            oauth2 = registration.oauth2
+            values |= {
+                "tokenUrl": oauth2.token_url,
+                "clientId": oauth2.client_id,
+                "scope": oauth2.scope or "",
+                "audience": oauth2.audience or "",
+            }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags)
 
@@ -97,10 +117,14 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "tokenUrl",
+            "clientId",
+            "scope",
+            "audience",
         )
         values = {name: form.text(name) for name in names}
-        values["password"] = form.get("password")  # kept only for this request, never shown again
-        values["token"] = form.get("token")
+        for secret in ("password", "token", "clientSecret", "certificate", "privateKey"):
+            values[secret] = form.get(secret)  # kept only for this request, never shown again
         flags = {
             name
             for name in (
@@ -109,6 +133,7 @@ class Filled:
                 "coalesceUpdates",
                 "verify",
                 "isPaused",
+                "removeClientCertificate",
             )
             if form.checked(name)
         }
@@ -186,20 +211,54 @@ def _checked(
     except ValueError as error:
         filled.add("authorizationType", str(error))
         scheme = AuthorizationType.NONE
-    for name in ("username", "password"):
+    for name in ("username", "password", "clientId"):
         if message := too_long(values[name], MAX_CREDENTIAL_LENGTH):
             filled.add(name, message)
-    if message := too_long(values["token"], MAX_VALUE_LENGTH):
-        filled.add("token", message)
+    for name, limit in (
+        ("token", MAX_VALUE_LENGTH),
+        ("clientSecret", MAX_VALUE_LENGTH),
+        ("tokenUrl", MAX_URL_LENGTH),
+        ("scope", MAX_OAUTH2_TEXT_LENGTH),
+        ("audience", MAX_OAUTH2_TEXT_LENGTH),
+    ):
+        if message := too_long(values[name], limit):
+            filled.add(name, message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
         authorization = TargetAuthorization(scheme, token=values["token"] or None)
+    elif scheme is AuthorizationType.OAUTH2:
+        authorization = TargetAuthorization(
+            scheme,
+            token_url=values["tokenUrl"] or None,
+            client_id=values["clientId"] or None,
+            client_secret=values["clientSecret"] or None,
+            scope=values["scope"] or None,
+            audience=values["audience"] or None,
+        )
     else:
         authorization = TargetAuthorization(scheme, values["username"] or None, values["password"] or None)
     return events, expires_at, authorization
+
+
+def _certificate(filled: Filled) -> ClientCertificate | None:
+    """The posted client certificate: both textareas, or neither (nothing to change)."""
+    certificate, private_key = filled.values["certificate"], filled.values["privateKey"]
+    for name, text, limit in (
+        ("certificate", certificate, MAX_CERTIFICATE_LENGTH),
+        ("privateKey", private_key, MAX_KEY_LENGTH),
+    ):
+        if message := too_long(text, limit):
+            filled.add(name, message)
+    if not certificate and not private_key:
+        return None
+    if not certificate:
+        filled.add("certificate", "paste the certificate that goes with the private key")
+    if not private_key:
+        filled.add("privateKey", "paste the private key of the certificate")
+    return ClientCertificate(certificate, private_key)
 
 
 def _form_page(
@@ -237,6 +296,7 @@ async def new_registration(request: Request, viewer: Signed) -> Response:
 async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     if filled.errors:
         return _form_page(request, filled, registration=None, status_code=422)
     draft = RegistrationDraft(
@@ -247,6 +307,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
         coalesce_updates="coalesceUpdates" in filled.flags,
         target_authorization=authorization,
+        client_certificate=certificate,
         description=filled.values["description"] or None,
         expires_at=expires_at,
         verify="verify" in filled.flags,
@@ -280,6 +341,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled = Filled.posted(await accept_form(request, viewer))
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
     changes = RegistrationChanges(
@@ -295,6 +357,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_expires_at=expires_at is None,
         retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
         clear_retry_schedule=schedule is None,
+        client_certificate=certificate,
+        clear_client_certificate=certificate is None and "removeClientCertificate" in filled.flags,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)
