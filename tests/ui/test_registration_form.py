@@ -299,6 +299,59 @@ async def test_a_bearer_token_is_set_kept_on_edit_and_never_shown(
     assert receiver.requests[-1].headers["Authorization"] == f"Bearer {bearer_token}"
 
 
+async def test_custom_headers_are_set_kept_by_name_removed_by_line_and_never_shown(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    team, tenant = "team-value-5c1f0a", "tenant-value-93b7e2"
+    new = await signed_in.get("/ui/registrations/new")
+    assert 'id="headers"' in new.text and "Custom headers" in new.text
+    fields = {"targetUrl": receiver.url("/custom"), "event": ["Process:2"]}
+    refused = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(csrf_of(new.text), **fields, headers=f"X-Team: {team}\nContent-Type: text/plain"),
+    )
+    assert refused.status_code == 422
+    assert 'id="headers-error"' in refused.text and "Content-Type is set by hookline itself" in refused.text
+    assert team not in refused.text, "a value typed is not shown again, like a password"
+    assert "X-Team:" in refused.text, "the names typed are kept"
+    for bad, message in (
+        ("just-a-name", "Line 1: write each header as Name: value."),
+        ("X-Team:", "X-Team has no value"),
+    ):
+        answer = await signed_in.post(
+            "/ui/registrations/new", data=form(csrf_of(new.text), **fields, headers=bad)
+        )
+        assert answer.status_code == 422 and message in answer.text
+
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(csrf_of(new.text), **fields, headers=f"X-Team: {team}\r\n\r\nX-Tenant:{tenant}\n"),
+    )
+    assert created.status_code == 303, created.text
+    page = created.headers["location"]
+    shown = await signed_in.get(page)
+    assert "X-Team: •••" in shown.text and "X-Tenant: •••" in shown.text
+    edit = await signed_in.get(f"{page}/edit")
+    assert ">X-Team:\nX-Tenant:\n</textarea>" in edit.text, "the edit form names the headers, no values"
+    for answer in (shown, edit, created):
+        assert team not in answer.text and tenant not in answer.text
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    sent = receiver.requests[-1].headers
+    assert (sent["X-Team"], sent["X-Tenant"]) == (team, tenant)
+
+    # a name without a value keeps the stored value; a line removed removes that header
+    saved = await signed_in.post(f"{page}/edit", data=form(csrf_of(edit.text), **fields, headers="X-Team:"))
+    assert saved.status_code == 303, saved.text
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "2"))
+    assert await runtime.worker.deliver_due() == 1
+    sent = receiver.requests[-1].headers
+    assert sent["X-Team"] == team and "X-Tenant" not in sent
+    [registration] = await registrations_of(runtime)
+    assert registration.custom_header_names == ("X-Team",)
+
+
 async def test_search_by_url_part_or_description(
     signed_in: httpx.AsyncClient, runtime: Runtime, seeded: Seeded
 ) -> None:

@@ -2,7 +2,8 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the Basic password: it is write-only, never shown, and an empty password field keeps the stored one.
+the write-only values: the Basic password and the Bearer token are never shown, and an empty field
+keeps the stored one; a custom header named without a value keeps its stored value.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from starlette.responses import RedirectResponse, Response
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.headers import MAX_VALUE_LENGTH
+from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
+from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
 from hookline.ui.pages.registrations import page_of
 from hookline.ui.rendering import link, render
@@ -32,6 +34,7 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 MAX_SCHEDULE_LENGTH = 500
+MAX_HEADER_LINES_LENGTH = MAX_CUSTOM_HEADERS * (MAX_NAME_LENGTH + MAX_VALUE_LENGTH + 3)
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
 FIELD_OF = {
@@ -45,6 +48,7 @@ FIELD_OF = {
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
     "retrySchedule": "retrySchedule",
+    "headers": "headers",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -83,6 +87,7 @@ class Filled:
             "authorizationType": registration.authorization_type.name.lower(),
             "username": registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
+            "headers": show_header_lines(registration.custom_header_names),
         }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags)
@@ -101,6 +106,7 @@ class Filled:
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
         values["token"] = form.get("token")
+        values["headers"] = form.get("headers")  # its values are write-only like the password
         flags = {
             name
             for name in (
@@ -125,6 +131,9 @@ class Filled:
                 delay = read_schedule(self.values["retrySchedule"]) or ()
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
+                continue
+            if key.startswith("headers."):  # the API names the header: headers.X-Team
+                self.add("headers", f"{key.removeprefix('headers.')} {error.message}")
                 continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
@@ -202,6 +211,21 @@ def _checked(
     return events, expires_at, authorization
 
 
+def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]:
+    """The custom headers of a posted form (None: keep the stored value, on an edit only)."""
+    text = filled.values["headers"]
+    if message := too_long(text, MAX_HEADER_LINES_LENGTH):
+        filled.add("headers", message)
+        return {}
+    headers, problems = read_header_lines(text)
+    for problem in problems:
+        filled.add("headers", problem)
+    if creating:
+        for name in (name for name, value in headers.items() if value is None):
+            filled.add("headers", f"{name} has no value: write it as {name}: value")
+    return headers
+
+
 def _form_page(
     request: Request,
     filled: Filled,
@@ -219,6 +243,7 @@ def _form_page(
         nav="registrations",
         registration=registration,
         filled=filled,
+        header_lines=show_header_lines(read_header_lines(filled.values.get("headers", ""))[0]),
         domain_entities=service.catalog.domain_names,
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
@@ -237,6 +262,7 @@ async def new_registration(request: Request, viewer: Signed) -> Response:
 async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    headers = _checked_headers(filled, creating=True)
     if filled.errors:
         return _form_page(request, filled, registration=None, status_code=422)
     draft = RegistrationDraft(
@@ -252,6 +278,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         verify="verify" in filled.flags,
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
+        headers={name: value for name, value in headers.items() if value is not None},
     )
     try:
         created, secret = await hookline_of(request).register(draft)
@@ -280,6 +307,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled = Filled.posted(await accept_form(request, viewer))
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    headers = _checked_headers(filled, creating=False)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
     changes = RegistrationChanges(
@@ -295,6 +323,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_expires_at=expires_at is None,
         retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
         clear_retry_schedule=schedule is None,
+        headers=headers,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)
