@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from hookline.clock import FrozenClock
 from hookline.runtime import Runtime
@@ -108,7 +109,7 @@ async def test_the_scheme_cannot_be_changed_by_patch(
     response = await api.patch(path, headers=subscriber, json={"signatureScheme": scheme, "description": "x"})
     problem = assert_problem(response, 422)
     assert error_fields(response) == {"signatureScheme"}
-    assert "cannot be changed" in problem["detail"] and "rotate-secret" in problem["detail"]
+    assert "not changed by PATCH" in problem["detail"] and "rotate-secret" in problem["detail"]
     after = (await api.get(path, headers=subscriber)).json()
     assert after["signatureScheme"] == "v1a" and after["description"] is None
     assert after["signingPublicKey"] == created["signingPublicKey"]
@@ -151,6 +152,63 @@ async def test_a_rotated_key_signs_alongside_the_old_one_for_24_hours(
     assert len(after.headers["webhook-signature"].split(" ")) == 1
     assert verified_by(new_key, after) == [0]
     assert verified_by(old_key, after) == []
+
+
+async def test_rotating_into_the_other_scheme_keeps_the_old_key_signing_for_24_hours(
+    api: httpx.AsyncClient,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    runtime: Runtime,
+    receiver: Receiver,
+    clock: FrozenClock,
+) -> None:
+    created = await register(api, subscriber, receiver.url())
+    path = f"{URL}/{created['id']}"
+    switched = await api.post(f"{path}/rotate-secret", headers=subscriber, json={"signatureScheme": "v1a"})
+    assert switched.status_code == 200, switched.text
+    assert set(switched.json()) == {"signingPublicKey"}
+    public_key = switched.json()["signingPublicKey"]
+    read = (await api.get(path, headers=subscriber)).json()
+    assert read["signatureScheme"] == "v1a" and read["signingPublicKey"] == public_key
+
+    clock.advance(timedelta(hours=23, minutes=59))
+    await publish(api, publisher, entity_id="1")
+    assert await runtime.worker.deliver_due() == 1
+    during = receiver.requests[-1]
+    assert [entry.partition(",")[0] for entry in during.headers["webhook-signature"].split(" ")] == [
+        "v1a",
+        "v1",
+    ]
+    assert verified_by(public_key, during) == [0]
+    FrozenWebhook(created["signingSecret"], clock).verify(during.body, during.headers)  # the old v1 too
+
+    clock.advance(timedelta(minutes=2))
+    back = await api.post(f"{path}/rotate-secret", headers=subscriber, json={"signatureScheme": "v1"})
+    assert set(back.json()) == {"signingSecret"}
+    read = (await api.get(path, headers=subscriber)).json()
+    assert read["signatureScheme"] == "v1" and read["signingPublicKey"] is None
+    await publish(api, publisher, entity_id="2")
+    assert await runtime.worker.deliver_due() == 1
+    after = receiver.requests[-1]  # the first v1 secret has retired; the v1a key signs for 24 h
+    assert [entry.partition(",")[0] for entry in after.headers["webhook-signature"].split(" ")] == [
+        "v1",
+        "v1a",
+    ]
+    FrozenWebhook(back.json()["signingSecret"], clock).verify(after.body, after.headers)
+    assert verified_by(public_key, after) == [1]
+    with pytest.raises(WebhookVerificationError):
+        FrozenWebhook(created["signingSecret"], clock).verify(after.body, after.headers)
+
+
+async def test_rotating_into_an_unknown_scheme_is_422_and_changes_nothing(
+    api: httpx.AsyncClient, subscriber: dict[str, str], receiver: Receiver
+) -> None:
+    created = await register_v1a(api, subscriber, receiver.url())
+    path = f"{URL}/{created['id']}"
+    refused = await api.post(f"{path}/rotate-secret", headers=subscriber, json={"signatureScheme": "v3"})
+    assert_problem(refused, 422)
+    assert error_fields(refused) == {"signatureScheme"}
+    assert (await api.get(path, headers=subscriber)).json()["signingPublicKey"] == created["signingPublicKey"]
 
 
 async def test_the_test_send_and_verify_on_create_sign_with_ed25519(

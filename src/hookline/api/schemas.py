@@ -425,6 +425,14 @@ class RegistrationSearch(Input):
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
 
 
+class RotateIn(Input):
+    signature_scheme: SignatureScheme | None = Field(
+        None,
+        description="Switch to this scheme: the new key is of it, and the old key (of the old "
+        "scheme) keeps signing alongside for 24 h. Left out: a new key of the current scheme.",
+    )
+
+
 class SigningSecretOut(Schema):
     signing_secret: str
 

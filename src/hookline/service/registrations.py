@@ -348,14 +348,16 @@ class RegistrationUseCases(UseCases):
             await webhooks_store.abort_unfinished(conn, registration_id, now)
 
     async def rotate_secret(
-        self, registration_id: str, organization_id: str | None
+        self, registration_id: str, organization_id: str | None, scheme: SignatureScheme | None = None
     ) -> tuple[Registration, str | None]:
-        """A new signing key of the same scheme; the old one keeps signing alongside for 24
-        hours. Answers the registration (with a v1a key's new public key) and a v1 secret."""
+        """A new signing key, of `scheme` if given (how a registration changes scheme) else of its
+        own; the old one keeps signing alongside for 24 hours, so receivers can switch at their
+        pace. Answers the registration (with a v1a key's new public key) and a v1 secret."""
         now = self.clock.now()
         async with self.db.write() as conn:
             registration = await self._registration(conn, registration_id, organization_id)
-            key = new_signing_key(registration.signature_scheme)
+            scheme = scheme or registration.signature_scheme
+            key = new_signing_key(scheme)
             current, sealed_retired = await reg_store.get_signing_secrets(conn, registration_id)
             retired = rotation.decode(self.box.decrypt(sealed_retired)) if sealed_retired else []
             retired = rotation.retire(self.box.decrypt(current), retired, now)
@@ -364,13 +366,14 @@ class RegistrationUseCases(UseCases):
                 registration_id,
                 {
                     "signing_secret": self.box.encrypt(key),
+                    "signature_scheme": scheme.value,
                     "signing_public_key": public_signing_key(key),
                     "retired_signing_secrets": self.box.encrypt(rotation.encode(retired)),
                     "updated_at": now,
                 },
             )
             rotated = await self._registration(conn, registration_id, None)
-        return rotated, _shared_secret(rotated.signature_scheme, key)
+        return rotated, _shared_secret(scheme, key)
 
     async def test_registration(self, registration_id: str, organization_id: str | None) -> Attempt:
         """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""

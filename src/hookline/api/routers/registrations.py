@@ -21,6 +21,7 @@ from hookline.api.schemas import (
     RegistrationPatch,
     RegistrationSearch,
     RegistrationStatsOut,
+    RotateIn,
     SigningPublicKeyOut,
     SigningSecretOut,
     TargetAuthorizationIn,
@@ -130,8 +131,8 @@ async def update_registration(
     if "signature_scheme" in sent:
         raise InvalidInput.one(
             "signatureScheme",
-            "cannot be changed once created: its receivers verify with a key of this scheme "
-            "(rotate-secret issues a new one); for the other scheme, register the target anew",
+            'is not changed by PATCH: POST rotate-secret with {"signatureScheme": ...} '
+            "switches it, answering the new secret or public key; the old key signs for 24 h more",
         )
     changes = RegistrationChanges(
         target_url=body.target_url,
@@ -169,11 +170,12 @@ async def delete_registration(registration_id: str, caller: Subscriber, service:
 
 @router.post("/{registration_id}/rotate-secret", response_model=SigningSecretOut | SigningPublicKeyOut)
 async def rotate_secret(
-    registration_id: str, caller: Subscriber, service: Service
+    registration_id: str, caller: Subscriber, service: Service, body: RotateIn | None = None
 ) -> SigningSecretOut | SigningPublicKeyOut:
-    """A new key of the registration's scheme: v1 answers its secret (shown once), v1a its public
-    key. The old key keeps signing alongside for 24 hours."""
-    rotated, secret = await service.rotate_secret(registration_id, caller.organization_id)
+    """A new key of the registration's scheme, or of `signatureScheme` to switch: v1 answers its
+    secret (shown once), v1a its public key. The old key keeps signing alongside for 24 hours."""
+    scheme = body.signature_scheme if body else None
+    rotated, secret = await service.rotate_secret(registration_id, caller.organization_id, scheme)
     if secret is not None:
         return SigningSecretOut(signing_secret=secret)
     assert rotated.signing_public_key is not None
