@@ -14,11 +14,13 @@ from hookline.clock import FrozenClock
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationFilter
-from tests.api.support import FrozenWebhook
+from tests.api.support import FrozenWebhook, verified_by
 from tests.conftest import Receiver, Reply
 from tests.ui.conftest import PASSWORD, USERNAME, Seeded, csrf_of, new_key, sign_in
 
 SECRET = re.compile(r'<code id="signing-secret" class="secret">(whsec_[^<]+)</code>')
+REVEALED_PUBLIC_KEY = re.compile(r'<code id="signing-secret" class="secret">(whpk_[^<]+)</code>')
+PUBLIC_KEY = re.compile(r'<code id="signing-public-key" class="secret">(whpk_[^<]+)</code>')
 
 
 def form(token: str, /, **fields: Any) -> dict[str, Any]:
@@ -77,6 +79,62 @@ async def test_create_shows_the_secret_once_and_it_signs(
     [sent] = receiver.requests
     FrozenWebhook(secret, clock).verify(sent.body, sent.headers)
     assert sent.headers["webhook-id"] == published.webhook_ids[0]
+
+
+async def test_an_ed25519_registration_shows_its_public_key_which_verifies_what_it_sends(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    new = await signed_in.get("/ui/registrations/new")
+    assert (
+        "Signature scheme" in new.text and '<option value="v1" selected>HMAC-SHA256 (v1)</option>' in new.text
+    )
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(
+            csrf_of(new.text), targetUrl=receiver.url("/v1a"), event="Process:1", signatureScheme="v1a"
+        ),
+    )
+    assert created.status_code == 303, created.text
+    [registration] = await registrations_of(runtime)
+    assert registration.signature_scheme == "v1a"
+    shown = (await signed_in.get(created.headers["location"])).text
+    revealed = REVEALED_PUBLIC_KEY.search(shown)
+    assert revealed and revealed.group(1) == registration.signing_public_key
+    assert "Its new public key:" in shown and "Copy public key" in shown
+    assert "Ed25519 (v1a)" in shown and "whsec_" not in shown and "whsk_" not in shown
+    again = (await signed_in.get(created.headers["location"])).text  # the reveal once, the key always
+    assert not REVEALED_PUBLIC_KEY.search(again)
+    listed = PUBLIC_KEY.search(again)
+    assert listed and listed.group(1) == registration.signing_public_key
+
+    rotated = await signed_in.post(
+        f"{created.headers['location']}/rotate-secret", data={"csrf": csrf_of(again)}
+    )
+    assert rotated.status_code == 303
+    shown = (await signed_in.get(created.headers["location"])).text
+    revealed = REVEALED_PUBLIC_KEY.search(shown)
+    assert revealed and revealed.group(1) != registration.signing_public_key
+    listed = PUBLIC_KEY.search(shown)
+    assert "Signing key rotated" in shown and listed and listed.group(1) == revealed.group(1)
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.CREATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    [sent] = receiver.requests
+    assert verified_by(revealed.group(1), sent) == [0]
+    assert verified_by(registration.signing_public_key or "", sent) == [1]  # the old key, for 24 h
+
+
+async def test_an_unknown_signature_scheme_is_refused_next_to_its_field(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    token = csrf_of((await signed_in.get("/ui/registrations/new")).text)
+    refused = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(token, targetUrl=receiver.url(), event="Process:1", signatureScheme="v2"),
+    )
+    assert refused.status_code == 422
+    assert 'id="signatureScheme-error">Choose HMAC-SHA256 (v1) or Ed25519 (v1a).</p>' in refused.text
+    assert await registrations_of(runtime) == []
 
 
 async def test_an_invalid_form_keeps_what_was_typed_and_says_why_next_to_each_field(

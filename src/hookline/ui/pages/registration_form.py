@@ -15,18 +15,17 @@ from datetime import datetime
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
-from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
-from hookline.ui.pages.registrations import page_of
+from hookline.ui.pages.registrations import flash_key, page_of
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
@@ -49,6 +48,7 @@ FIELD_OF = {
     "targetAuthorization.token": "token",
     "retrySchedule": "retrySchedule",
     "headers": "headers",
+    "signatureScheme": "signatureScheme",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -66,7 +66,7 @@ class Filled:
 
     @classmethod
     def empty(cls) -> Filled:
-        return cls({"authorizationType": "none"}, set(), set())
+        return cls({"authorizationType": "none", "signatureScheme": SignatureScheme.V1.value}, set(), set())
 
     @classmethod
     def of(cls, registration: Registration) -> Filled:
@@ -102,6 +102,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "signatureScheme",
         )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
@@ -226,6 +227,15 @@ def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]
     return headers
 
 
+def _signature_scheme(filled: Filled) -> SignatureScheme:
+    """The "Signature scheme" chosen on creating (a form posted without it: the default, v1)."""
+    try:
+        return SignatureScheme(filled.values["signatureScheme"] or SignatureScheme.V1.value)
+    except ValueError:
+        filled.add("signatureScheme", "choose HMAC-SHA256 (v1) or Ed25519 (v1a)")
+        return SignatureScheme.V1
+
+
 def _form_page(
     request: Request,
     filled: Filled,
@@ -263,6 +273,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
     headers = _checked_headers(filled, creating=True)
+    signature_scheme = _signature_scheme(filled)
     if filled.errors:
         return _form_page(request, filled, registration=None, status_code=422)
     draft = RegistrationDraft(
@@ -279,18 +290,14 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
         headers={name: value for name, value in headers.items() if value is not None},
+        signature_scheme=signature_scheme,
     )
     try:
         created, secret = await hookline_of(request).register(draft)
     except (InvalidInput, Conflict) as refusal:
         return _refused(request, filled, None, refusal)
     page = RedirectResponse(page_of(created.id), 303)
-    session.flash(
-        page,
-        request,
-        viewer.credentials,
-        secret={"registration": created.id, "value": secret, "why": "created"},
-    )
+    flash_key(page, request, viewer, created, secret, "created")
     return page
 
 
