@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from hookline.domain.credentials import CertificateSummary, OAuth2Client
-from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.enums import AuthorizationType, Role, SignatureScheme, WebhookEventType, WebhookState
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,9 @@ class Registration:
     """OAuth2 client credentials (authorization type 3); the client secret is write-only."""
     client_certificate: CertificateSummary | None = None
     """The client certificate it presents for mutual TLS, if any."""
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    signing_public_key: str | None = None
+    """v1a: the `whpk_` key its receivers verify with (its private key stays encrypted)."""
 
     @property
     def is_paused(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,7 @@ class RegistrationDraft:
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
     client_certificate: ClientCertificate | None = None
+    signature_scheme: SignatureScheme = SignatureScheme.V1
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.credentials import CertificateSummary, OAuth2Client
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.ids import new_id
 from hookline.store.sql import count_of, unreferenced_before
@@ -114,6 +114,8 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
             oauth2=oauth2_of(row),
             client_certificate=_certificate_of(row),
+            signature_scheme=SignatureScheme(row.signature_scheme),
+            signing_public_key=row.signing_public_key,
         )
         for row in rows
     ]

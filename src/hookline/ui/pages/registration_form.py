@@ -2,8 +2,9 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the secrets: the Basic password, Bearer token, OAuth2 client secret and client certificate are
-write-only, never shown, and an empty field keeps the stored one.
+the write-only values: the Basic password, the Bearer token, the OAuth2 client secret and the
+client certificate are never shown, and an empty field keeps the stored one; a custom header named
+without a value keeps its stored value.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from datetime import datetime
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.headers import MAX_VALUE_LENGTH
+from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
-from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
+from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
-from hookline.ui.pages.registrations import page_of
+from hookline.ui.pages.registrations import flash_key, page_of
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
@@ -36,6 +37,7 @@ MAX_SCHEDULE_LENGTH = 500
 MAX_OAUTH2_TEXT_LENGTH = 1000
 MAX_CERTIFICATE_LENGTH = 64 * 1024
 MAX_KEY_LENGTH = 16 * 1024
+MAX_HEADER_LINES_LENGTH = MAX_CUSTOM_HEADERS * (MAX_NAME_LENGTH + MAX_VALUE_LENGTH + 3)
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
 FIELD_OF = {
@@ -57,6 +59,8 @@ FIELD_OF = {
     "clientCertificate.certificate": "certificate",
     "clientCertificate.privateKey": "privateKey",
     "retrySchedule": "retrySchedule",
+    "headers": "headers",
+    "signatureScheme": "signatureScheme",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -74,7 +78,7 @@ class Filled:
 
     @classmethod
     def empty(cls) -> Filled:
-        return cls({"authorizationType": "none"}, set(), set())
+        return cls({"authorizationType": "none", "signatureScheme": SignatureScheme.V1.value}, set(), set())
 
     @classmethod
     def of(cls, registration: Registration) -> Filled:
@@ -95,6 +99,7 @@ class Filled:
             "authorizationType": registration.authorization_type.name.lower(),
             "username": "" if registration.oauth2 else registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
+            "headers": show_header_lines(registration.custom_header_names),
         }
         if registration.oauth2 is not None:
             oauth2 = registration.oauth2
@@ -117,6 +122,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "signatureScheme",
             "tokenUrl",
             "clientId",
             "scope",
@@ -125,6 +131,7 @@ class Filled:
         values = {name: form.text(name) for name in names}
         for secret in ("password", "token", "clientSecret", "certificate", "privateKey"):
             values[secret] = form.get(secret)  # kept only for this request, never shown again
+        values["headers"] = form.get("headers")  # its values are write-only like the password
         flags = {
             name
             for name in (
@@ -150,6 +157,9 @@ class Filled:
                 delay = read_schedule(self.values["retrySchedule"]) or ()
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
+                continue
+            if key.startswith("headers."):  # the API names the header: headers.X-Team
+                self.add("headers", f"{key.removeprefix('headers.')} {error.message}")
                 continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
@@ -261,6 +271,30 @@ def _certificate(filled: Filled) -> ClientCertificate | None:
     return ClientCertificate(certificate, private_key)
 
 
+def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]:
+    """The custom headers of a posted form (None: keep the stored value, on an edit only)."""
+    text = filled.values["headers"]
+    if message := too_long(text, MAX_HEADER_LINES_LENGTH):
+        filled.add("headers", message)
+        return {}
+    headers, problems = read_header_lines(text)
+    for problem in problems:
+        filled.add("headers", problem)
+    if creating:
+        for name in (name for name, value in headers.items() if value is None):
+            filled.add("headers", f"{name} has no value: write it as {name}: value")
+    return headers
+
+
+def _signature_scheme(filled: Filled) -> SignatureScheme:
+    """The "Signature scheme" chosen on creating (a form posted without it: the default, v1)."""
+    try:
+        return SignatureScheme(filled.values["signatureScheme"] or SignatureScheme.V1.value)
+    except ValueError:
+        filled.add("signatureScheme", "choose HMAC-SHA256 (v1) or Ed25519 (v1a)")
+        return SignatureScheme.V1
+
+
 def _form_page(
     request: Request,
     filled: Filled,
@@ -278,6 +312,7 @@ def _form_page(
         nav="registrations",
         registration=registration,
         filled=filled,
+        header_lines=show_header_lines(read_header_lines(filled.values.get("headers", ""))[0]),
         domain_entities=service.catalog.domain_names,
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
@@ -297,6 +332,8 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
     certificate = _certificate(filled)
+    headers = _checked_headers(filled, creating=True)
+    signature_scheme = _signature_scheme(filled)
     if filled.errors:
         return _form_page(request, filled, registration=None, status_code=422)
     draft = RegistrationDraft(
@@ -313,18 +350,15 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         verify="verify" in filled.flags,
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
+        headers={name: value for name, value in headers.items() if value is not None},
+        signature_scheme=signature_scheme,
     )
     try:
         created, secret = await hookline_of(request).register(draft)
     except (InvalidInput, Conflict) as refusal:
         return _refused(request, filled, None, refusal)
     page = RedirectResponse(page_of(created.id), 303)
-    session.flash(
-        page,
-        request,
-        viewer.credentials,
-        secret={"registration": created.id, "value": secret, "why": "created"},
-    )
+    flash_key(page, request, viewer, created, secret, "created")
     return page
 
 
@@ -342,6 +376,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
     certificate = _certificate(filled)
+    headers = _checked_headers(filled, creating=False)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
     changes = RegistrationChanges(
@@ -359,6 +394,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_retry_schedule=schedule is None,
         client_certificate=certificate,
         clear_client_certificate=certificate is None and "removeClientCertificate" in filled.flags,
+        headers=headers,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)

@@ -5,7 +5,7 @@ them as the token endpoint's Basic credentials); the certificate and its key are
 PEM bundle, with the subject and expiry kept readable for answers and the expiry warning.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from hookline.store.types import UtcDateTime
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
