@@ -18,6 +18,7 @@ from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.headers import bad_token, header_problems
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
+from hookline.domain.subscriptions import EventChoice, EventSelection
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
@@ -27,6 +28,7 @@ from hookline.service.drafts import (
     RegistrationFilter,
     TargetAuthorization,
 )
+from hookline.service.selections import checked_selections, selections_of
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Connection, Transaction
@@ -241,9 +243,7 @@ class RegistrationUseCases(UseCases):
                     normalized or current.normalized_target_url, auth.authorization_type, exempt, transport
                 )
                 transport.raise_if_any()
-            new_events = (
-                events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
-            )
+            new_events = events if events is not None else selections_of(current.enabled_events)
             new_normalized = normalized or current.normalized_target_url
             fingerprint = registration_fingerprint(
                 new_normalized,
@@ -459,22 +459,8 @@ class RegistrationUseCases(UseCases):
         if refusal is not None:
             errors.add(refusal.field, refusal.message)
 
-    def _check_events(
-        self, events: list[tuple[str, WebhookEventType]], errors: ErrorCollector
-    ) -> list[tuple[str, WebhookEventType]]:
-        if not events:
-            errors.add("enabledEvents", "must name at least one event")
-        checked: list[tuple[str, WebhookEventType]] = []
-        for index, (name, kind) in enumerate(events):
-            try:
-                pair = (self.catalog.canonical(name), kind)
-            except ValueError as error:
-                errors.add(f"enabledEvents[{index}].entityName", str(error))
-                continue
-            if pair in checked:
-                errors.add(f"enabledEvents[{index}]", f"duplicates {pair[0]} {kind.label}")
-            checked.append(pair)
-        return checked
+    def _check_events(self, events: list[EventChoice], errors: ErrorCollector) -> list[EventSelection]:
+        return checked_selections(self.catalog, events, errors)
 
     def _check_authorization(
         self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str, *, keeps_secret: bool = False

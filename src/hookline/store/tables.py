@@ -125,8 +125,9 @@ webhook_events = Table(
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False),
     Column("organization_id", String(200), nullable=False),
     Column("entity_name", String(200), nullable=False),
-    Column("type", SmallInteger, nullable=False),
+    Column("type", SmallInteger, nullable=False),  # 0: every type (see domain/subscriptions.py)
     Column("enabled", Boolean, nullable=False),
+    Column("filter", Text),  # canonical JSON of its data filter; NULL: none
     UniqueConstraint("registration_id", "entity_name", "type"),
     Index("ix_webhook_events_match", "organization_id", "entity_name", "type"),
 )

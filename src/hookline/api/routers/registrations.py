@@ -14,6 +14,7 @@ from hookline.api.schemas import (
     BlockedGroupOut,
     CountOut,
     CreatedRegistrationOut,
+    EnabledEventIn,
     Paged,
     RecoverIn,
     RegistrationIn,
@@ -29,6 +30,7 @@ from hookline.api.schemas import (
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import WebhookFilter
 from hookline.domain.stats import StatsWindow
+from hookline.domain.subscriptions import EventChoice
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 
 router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
@@ -38,6 +40,10 @@ def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | 
     if body is None:
         return None
     return TargetAuthorization(body.authorization_type, body.username, body.password, body.token)
+
+
+def _choices(entries: list[EnabledEventIn]) -> list[EventChoice]:
+    return [EventChoice(e.entity_name, e.type, e.filter) for e in entries]
 
 
 @router.post("", status_code=201, response_model=CreatedRegistrationOut)
@@ -55,7 +61,7 @@ async def create_registration(
     draft = RegistrationDraft(
         organization_id=acting_organization(caller, body.organization_id),
         target_url=body.target_url,
-        enabled_events=[(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=_choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
@@ -121,9 +127,7 @@ async def update_registration(
             raise InvalidInput.one(_camel(name), "must not be null")
     changes = RegistrationChanges(
         target_url=body.target_url,
-        enabled_events=None
-        if body.enabled_events is None
-        else [(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=None if body.enabled_events is None else _choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,

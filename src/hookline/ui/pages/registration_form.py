@@ -19,9 +19,11 @@ from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
+from hookline.domain.subscriptions import EVERY, EventChoice
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
+from hookline.ui.filter_field import MAX_FILTER_TEXT, read_filter_text, shown_filter
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.moments import read_moment, show_moment
 from hookline.ui.pages.registrations import page_of
@@ -59,6 +61,8 @@ class Filled:
     events: set[str]
     flags: set[str]
     errors: dict[str, str] = field(default_factory=dict)
+    mixed_filters: bool = False
+    """The registration's entries have different filters, which the one field cannot show."""
 
     @classmethod
     def empty(cls) -> Filled:
@@ -84,8 +88,9 @@ class Filled:
             "username": registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
         }
+        values["filter"], mixed = shown_filter(registration.enabled_events)
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
-        return cls(values, events, flags)
+        return cls(values, events, flags, mixed_filters=mixed)
 
     @classmethod
     def posted(cls, form: Form) -> Filled:
@@ -97,6 +102,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "filter",
         )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
@@ -126,11 +132,15 @@ class Filled:
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
                 continue
+            if ".filter" in error.field:  # enabledEvents[i].filter...: the form's one filter
+                key = error.field.partition(".filter")[2].lstrip(".")
+                self.add("filter", f'"{key}" {error.message}' if key else error.message)
+                continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
 
-def _event_value(entity_name: str, kind: WebhookEventType) -> str:
-    return f"{entity_name}:{kind.value}"
+def _event_value(entity_name: str, kind: WebhookEventType | None) -> str:
+    return f"{entity_name}:{EVERY if kind is None else kind.value}"
 
 
 def show_schedule(schedule: tuple[str, ...] | None) -> str:
@@ -152,7 +162,7 @@ def read_schedule(text: str) -> tuple[str, ...] | None:
 
 def _checked(
     filled: Filled, *, creating: bool, is_admin: bool
-) -> tuple[list[tuple[str, WebhookEventType]], datetime | None, TargetAuthorization]:
+) -> tuple[list[EventChoice], datetime | None, TargetAuthorization]:
     """The typed values of a posted form; what cannot be read is noted on `filled`."""
     values = filled.values
     if not values["targetUrl"]:
@@ -166,11 +176,16 @@ def _checked(
             filled.add("organizationId", "admin keys name the organization the registration belongs to")
         elif message := too_long(values["organizationId"], MAX_NAME_LENGTH):
             filled.add("organizationId", message)
-    events: list[tuple[str, WebhookEventType]] = []
+    data_filter, problem = read_filter_text(values["filter"])
+    if problem:
+        filled.add("filter", problem)
+    events: list[EventChoice] = []
     for value in sorted(filled.events):
         name, _, kind = value.rpartition(":")
         try:
-            events.append((name, WebhookEventType.parse(kind)))
+            events.append(
+                EventChoice(name, None if kind == EVERY else WebhookEventType.parse(kind), data_filter)
+            )
         except ValueError:
             filled.add("events", f"{value!r} is not an event of this form")
     if not filled.events:
@@ -223,6 +238,7 @@ def _form_page(
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
         event_value=_event_value,
+        max_filter_length=MAX_FILTER_TEXT,
         error=error or ("Nothing was saved: see the messages next to the fields." if filled.errors else None),
         existing_id=existing_id,
     )
