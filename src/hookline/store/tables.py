@@ -256,3 +256,19 @@ secret_key_check = Table(
     Column("token", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Progress of a long bulk action (domain/bulk_runs.py), read by id only.
+bulk_runs = Table(
+    "bulk_runs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", String(200)),  # NULL: an admin's, over every organization
+    Column("action", String(20), nullable=False),
+    Column("registration_id", String(ID)),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("interrupted", Boolean, nullable=False, server_default=text("false")),
+)
