@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
-from hookline.api.spellings import enum_pattern
+from hookline.api.spellings import NO_NUL, enum_pattern
 from hookline.domain.enums import WebhookEventType
 from hookline.domain.subscriptions import (
     EVERY,
@@ -51,7 +51,7 @@ ShownType = Annotated[
 
 _SCALAR = {
     "anyOf": [
-        {"type": "string", "maxLength": MAX_FILTER_STRING_LENGTH},
+        {"type": "string", "maxLength": MAX_FILTER_STRING_LENGTH, "pattern": NO_NUL},
         {"type": "number"},
         {"type": "boolean"},
         {"type": "null"},
@@ -63,7 +63,7 @@ DataFilter = Annotated[
         {
             "type": "object",
             "maxProperties": MAX_FILTER_KEYS,
-            "propertyNames": {"minLength": 1, "maxLength": MAX_FILTER_KEY_LENGTH},
+            "propertyNames": {"minLength": 1, "maxLength": MAX_FILTER_KEY_LENGTH, "pattern": NO_NUL},
             "additionalProperties": {
                 "anyOf": [
                     *_SCALAR["anyOf"],
