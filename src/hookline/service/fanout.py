@@ -4,6 +4,10 @@ Concurrent publishes are group-committed: each batch is ONE transaction holding 
 of the batch together with all of its Webhooks, so nothing is ever half-written, and N
 concurrent publishers pay for one commit instead of N.
 
+Matching: the store finds the entries naming the event's entity and type, or `*`; their data
+filters are applied here (domain/subscriptions.py), and an event makes one Webhook per
+registration however many of its entries take it (`matching`).
+
 Pause: a paused registration's new Webhooks are written Pending (held); the publisher takes the
 registration's pause lock and reads the pause again under it, so a concurrent resume either sees
 and releases them or is seen. A Webhook written Created just as a pause began is held by the
