@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.enums import AuthorizationType, Role, SignatureScheme, WebhookEventType, WebhookState
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,9 @@ class Registration:
     updated_at: datetime
     custom_header_names: tuple[str, ...] = ()
     """The names of its custom headers; their values are write-only."""
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    signing_public_key: str | None = None
+    """v1a: the `whpk_` key its receivers verify with (its private key stays encrypted)."""
 
     @property
     def is_paused(self) -> bool:

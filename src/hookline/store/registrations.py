@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.domain.subscriptions import EVERY, EVERY_TYPE_ID, EventSelection
 from hookline.ids import new_id
@@ -95,6 +95,8 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             created_at=row.created_at,
             updated_at=row.updated_at,
             custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
+            signature_scheme=SignatureScheme(row.signature_scheme),
+            signing_public_key=row.signing_public_key,
         )
         for row in rows
     ]
