@@ -11,6 +11,7 @@ from hookline.config import Settings
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
+from hookline.delivery.tls import TargetTls
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
 from hookline.maintenance import Maintenance
@@ -51,6 +52,7 @@ class Runtime:
             guard=guard,
             max_connections=settings.worker_concurrency,
             proxy=settings.egress_proxy,
+            tls=TargetTls(settings.target_ca_file.read_text() if settings.target_ca_file else None),
         )
         self.tracing = tracing or Tracing.from_environment()
         self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock, tracing=self.tracing)

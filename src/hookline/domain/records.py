@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from hookline.domain.credentials import CertificateSummary, OAuth2Client
 from hookline.domain.enums import AuthorizationType, Role, SignatureScheme, WebhookEventType, WebhookState
 
 
@@ -55,6 +56,10 @@ class Registration:
     updated_at: datetime
     custom_header_names: tuple[str, ...] = ()
     """The names of its custom headers; their values are write-only."""
+    oauth2: OAuth2Client | None = None
+    """OAuth2 client credentials (authorization type 3); the client secret is write-only."""
+    client_certificate: CertificateSummary | None = None
+    """The client certificate it presents for mutual TLS, if any."""
     signature_scheme: SignatureScheme = SignatureScheme.V1
     signing_public_key: str | None = None
     """v1a: the `whpk_` key its receivers verify with (its private key stays encrypted)."""
@@ -186,7 +191,7 @@ class ClaimedWebhook:
     authorization_type: AuthorizationType
     username: str | None
     encrypted_secret: bytes | None
-    """The Basic password or the Bearer token, encrypted."""
+    """The Basic password, the Bearer token or the OAuth2 client secret, encrypted."""
     encrypted_headers: bytes | None
     """Its registration's custom headers, an encrypted JSON object."""
     event_id: str
@@ -199,3 +204,7 @@ class ClaimedWebhook:
     """The event's `relation` as stored JSON (relation events only)."""
     traceparent: str | None = None
     """The trace context of the event's fan-out, continued by this attempt."""
+    oauth2: OAuth2Client | None = None
+    """Where and as whom to fetch the Bearer token (type 3; `encrypted_secret` is the client secret)."""
+    encrypted_client_certificate: bytes | None = None
+    """The client certificate chain and key for mutual TLS, one encrypted PEM bundle."""

@@ -13,6 +13,7 @@ from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
 from hookline.service.bulk_runs import BulkRunUseCases
 from hookline.service.drafts import (
+    ClientCertificate,
     EventDraft,
     RegistrationChanges,
     RegistrationDraft,
@@ -51,6 +52,7 @@ __all__ = [
     "TEST_ENTITY",
     "Backlog",
     "BlockedGroup",
+    "ClientCertificate",
     "EventDraft",
     "EventView",
     "FailingRegistration",

@@ -16,6 +16,20 @@ class TargetAuthorization:
     password: str | None = None
     token: str | None = None
     """Bearer only."""
+    token_url: str | None = None
+    """OAuth2 only, like the rest: where hookline fetches tokens, as `client_id`."""
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """A client certificate (with its chain) and its private key, in PEM, for mutual TLS."""
+
+    certificate: str
+    private_key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +52,7 @@ class RegistrationDraft:
     """Static headers added to every request; the values are write-only."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
+    client_certificate: ClientCertificate | None = None
     signature_scheme: SignatureScheme = SignatureScheme.V1
 
 
@@ -62,6 +77,8 @@ class RegistrationChanges:
     """Back to HOOKLINE_RETRY_SCHEDULE."""
     expires_at: datetime | None = None
     clear_expires_at: bool = False
+    client_certificate: ClientCertificate | None = None
+    clear_client_certificate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,6 +92,11 @@ webhook_registrations = Table(
     # Custom request headers: the names as a JSON list (shown), the whole object encrypted.
     Column("custom_header_names", Text),
     Column("encrypted_custom_headers", LargeBinary),
+    # Mutual TLS: certificate chain and key as one encrypted PEM bundle; subject and expiry shown.
+    Column("encrypted_client_certificate", LargeBinary),
+    Column("client_certificate_subject", String(1000)),
+    Column("client_certificate_not_after", UtcDateTime),
+    Column("client_certificate_warned_at", UtcDateTime),  # when its expiry was announced
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),
@@ -117,8 +122,12 @@ webhook_target_authorizations = Table(
     Column("id", String(ID), primary_key=True),
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False, unique=True),
     Column("authorization_type", SmallInteger, nullable=False),
-    Column("username", String(500)),
-    Column("encrypted_password", LargeBinary),  # the Basic password or the Bearer token
+    Column("username", String(500)),  # the Basic username or the OAuth2 client id
+    # The Basic password, the Bearer token or the OAuth2 client secret, encrypted.
+    Column("encrypted_password", LargeBinary),
+    Column("token_url", String(2048)),  # OAuth2 only, with its optional scope and audience
+    Column("scope", String(1000)),
+    Column("audience", String(1000)),
 )
 
 webhook_events = Table(

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
 from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
+from hookline.store.registrations import AUTHORIZATION_COLUMNS, oauth2_of
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     UNFINISHED_STATES,
@@ -732,10 +733,10 @@ async def claim_due(
             r.c.target_url,
             r.c.signing_secret,
             r.c.retired_signing_secrets,
-            a.c.authorization_type,
-            a.c.username,
+            *AUTHORIZATION_COLUMNS,
             a.c.encrypted_password,
             r.c.encrypted_custom_headers,
+            r.c.encrypted_client_certificate,
             d.c.id.label("event_id"),
             d.c.entity_name,
             d.c.type,
@@ -780,6 +781,8 @@ async def claim_due(
             payload=row.payload,
             relation=row.relation,
             traceparent=row.traceparent,
+            oauth2=oauth2_of(row),
+            encrypted_client_certificate=row.encrypted_client_certificate,
         )
         for row in rows
     ]

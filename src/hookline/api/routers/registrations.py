@@ -12,6 +12,7 @@ from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
     BlockedGroupOut,
+    ClientCertificateIn,
     CountOut,
     CreatedRegistrationOut,
     EnabledEventIn,
@@ -33,7 +34,13 @@ from hookline.domain.errors import InvalidInput
 from hookline.domain.records import Registration, WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.domain.subscriptions import EventChoice
-from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
+from hookline.service import (
+    ClientCertificate,
+    RegistrationChanges,
+    RegistrationDraft,
+    RegistrationFilter,
+    TargetAuthorization,
+)
 
 router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
@@ -41,7 +48,21 @@ router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registr
 def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:
     if body is None:
         return None
-    return TargetAuthorization(body.authorization_type, body.username, body.password, body.token)
+    return TargetAuthorization(
+        body.authorization_type,
+        body.username,
+        body.password,
+        body.token,
+        token_url=body.token_url,
+        client_id=body.client_id,
+        client_secret=body.client_secret,
+        scope=body.scope,
+        audience=body.audience,
+    )
+
+
+def _certificate(body: ClientCertificateIn | None) -> ClientCertificate | None:
+    return None if body is None else ClientCertificate(body.certificate, body.private_key)
 
 
 def _choices(entries: list[EnabledEventIn]) -> list[EventChoice]:
@@ -69,6 +90,7 @@ async def create_registration(
         coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         headers=body.headers or {},
+        client_certificate=_certificate(body.client_certificate),
         description=body.description,
         expires_at=body.expires_at,
         is_paused=body.is_paused,
@@ -156,6 +178,8 @@ async def update_registration(
         clear_retry_schedule="retry_schedule" in sent and body.retry_schedule is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
+        client_certificate=_certificate(body.client_certificate),
+        clear_client_certificate="client_certificate" in sent and body.client_certificate is None,
     )
     updated = await service.update_registration(registration_id, caller.organization_id, changes, by=caller)
     return RegistrationOut.of(updated)

@@ -2,8 +2,9 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the write-only values: the Basic password and the Bearer token are never shown, and an empty field
-keeps the stored one; a custom header named without a value keeps its stored value.
+the write-only values: the Basic password, the Bearer token, the OAuth2 client secret and the
+client certificate are never shown, and an empty field keeps the stored one; a custom header named
+without a value keeps its stored value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.subscriptions import EVERY, EventChoice
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui.filter_field import MAX_FILTER_TEXT, read_filter_text, shown_filter
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.header_lines import read_header_lines, show_header_lines
@@ -35,6 +36,9 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 MAX_SCHEDULE_LENGTH = 500
+MAX_OAUTH2_TEXT_LENGTH = 1000
+MAX_CERTIFICATE_LENGTH = 64 * 1024
+MAX_KEY_LENGTH = 16 * 1024
 MAX_HEADER_LINES_LENGTH = MAX_CUSTOM_HEADERS * (MAX_NAME_LENGTH + MAX_VALUE_LENGTH + 3)
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
@@ -48,6 +52,14 @@ FIELD_OF = {
     "targetAuthorization.username": "username",
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
+    "targetAuthorization.tokenUrl": "tokenUrl",
+    "targetAuthorization.clientId": "clientId",
+    "targetAuthorization.clientSecret": "clientSecret",
+    "targetAuthorization.scope": "scope",
+    "targetAuthorization.audience": "audience",
+    "clientCertificate": "certificate",
+    "clientCertificate.certificate": "certificate",
+    "clientCertificate.privateKey": "privateKey",
     "retrySchedule": "retrySchedule",
     "headers": "headers",
     "signatureScheme": "signatureScheme",
@@ -89,11 +101,19 @@ class Filled:
             "organizationId": registration.organization_id,
             "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
             "authorizationType": registration.authorization_type.name.lower(),
-            "username": registration.username or "",
+            "username": "" if registration.oauth2 else registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
             "headers": show_header_lines(registration.custom_header_names),
         }
         values["filter"], mixed = shown_filter(registration.enabled_events)
+        if registration.oauth2 is not None:
+            oauth2 = registration.oauth2
+            values |= {
+                "tokenUrl": oauth2.token_url,
+                "clientId": oauth2.client_id,
+                "scope": oauth2.scope or "",
+                "audience": oauth2.audience or "",
+            }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags, mixed_filters=mixed)
 
@@ -109,10 +129,14 @@ class Filled:
             "retrySchedule",
             "filter",
             "signatureScheme",
+            "tokenUrl",
+            "clientId",
+            "scope",
+            "audience",
         )
         values = {name: form.text(name) for name in names}
-        values["password"] = form.get("password")  # kept only for this request, never shown again
-        values["token"] = form.get("token")
+        for secret in ("password", "token", "clientSecret", "certificate", "privateKey"):
+            values[secret] = form.get(secret)  # kept only for this request, never shown again
         values["headers"] = form.get("headers")  # its values are write-only like the password
         flags = {
             name
@@ -122,6 +146,7 @@ class Filled:
                 "coalesceUpdates",
                 "verify",
                 "isPaused",
+                "removeClientCertificate",
             )
             if form.checked(name)
         }
@@ -211,20 +236,54 @@ def _checked(
     except ValueError as error:
         filled.add("authorizationType", str(error))
         scheme = AuthorizationType.NONE
-    for name in ("username", "password"):
+    for name in ("username", "password", "clientId"):
         if message := too_long(values[name], MAX_CREDENTIAL_LENGTH):
             filled.add(name, message)
-    if message := too_long(values["token"], MAX_VALUE_LENGTH):
-        filled.add("token", message)
+    for name, limit in (
+        ("token", MAX_VALUE_LENGTH),
+        ("clientSecret", MAX_VALUE_LENGTH),
+        ("tokenUrl", MAX_URL_LENGTH),
+        ("scope", MAX_OAUTH2_TEXT_LENGTH),
+        ("audience", MAX_OAUTH2_TEXT_LENGTH),
+    ):
+        if message := too_long(values[name], limit):
+            filled.add(name, message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
         authorization = TargetAuthorization(scheme, token=values["token"] or None)
+    elif scheme is AuthorizationType.OAUTH2:
+        authorization = TargetAuthorization(
+            scheme,
+            token_url=values["tokenUrl"] or None,
+            client_id=values["clientId"] or None,
+            client_secret=values["clientSecret"] or None,
+            scope=values["scope"] or None,
+            audience=values["audience"] or None,
+        )
     else:
         authorization = TargetAuthorization(scheme, values["username"] or None, values["password"] or None)
     return events, expires_at, authorization
+
+
+def _certificate(filled: Filled) -> ClientCertificate | None:
+    """The posted client certificate: both textareas, or neither (nothing to change)."""
+    certificate, private_key = filled.values["certificate"], filled.values["privateKey"]
+    for name, text, limit in (
+        ("certificate", certificate, MAX_CERTIFICATE_LENGTH),
+        ("privateKey", private_key, MAX_KEY_LENGTH),
+    ):
+        if message := too_long(text, limit):
+            filled.add(name, message)
+    if not certificate and not private_key:
+        return None
+    if not certificate:
+        filled.add("certificate", "paste the certificate that goes with the private key")
+    if not private_key:
+        filled.add("privateKey", "paste the private key of the certificate")
+    return ClientCertificate(certificate, private_key)
 
 
 def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]:
@@ -288,6 +347,7 @@ async def new_registration(request: Request, viewer: Signed) -> Response:
 async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     headers = _checked_headers(filled, creating=True)
     signature_scheme = _signature_scheme(filled)
     if filled.errors:
@@ -300,6 +360,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
         coalesce_updates="coalesceUpdates" in filled.flags,
         target_authorization=authorization,
+        client_certificate=certificate,
         description=filled.values["description"] or None,
         expires_at=expires_at,
         verify="verify" in filled.flags,
@@ -330,6 +391,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled = Filled.posted(await accept_form(request, viewer))
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     headers = _checked_headers(filled, creating=False)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
@@ -346,6 +408,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_expires_at=expires_at is None,
         retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
         clear_retry_schedule=schedule is None,
+        client_certificate=certificate,
+        clear_client_certificate=certificate is None and "removeClientCertificate" in filled.flags,
         headers=headers,
     )
     try:

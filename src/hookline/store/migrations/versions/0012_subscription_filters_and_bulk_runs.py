@@ -2,7 +2,7 @@
 `*` is kept as 0), a filter is the entry's canonical JSON. And the progress of long bulk actions.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from hookline.store.types import UtcDateTime
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
