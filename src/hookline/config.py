@@ -27,6 +27,7 @@ STOP_GRACE = timedelta(seconds=5)
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_REGISTRATION_METRICS = 10_000
+MAX_BULK_BATCH_SIZE = 10_000
 """Series per registration: 3 (one per outcome), so at most 30,003 series per process."""
 
 
@@ -154,6 +155,9 @@ class Settings:
     """A PEM bundle of roots trusted for targets' certificates, beside the system's."""
     registration_metrics_limit: int = 0
     """Registrations that get their own attempt counters in this process; 0: none (off)."""
+    bulk_batch_size: int = 500
+    """Webhooks per transaction of a bulk action or a recovery; one of more runs in the
+    background with its progress shown in the UI."""
     log_format: str = "text"
     """`text` (for people) or `json` (one object per line, for log pipelines)."""
     log_level: str = "INFO"
@@ -194,6 +198,7 @@ class Settings:
             "HOOKLINE_EGRESS_PROXY": ("egress_proxy", _proxy_url),
             "HOOKLINE_TARGET_CA_FILE": ("target_ca_file", _ca_file),
             "HOOKLINE_REGISTRATION_METRICS_LIMIT": ("registration_metrics_limit", int),
+            "HOOKLINE_BULK_BATCH_SIZE": ("bulk_batch_size", int),
             "HOOKLINE_LOG_FORMAT": ("log_format", lambda t: _one_of(t.strip().lower(), LOG_FORMATS)),
             "HOOKLINE_LOG_LEVEL": ("log_level", lambda t: _one_of(t.strip().upper(), LOG_LEVELS)),
         }
@@ -260,6 +265,9 @@ class Settings:
             raise ConfigError(
                 f"HOOKLINE_REGISTRATION_METRICS_LIMIT must be between 0 (off) and {MAX_REGISTRATION_METRICS}"
             )
+
+        if not 1 <= self.bulk_batch_size <= MAX_BULK_BATCH_SIZE:
+            raise ConfigError(f"HOOKLINE_BULK_BATCH_SIZE must be between 1 and {MAX_BULK_BATCH_SIZE}")
 
     @property
     def transport(self) -> TransportRules:

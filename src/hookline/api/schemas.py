@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
+from hookline.api.selections import DataFilter, SelectedType, ShownType
 from hookline.api.spellings import NO_NUL, enum_pattern
 from hookline.domain.enums import (
     AuthorizationType,
@@ -35,7 +36,7 @@ from hookline.domain.enums import (
     WebhookState,
 )
 from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
-from hookline.domain.records import Page, Registration
+from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
 from hookline.domain.urls import MAX_URL_LENGTH
@@ -241,14 +242,25 @@ class CreatedApiKeyOut(ApiKeyOut):
 
 
 class EnabledEventIn(Input):
-    entity_name: Name
-    type: EventType
+    entity_name: Name = Field(
+        description='An entity of the catalog, or "*": every one but Webhook and '
+        "WebhookRegistration, which are named explicitly."
+    )
+    type: SelectedType
+    filter: DataFilter | None = None
 
 
 class EnabledEventOut(Schema):
     id: str
     entity_name: str
-    type: WebhookEventType
+    type: ShownType
+    filter: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, EnabledEvent)
+        shown = None if record.filter is None else json.loads(record.filter)
+        return cls(id=record.id, entity_name=record.entity_name, type=record.type, filter=shown)
 
 
 class TargetAuthorizationIn(Input):
@@ -466,8 +478,10 @@ class RegistrationOut(Schema):
             )
         )
         headers = dict.fromkeys(record.custom_header_names, MASK)
+        events = [EnabledEventOut.of(e) for e in record.enabled_events]
         return cls.model_validate(
-            flat | {"target_authorization": nested, "headers": headers}, from_attributes=True
+            flat | {"target_authorization": nested, "headers": headers, "enabled_events": events},
+            from_attributes=True,
         )
 
 

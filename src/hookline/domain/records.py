@@ -25,7 +25,11 @@ class ApiKey:
 class EnabledEvent:
     id: str
     entity_name: str
-    type: WebhookEventType
+    """The catalog's spelling, or `*` (every domain entity)."""
+    type: WebhookEventType | None
+    """None: every type (`*`)."""
+    filter: str | None = None
+    """Canonical JSON of its data filter (see domain/subscriptions.py); None: every event."""
 
 
 @dataclass(frozen=True, slots=True)

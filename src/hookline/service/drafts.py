@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
+from hookline.domain.subscriptions import EventChoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class ClientCertificate:
 class RegistrationDraft:
     organization_id: str
     target_url: str
-    enabled_events: list[tuple[str, WebhookEventType]]
+    enabled_events: list[EventChoice]
     should_group: bool = False
     should_group_continue_after_fail: bool = False
     coalesce_updates: bool = False
@@ -60,7 +61,7 @@ class RegistrationChanges:
     """A PATCH: only the fields that are set change."""
 
     target_url: str | None = None
-    enabled_events: list[tuple[str, WebhookEventType]] | None = None
+    enabled_events: list[EventChoice] | None = None
     should_group: bool | None = None
     should_group_continue_after_fail: bool | None = None
     coalesce_updates: bool | None = None

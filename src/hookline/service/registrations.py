@@ -20,6 +20,7 @@ from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.headers import bad_token, header_problems
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
+from hookline.domain.subscriptions import EventChoice, EventSelection
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
@@ -30,6 +31,7 @@ from hookline.service.drafts import (
     RegistrationFilter,
     TargetAuthorization,
 )
+from hookline.service.selections import checked_selections, selections_of
 from hookline.service.target_credentials import (
     certificate_refusal,
     check_client_certificate,
@@ -270,9 +272,7 @@ class RegistrationUseCases(UseCases):
                 )
                 transport.raise_if_any()
             _refuse_certificate_over_http(current, changes)
-            new_events = (
-                events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
-            )
+            new_events = events if events is not None else selections_of(current.enabled_events)
             new_normalized = normalized or current.normalized_target_url
             fingerprint = registration_fingerprint(
                 new_normalized,
@@ -533,22 +533,8 @@ class RegistrationUseCases(UseCases):
         if refusal is not None:
             errors.add(refusal.field, refusal.message)
 
-    def _check_events(
-        self, events: list[tuple[str, WebhookEventType]], errors: ErrorCollector
-    ) -> list[tuple[str, WebhookEventType]]:
-        if not events:
-            errors.add("enabledEvents", "must name at least one event")
-        checked: list[tuple[str, WebhookEventType]] = []
-        for index, (name, kind) in enumerate(events):
-            try:
-                pair = (self.catalog.canonical(name), kind)
-            except ValueError as error:
-                errors.add(f"enabledEvents[{index}].entityName", str(error))
-                continue
-            if pair in checked:
-                errors.add(f"enabledEvents[{index}]", f"duplicates {pair[0]} {kind.label}")
-            checked.append(pair)
-        return checked
+    def _check_events(self, events: list[EventChoice], errors: ErrorCollector) -> list[EventSelection]:
+        return checked_selections(self.catalog, events, errors)
 
     def _check_authorization(
         self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str, *, keeps_secret: bool = False

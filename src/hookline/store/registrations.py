@@ -12,9 +12,11 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.domain.catalog import OPERATIONAL_ENTITIES
 from hookline.domain.credentials import CertificateSummary, OAuth2Client
 from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.records import EnabledEvent, Page, Registration
+from hookline.domain.subscriptions import EVERY, EVERY_TYPE_ID, EventSelection
 from hookline.ids import new_id
 from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
@@ -84,7 +86,8 @@ async def _events_of(conn: AsyncConnection, ids: list[str]) -> dict[str, list[En
         .order_by(webhook_events.c.entity_name, webhook_events.c.type)
     )
     for row in rows:
-        found[row.registration_id].append(EnabledEvent(row.id, row.entity_name, WebhookEventType(row.type)))
+        kind = None if row.type == EVERY_TYPE_ID else WebhookEventType(row.type)
+        found[row.registration_id].append(EnabledEvent(row.id, row.entity_name, kind, row.filter))
     return found
 
 
@@ -167,9 +170,9 @@ async def search_registrations(
     if where.entity_name is not None or where.type is not None:
         match = [webhook_events.c.registration_id == r.c.id, webhook_events.c.enabled.is_(True)]
         if where.entity_name is not None:
-            match.append(webhook_events.c.entity_name == where.entity_name)
+            match.append(webhook_events.c.entity_name.in_(entity_names_selecting(where.entity_name)))
         if where.type is not None:
-            match.append(webhook_events.c.type == where.type.value)
+            match.append(webhook_events.c.type.in_(type_ids_selecting(where.type)))
         query = query.where(exists().where(and_(*match)))
     query = query.order_by(r.c.created_at, r.c.id)
     total = await count_of(conn, query)
@@ -203,33 +206,48 @@ async def replace_enabled_events(
     conn: AsyncConnection,
     registration_id: str,
     organization_id: str,
-    events: list[tuple[str, WebhookEventType]],
+    events: list[EventSelection],
 ) -> None:
-    """Enable exactly `events`; rows are kept when disabled because past Webhooks refer to them."""
+    """Enable exactly `events`, with their filters; rows are kept when disabled because past
+    Webhooks refer to them."""
     e = webhook_events
     rows = await conn.execute(
-        select(e.c.id, e.c.entity_name, e.c.type).where(e.c.registration_id == registration_id)
+        select(e.c.id, e.c.entity_name, e.c.type, e.c.filter).where(e.c.registration_id == registration_id)
     )
-    existing = {(row.entity_name, WebhookEventType(row.type)): row.id for row in rows}
-    wanted = set(events)
+    existing = {(row.entity_name, row.type): (row.id, row.filter) for row in rows}
+    wanted = {(s.entity_name, s.type_id): s.filter for s in events}
     await conn.execute(
         update(e)
         .where(e.c.registration_id == registration_id)
-        .values(enabled=e.c.id.in_([existing[key] for key in wanted if key in existing]))
+        .values(enabled=e.c.id.in_([existing[key][0] for key in wanted if key in existing]))
     )
+    for key, filter_json in wanted.items():
+        if key in existing and existing[key][1] != filter_json:
+            await conn.execute(update(e).where(e.c.id == existing[key][0]).values(filter=filter_json))
     added = [
         {
             "id": new_id("whe"),
             "registration_id": registration_id,
             "organization_id": organization_id,
             "entity_name": name,
-            "type": kind.value,
+            "type": type_id,
             "enabled": True,
+            "filter": wanted[(name, type_id)],
         }
-        for name, kind in sorted(wanted - existing.keys())
+        for name, type_id in sorted(wanted.keys() - existing.keys())
     ]
     if added:
         await conn.execute(e.insert(), added)
+
+
+def entity_names_selecting(entity_name: str) -> list[str]:
+    """The `entity_name`s of entries that take events of this entity: its own and `*`, which
+    leaves out hookline's own entities (see domain/subscriptions.py)."""
+    return [entity_name] if entity_name in OPERATIONAL_ENTITIES else [entity_name, EVERY]
+
+
+def type_ids_selecting(type_: WebhookEventType) -> list[int]:
+    return [type_.value, EVERY_TYPE_ID]
 
 
 async def set_authorization(conn: AsyncConnection, registration_id: str, auth: Authorization) -> None:

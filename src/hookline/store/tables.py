@@ -137,8 +137,9 @@ webhook_events = Table(
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False),
     Column("organization_id", String(200), nullable=False),
     Column("entity_name", String(200), nullable=False),
-    Column("type", SmallInteger, nullable=False),
+    Column("type", SmallInteger, nullable=False),  # 0: every type (see domain/subscriptions.py)
     Column("enabled", Boolean, nullable=False),
+    Column("filter", Text),  # canonical JSON of its data filter; NULL: none
     UniqueConstraint("registration_id", "entity_name", "type"),
     Index("ix_webhook_events_match", "organization_id", "entity_name", "type"),
 )
@@ -266,4 +267,20 @@ secret_key_check = Table(
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("token", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Progress of a long bulk action (domain/bulk_runs.py), read by id only.
+bulk_runs = Table(
+    "bulk_runs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", String(200)),  # NULL: an admin's, over every organization
+    Column("action", String(20), nullable=False),
+    Column("registration_id", String(ID)),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("interrupted", Boolean, nullable=False, server_default=text("false")),
 )

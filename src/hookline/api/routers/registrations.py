@@ -15,6 +15,7 @@ from hookline.api.schemas import (
     ClientCertificateIn,
     CountOut,
     CreatedRegistrationOut,
+    EnabledEventIn,
     Paged,
     RecoverIn,
     RegistrationIn,
@@ -32,6 +33,7 @@ from hookline.api.schemas import (
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import Registration, WebhookFilter
 from hookline.domain.stats import StatsWindow
+from hookline.domain.subscriptions import EventChoice
 from hookline.service import (
     ClientCertificate,
     RegistrationChanges,
@@ -63,6 +65,10 @@ def _certificate(body: ClientCertificateIn | None) -> ClientCertificate | None:
     return None if body is None else ClientCertificate(body.certificate, body.private_key)
 
 
+def _choices(entries: list[EnabledEventIn]) -> list[EventChoice]:
+    return [EventChoice(e.entity_name, e.type, e.filter) for e in entries]
+
+
 @router.post("", status_code=201, response_model=CreatedRegistrationOut | RegistrationOut)
 async def create_registration(
     body: RegistrationIn,
@@ -78,7 +84,7 @@ async def create_registration(
     draft = RegistrationDraft(
         organization_id=acting_organization(caller, body.organization_id),
         target_url=body.target_url,
-        enabled_events=[(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=_choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
@@ -158,9 +164,7 @@ async def update_registration(
         )
     changes = RegistrationChanges(
         target_url=body.target_url,
-        enabled_events=None
-        if body.enabled_events is None
-        else [(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=None if body.enabled_events is None else _choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,

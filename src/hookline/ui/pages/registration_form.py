@@ -21,8 +21,10 @@ from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
+from hookline.domain.subscriptions import EVERY, EventChoice
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.ui.filter_field import MAX_FILTER_TEXT, read_filter_text, shown_filter
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
@@ -75,6 +77,8 @@ class Filled:
     events: set[str]
     flags: set[str]
     errors: dict[str, str] = field(default_factory=dict)
+    mixed_filters: bool = False
+    """The registration's entries have different filters, which the one field cannot show."""
 
     @classmethod
     def empty(cls) -> Filled:
@@ -101,6 +105,7 @@ class Filled:
             "retrySchedule": show_schedule(registration.retry_schedule),
             "headers": show_header_lines(registration.custom_header_names),
         }
+        values["filter"], mixed = shown_filter(registration.enabled_events)
         if registration.oauth2 is not None:
             oauth2 = registration.oauth2
             values |= {
@@ -110,7 +115,7 @@ class Filled:
                 "audience": oauth2.audience or "",
             }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
-        return cls(values, events, flags)
+        return cls(values, events, flags, mixed_filters=mixed)
 
     @classmethod
     def posted(cls, form: Form) -> Filled:
@@ -122,6 +127,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "filter",
             "signatureScheme",
             "tokenUrl",
             "clientId",
@@ -158,14 +164,18 @@ class Filled:
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
                 continue
+            if ".filter" in error.field:  # enabledEvents[i].filter...: the form's one filter
+                data_key = error.field.partition(".filter")[2].lstrip(".")
+                self.add("filter", f'"{data_key}" {error.message}' if data_key else error.message)
+                continue
             if key.startswith("headers."):  # the API names the header: headers.X-Team
                 self.add("headers", f"{key.removeprefix('headers.')} {error.message}")
                 continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
 
-def _event_value(entity_name: str, kind: WebhookEventType) -> str:
-    return f"{entity_name}:{kind.value}"
+def _event_value(entity_name: str, kind: WebhookEventType | None) -> str:
+    return f"{entity_name}:{EVERY if kind is None else kind.value}"
 
 
 def show_schedule(schedule: tuple[str, ...] | None) -> str:
@@ -187,7 +197,7 @@ def read_schedule(text: str) -> tuple[str, ...] | None:
 
 def _checked(
     filled: Filled, *, creating: bool, is_admin: bool
-) -> tuple[list[tuple[str, WebhookEventType]], datetime | None, TargetAuthorization]:
+) -> tuple[list[EventChoice], datetime | None, TargetAuthorization]:
     """The typed values of a posted form; what cannot be read is noted on `filled`."""
     values = filled.values
     if not values["targetUrl"]:
@@ -201,11 +211,16 @@ def _checked(
             filled.add("organizationId", "admin keys name the organization the registration belongs to")
         elif message := too_long(values["organizationId"], MAX_NAME_LENGTH):
             filled.add("organizationId", message)
-    events: list[tuple[str, WebhookEventType]] = []
+    data_filter, problem = read_filter_text(values["filter"])
+    if problem:
+        filled.add("filter", problem)
+    events: list[EventChoice] = []
     for value in sorted(filled.events):
         name, _, kind = value.rpartition(":")
         try:
-            events.append((name, WebhookEventType.parse(kind)))
+            events.append(
+                EventChoice(name, None if kind == EVERY else WebhookEventType.parse(kind), data_filter)
+            )
         except ValueError:
             filled.add("events", f"{value!r} is not an event of this form")
     if not filled.events:
@@ -317,6 +332,7 @@ def _form_page(
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
         event_value=_event_value,
+        max_filter_length=MAX_FILTER_TEXT,
         error=error or ("Nothing was saved: see the messages next to the fields." if filled.errors else None),
         existing_id=existing_id,
     )
