@@ -19,8 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("filter", sa.Text(), nullable=True))
+    # A plain ADD COLUMN (nullable): a SQLite batch would recreate webhook_events, which the
+    # webhooks' foreign key refuses to drop once rows exist.
+    op.add_column("webhook_events", sa.Column("filter", sa.Text(), nullable=True))
     op.create_table(
         "bulk_runs",
         sa.Column("id", sa.String(length=40), nullable=False),
