@@ -4,8 +4,10 @@ before a certificate expires."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -54,6 +56,34 @@ def client_pem(ca: trustme.CA) -> dict[str, str]:
     }
 
 
+class LingeringTlsServer(ThreadingHTTPServer):
+    """Handshakes in each connection's thread and, when it refuses the client, closes as real
+    servers do (a lingering close): its alert goes out, then it reads what the client already
+    sent until the client hangs up. A plain close would answer that unread request with a reset,
+    which under TLS 1.3 (the alert comes after the client's handshake) can overtake the alert."""
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
+    ):
+        super().__init__(address, handler)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        tls = self.context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        tls.settimeout(5)
+        try:
+            tls.do_handshake()
+        except (ssl.SSLError, OSError):
+            with contextlib.suppress(OSError):
+                tls.shutdown(socket.SHUT_WR)  # after the alert; recv now reads the raw socket
+                while tls.recv(65536):
+                    pass
+        else:
+            super().finish_request(tls, client_address)
+        finally:
+            self.shutdown_request(tls)
+
+
 @dataclass
 class MutualTlsReceiver:
     url: str
@@ -88,8 +118,7 @@ def mtls_receiver(ca: trustme.CA) -> Iterator[MutualTlsReceiver]:
         def log_message(self, *_: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server = LingeringTlsServer(("127.0.0.1", 0), Handler, context)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
