@@ -29,6 +29,7 @@ REGISTRATION_FIELDS = {
     "isPaused",
     "pausedAt",
     "retrySchedule",
+    "maxRequestsPerSecond",
     "disabledReason",
     "expiresAt",
     "createdAt",

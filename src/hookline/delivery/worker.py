@@ -11,6 +11,11 @@ has more than `concurrency` Webhooks delivered but unrecorded, nor more than `pe
 of one registration: a slow or dead target cannot take every slot. Stopping, the worker claims
 no more, gives in-flight attempts the stop timeout to finish, records them, and clears the
 leases of the rest so another worker takes them at once.
+
+Throttled registrations (`maxRequestsPerSecond`) draw from token buckets in the database, debited
+in the claim. The worker keeps the buckets it last saw: it claims no more of a registration than
+its bucket should hold by now (the claim's debit has the last word, as other workers draw too),
+and sleeps no longer than until such a bucket holds one more token.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -33,6 +39,7 @@ from hookline.delivery.sender import Sent
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import DatabaseUnavailable
 from hookline.domain.outcome import AttemptOutcome, judge
+from hookline.domain.ratelimit import TokenBucket
 from hookline.domain.records import Attempt, ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
 from hookline.domain.states import DUE, blocks_group
@@ -107,6 +114,8 @@ class Worker:
         self._held: Counter[str] = Counter()  # claims not yet recorded or handed back, by registration
         self._holding = 0
         self._claim_lock = asyncio.Lock()  # limits are computed and claims counted as one step
+        self._buckets: dict[str, TokenBucket] = {}  # throttled registrations, as the last claim saw them
+        self._released = 0  # rows the last claim left for want of tokens
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unfinished: list[ClaimedWebhook] = []  # to hand back when stopping
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
@@ -175,9 +184,19 @@ class Worker:
             if limits.total <= 0:
                 return []
             now = self._clock.now()
-            claimed = await claim_due(
-                conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
+            claim = await claim_due(
+                conn,
+                now=now,
+                limits=limits,
+                lease_until=now + self._lease,
+                lease_token=new_id("lease"),
+                clock=self._clock.now,
             )
+            claimed = claim.webhooks
+            for webhook in claimed:
+                self._buckets.pop(webhook.registration_id, None)  # no longer throttled, unless below
+            self._buckets |= claim.buckets
+            self._released = claim.released
             # Paused since it became due (the pause held only what no worker had): held, unsent.
             await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
             claimed = [c for c in claimed if not c.paused]
@@ -188,17 +207,22 @@ class Worker:
         held = self._held.copy()
         held.subtract(webhook.registration_id for webhook in settling)
         cap = self._options.per_registration or self._options.concurrency
+        allowance = {registration: cap - count for registration, count in held.items() if count > 0}
+        now = self._clock.now()
+        for registration, bucket in self._buckets.items():
+            allowance[registration] = min(allowance.get(registration, cap), bucket.available(now))
         return ClaimLimits(
-            total=self._free_slots() + len(settling),
-            per_registration=cap,
-            allowance={registration: cap - count for registration, count in held.items() if count > 0},
+            total=self._free_slots() + len(settling), per_registration=cap, allowance=allowance
         )
 
     def _cut_short(self, claimed: list[ClaimedWebhook]) -> bool:
         """Whether claiming again at once may find more: slots are free and this claim filled
-        some registration's allowance, so it may have left out due rows of others."""
+        some registration's allowance or left rows for want of tokens, so it may have left out
+        due rows of others."""
         cap = self._options.per_registration or self._options.concurrency
-        return self._free_slots() > 0 and any(self._held[w.registration_id] >= cap for w in claimed)
+        return self._free_slots() > 0 and (
+            self._released > 0 or any(self._held[w.registration_id] >= cap for w in claimed)
+        )
 
     def _hold(self, claimed: Iterable[ClaimedWebhook]) -> None:
         for webhook in claimed:
@@ -222,14 +246,32 @@ class Worker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _idle_timeout_s(self, claimed_some: bool) -> float:
-        """Sleep until the next Webhook falls due, but never longer than the safety-net poll."""
-        longest = self._options.max_poll_s
+        """Sleep until the next Webhook falls due or a throttled registration's bucket gains a
+        token, but never longer than the safety-net poll."""
+        longest = min(self._options.max_poll_s, self._next_token_s())
         if claimed_some:
             return longest
         async with self._db.read() as conn:
             due = await next_due_at(conn)
         wait = (due - self._clock.now()).total_seconds() if due else longest
         return min(wait, longest) if wait > 0 else longest
+
+    def _next_token_s(self) -> float:
+        """How long until a bucket that is not full holds one more token (inf: none); full ones
+        are forgotten, as they hold nothing back.
+
+        Not only empty buckets: a claim that found a registration's rows locked by another
+        worker's claim learns nothing of its bucket, yet rows may be due; looking again at each
+        token until the bucket is full means no due row waits for the safety-net poll.
+        """
+        now = self._clock.now()
+        waits: list[float] = []
+        for registration, bucket in list(self._buckets.items()):
+            if (wait := bucket.next_token(now)) is None:
+                del self._buckets[registration]
+            else:
+                waits.append(wait.total_seconds())
+        return min(waits, default=math.inf)
 
     async def _pause(self, delay_s: float) -> None:
         """Wait `delay_s`, or less if asked to stop."""

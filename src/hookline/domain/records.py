@@ -51,6 +51,8 @@ class Registration:
     updated_at: datetime
     custom_header_names: tuple[str, ...] = ()
     """The names of its custom headers; their values are write-only."""
+    max_requests_per_second: int | None = None
+    """A ceiling on requests to its target, across workers; None: unlimited."""
 
     @property
     def is_paused(self) -> bool:

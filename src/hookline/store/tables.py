@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -89,6 +90,8 @@ webhook_registrations = Table(
     # Custom request headers: the names as a JSON list (shown), the whole object encrypted.
     Column("custom_header_names", Text),
     Column("encrypted_custom_headers", LargeBinary),
+    # A ceiling on requests per second to its target, across workers; NULL: unlimited.
+    Column("max_requests_per_second", Integer),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),
@@ -116,6 +119,16 @@ webhook_target_authorizations = Table(
     Column("authorization_type", SmallInteger, nullable=False),
     Column("username", String(500)),
     Column("encrypted_password", LargeBinary),  # the Basic password or the Bearer token
+)
+
+registration_throttles = Table(
+    "registration_throttles",
+    metadata,
+    # The token bucket of a throttled registration (domain/throttle.py), shared by every worker:
+    # debited in the claim's transaction, row locked on PostgreSQL (store/throttles.py).
+    Column("registration_id", ForeignKey("webhook_registrations.id"), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 webhook_events = Table(

@@ -19,6 +19,7 @@ from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
+from hookline.domain.throttle import MAX_RATE, MIN_RATE
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui import session
@@ -45,6 +46,7 @@ FIELD_OF = {
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
     "retrySchedule": "retrySchedule",
+    "maxRequestsPerSecond": "maxRequestsPerSecond",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -83,6 +85,7 @@ class Filled:
             "authorizationType": registration.authorization_type.name.lower(),
             "username": registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
+            "maxRequestsPerSecond": str(registration.max_requests_per_second or ""),
         }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags)
@@ -97,6 +100,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "maxRequestsPerSecond",
         )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
@@ -150,6 +154,11 @@ def read_schedule(text: str) -> tuple[str, ...] | None:
     return tuple(part for part in re.split(r"[,\s]+", text) if part)
 
 
+def read_rate(text: str) -> int | None:
+    """The form's "Max requests per second" (checked to be digits); empty: unlimited."""
+    return int(text) if text else None
+
+
 def _checked(
     filled: Filled, *, creating: bool, is_admin: bool
 ) -> tuple[list[tuple[str, WebhookEventType]], datetime | None, TargetAuthorization]:
@@ -193,6 +202,11 @@ def _checked(
         filled.add("token", message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
+    rate = values["maxRequestsPerSecond"]
+    if rate and not (rate.isascii() and rate.isdigit() and len(rate) <= len(str(MAX_RATE))):
+        filled.add(
+            "maxRequestsPerSecond", f"enter a whole number from {MIN_RATE} to {MAX_RATE}, or leave it empty"
+        )
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
@@ -252,6 +266,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         verify="verify" in filled.flags,
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
+        max_requests_per_second=read_rate(filled.values["maxRequestsPerSecond"]),
     )
     try:
         created, secret = await hookline_of(request).register(draft)
@@ -295,6 +310,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_expires_at=expires_at is None,
         retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
         clear_retry_schedule=schedule is None,
+        max_requests_per_second=(rate := read_rate(filled.values["maxRequestsPerSecond"])),
+        clear_max_requests_per_second=rate is None,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)
