@@ -29,51 +29,26 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from hookline.backoff import Backoff
 from hookline.clock import Clock
+from hookline.delivery.delivery_store import DeliveryStore, DeliveryTransaction
 from hookline.delivery.dispatch import Dispatched, Dispatcher, log_fields
 from hookline.delivery.sender import Sent
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import DatabaseUnavailable
-from hookline.domain.outcome import AttemptOutcome, judge
 from hookline.domain.ratelimit import TokenBucket
-from hookline.domain.records import Attempt, ClaimedWebhook
+from hookline.domain.recording import decide
+from hookline.domain.records import ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
-from hookline.domain.states import DUE, blocks_group
+from hookline.domain.states import DUE
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, OUTCOMES, WEBHOOKS_FINISHED, RegistrationAttempts
-from hookline.store.attempts import insert_attempts
-from hookline.store.db import Connection, Database, Transaction
 from hookline.store.wakeup import Wakeup
-from hookline.store.webhooks import (
-    ClaimLimits,
-    claim_due,
-    hand_back,
-    held_states,
-    hold_claimed,
-    lock_groups,
-    next_due_at,
-    release_group,
-    store_results,
-)
+from hookline.store.webhooks import ClaimLimits
 
 log = logging.getLogger(__name__)
-
-
-class RegistrationHealth(Protocol):
-    """What the worker reports about its targets, inside its recording transaction; the
-    runtime hands over service/health.py's `Health`, which deactivates and announces."""
-
-    async def record_streaks(
-        self, conn: Transaction, outcomes: list[tuple[str, bool]], now: datetime
-    ) -> None:
-        """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
-
-    async def record(self, conn: Transaction, outcomes: list[AttemptOutcome], now: datetime) -> None:
-        """Act on what the recorded attempts tell (410 Gone, Webhooks that entered Failed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +67,17 @@ class Worker:
     def __init__(
         self,
         *,
-        db: Database,
+        store: DeliveryStore,
         clock: Clock,
         policy: RetryPolicy,
         dispatcher: Dispatcher,
         wakeup: Wakeup,
-        health: RegistrationHealth,
         lease: timedelta,
         options: WorkerOptions | None = None,
         registration_attempts: RegistrationAttempts | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._registration_attempts = registration_attempts or RegistrationAttempts(0)
-        self._health = health
         self._clock = clock
         self._policy = policy
         self._dispatcher = dispatcher
@@ -176,7 +149,7 @@ class Worker:
         return claimed
 
     async def _claim_in(
-        self, conn: Connection, settling: Sequence[ClaimedWebhook] = ()
+        self, tx: DeliveryTransaction, settling: Sequence[ClaimedWebhook] = ()
     ) -> list[ClaimedWebhook]:
         """Claim what fits beside the claims held (counting `settling` as done), and hold it."""
         async with self._claim_lock:
@@ -184,8 +157,7 @@ class Worker:
             if limits.total <= 0:
                 return []
             now = self._clock.now()
-            claim = await claim_due(
-                conn,
+            claim = await tx.claim(
                 now=now,
                 limits=limits,
                 lease_until=now + self._lease,
@@ -197,9 +169,6 @@ class Worker:
                 self._buckets.pop(webhook.registration_id, None)  # no longer throttled, unless below
             self._buckets |= claim.buckets
             self._released = claim.released
-            # Paused since it became due (the pause held only what no worker had): held, unsent.
-            await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
-            claimed = [c for c in claimed if not c.paused]
             self._hold(claimed)
             return claimed
 
@@ -251,8 +220,7 @@ class Worker:
         longest = min(self._options.max_poll_s, self._next_token_s())
         if claimed_some:
             return longest
-        async with self._db.read() as conn:
-            due = await next_due_at(conn)
+        due = await self._store.next_due_at()
         wait = (due - self._clock.now()).total_seconds() if due else longest
         return min(wait, longest) if wait > 0 else longest
 
@@ -310,9 +278,7 @@ class Worker:
         if not unfinished:
             return
         try:
-            async with self._db.write() as conn:
-                await hand_back(conn, {webhook.id: webhook.lease_token for webhook in unfinished})
-                await conn.wake_workers()  # idle workers elsewhere take them now, not at their next poll
+            await self._store.hand_back({webhook.id: webhook.lease_token for webhook in unfinished})
             log.info("stopping: handed back %d unfinished webhooks", len(unfinished))
         except Exception as error:
             _log_failure(f"handing back {len(unfinished)} webhooks", error, "their leases will expire")
@@ -357,75 +323,37 @@ class Worker:
         included). The claims returned are held."""
         claimed: list[ClaimedWebhook] = []
         try:
-            async with self._db.write() as conn:
+            async with self._store.transaction() as tx:
                 if batch:
-                    await self._write_results(conn, batch)
+                    await self._write_results(tx, batch)
                 if refill:
-                    claimed = await self._claim_in(conn, settling=[done.webhook for done in batch])
+                    claimed = await self._claim_in(tx, settling=[done.webhook for done in batch])
         except BaseException:
             self._settle(claimed)  # claimed, then the commit failed: nothing is held
             raise
         return claimed
 
-    async def _write_results(self, conn: Transaction, batch: list[Dispatched]) -> None:
+    async def _write_results(self, tx: DeliveryTransaction, batch: list[Dispatched]) -> None:
         """Every attempt of the batch with its Webhook's next state, releasing its group."""
         now = self._clock.now()
-        # Registrations before Webhooks: the lock order every deactivation uses too.
-        await self._health.record_streaks(
-            conn, [(d.webhook.registration_id, d.sent.result.succeeded) for d in batch], now
-        )
-        held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
-        attempts: list[Attempt] = []
-        outcomes: list[AttemptOutcome] = []
-        results = []
-        releases: dict[tuple[str, str], bool] = {}
-        for done in batch:
-            claimed, sent = done.webhook, done.sent
-            current = held.get(claimed.id)
-            if current is None:
-                log.warning(
-                    "lease on %s expired before its result was recorded",
-                    claimed.id,
-                    extra=log_fields(claimed),
-                )
-                continue
-            verdict = judge(
-                self._policy_for(claimed.retry_schedule),
-                sent.result,
-                attempt_number=claimed.attempt_number,
-                attempt_limit=claimed.attempt_limit,
+        results = [(done.webhook, done.sent.result) for done in batch]
+        recording = await tx.record(
+            batch,
+            lambda held: decide(
+                results,
+                held,
+                policy_for=self._policy_for,
                 now=now,
-                jitter_draw=random.random(),  # spreads retries; not a secret
-            )
-            # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
-            state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
-            attempt = done.attempt(new_id("att"))
-            attempts.append(attempt)
-            outcomes.append(AttemptOutcome(claimed, attempt, state, verdict.target_gone))
-            results.append(
-                {
-                    "b_id": claimed.id,
-                    "state": state.value,
-                    "attempt_count": claimed.attempt_number,
-                    "next_attempt_at": next_at,
-                    "updated_at": now,
-                }
-            )
-            outcome = _observe(sent, state)
-            self._registration_attempts.count(claimed.organization_id, claimed.registration_id, outcome)
-            if claimed.should_group and not blocks_group(
-                state, continue_after_fail=claimed.continue_after_fail
-            ):
-                releases[(claimed.registration_id, claimed.group_key)] = claimed.continue_after_fail
-        await insert_attempts(conn, attempts)
-        await store_results(conn, results)
-        await lock_groups(conn, releases)
-        for (registration_id, group_key), continue_after_fail in releases.items():
-            await release_group(
-                conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
-            )
-        # After the group locks: deactivating and announcing takes locks of its own, in order.
-        await self._health.record(conn, outcomes, now)
+                draw=random.random,  # spreads retries; not a secret
+            ),
+            now,
+        )
+        for lost in recording.expired:
+            log.warning("lease on %s expired before its result was recorded", lost.id, extra=log_fields(lost))
+        for settled in recording.settled:
+            webhook = settled.webhook
+            outcome = _observe(batch[settled.index].sent, settled.state)
+            self._registration_attempts.count(webhook.organization_id, webhook.registration_id, outcome)
 
 
 def _log_failure(what: str, error: Exception, then: str) -> None:
