@@ -1,4 +1,5 @@
-"""Secrets at rest: Basic passwords and signing secrets are stored only encrypted (Fernet)."""
+"""Secrets at rest: Basic passwords and signing keys are stored only encrypted (Fernet); and the
+signing keys themselves, whose text names their scheme."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from hookline.domain.enums import SignatureScheme
 
 log = logging.getLogger(__name__)
 
@@ -61,5 +65,32 @@ def new_api_key() -> str:
     return f"hl_{secrets.token_urlsafe(32)}"
 
 
-def new_signing_secret() -> str:
-    return f"whsec_{base64.b64encode(secrets.token_bytes(32)).decode()}"
+SIGNING_SECRET_PREFIX = "whsec_"
+"""v1: base64 of a 32-byte HMAC-SHA256 key, which the receiver holds too."""
+SIGNING_KEY_PREFIX = "whsk_"
+"""v1a: base64 of a 32-byte Ed25519 private key, which never leaves hookline."""
+PUBLIC_KEY_PREFIX = "whpk_"
+"""v1a: base64 of the 32-byte Ed25519 public key receivers verify with."""
+
+
+def new_signing_key(scheme: SignatureScheme) -> str:
+    """A registration's signing key. Its prefix names the scheme, so storing, rotating and
+    signing treat both schemes alike; only `delivery/signing.py` tells them apart."""
+    if scheme is SignatureScheme.V1A:
+        raw = Ed25519PrivateKey.generate().private_bytes_raw()
+        return f"{SIGNING_KEY_PREFIX}{base64.b64encode(raw).decode()}"
+    return f"{SIGNING_SECRET_PREFIX}{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+@lru_cache(maxsize=4096)
+def ed25519_key(key: str) -> Ed25519PrivateKey:
+    """The private key of a `whsk_` key; memoized, as every delivery signs with one."""
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(key.removeprefix(SIGNING_KEY_PREFIX)))
+
+
+def public_signing_key(key: str) -> str | None:
+    """The `whpk_` public key of a v1a key, shown on every read; None for a v1 secret."""
+    if not key.startswith(SIGNING_KEY_PREFIX):
+        return None
+    raw = ed25519_key(key).public_key().public_bytes_raw()
+    return f"{PUBLIC_KEY_PREFIX}{base64.b64encode(raw).decode()}"

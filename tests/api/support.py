@@ -1,14 +1,18 @@
-"""Helpers shared by the API tests: problem+json checks, request builders, a signature verifier."""
+"""Helpers shared by the API tests: problem+json checks, request builders, signature verifiers."""
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
 import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hookline.clock import FrozenClock
+from tests.conftest import Received
 
 PROBLEM_JSON = "application/problem+json"
 PROCESS_UPDATED = {"entityName": "Process", "type": 2}
@@ -32,6 +36,8 @@ REGISTRATION_FIELDS = {
     "maxRequestsPerSecond",
     "disabledReason",
     "expiresAt",
+    "signatureScheme",
+    "signingPublicKey",
     "createdAt",
     "updatedAt",
 }
@@ -193,6 +199,33 @@ class FrozenWebhook(Webhook):  # type: ignore[misc]
         if abs((timestamp - self._clock.now()).total_seconds()) > 300:
             raise WebhookVerificationError("Message timestamp outside the tolerance")
         return timestamp
+
+
+def public_key_of(text: str) -> Ed25519PublicKey:
+    """A `whpk_` key as the spec writes it: base64 of the 32 raw bytes."""
+    assert text.startswith("whpk_"), text
+    raw = base64.b64decode(text.removeprefix("whpk_"), validate=True)
+    assert len(raw) == 32
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verified_by(public_key: str, request: Received) -> list[int]:
+    """The positions of the `webhook-signature` entries that `public_key` verifies: a receiver's
+    Standard Webhooks v1a check, written with `cryptography` alone (no hookline code)."""
+    key = public_key_of(public_key)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + request.body
+    positions = []
+    for position, entry in enumerate(headers["webhook-signature"].split(" ")):
+        version, _, signature = entry.partition(",")
+        if version != "v1a":
+            continue
+        try:
+            key.verify(base64.b64decode(signature, validate=True), signed)
+        except InvalidSignature:
+            continue
+        positions.append(position)
+    return positions
 
 
 def assert_connection_refused(attempt: dict[str, Any]) -> None:

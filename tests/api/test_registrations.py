@@ -96,6 +96,7 @@ async def test_create_answers_the_registration_with_its_signing_secret(
     assert created["isActive"] is True
     assert created["disabledReason"] is None
     assert created["expiresAt"] == iso(expires)
+    assert created["signatureScheme"] == "v1" and created["signingPublicKey"] is None
     assert created["createdAt"] == created["updatedAt"] == iso(START)
     secret = created["signingSecret"]
     assert secret.startswith("whsec_")

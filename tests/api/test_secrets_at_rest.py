@@ -1,8 +1,10 @@
 """Basic passwords, Bearer tokens, custom header values and signing secrets appear nowhere but where they must: not in any stored
-row or database file, not in any log line, and in API answers only when created or rotated."""
+row or database file, not in any log line, and in API answers only when created or rotated. Ed25519
+(v1a) private keys appear nowhere at all."""
 
 from __future__ import annotations
 
+import base64
 import logging
 from pathlib import Path
 
@@ -11,11 +13,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from hookline.domain import rotation
 from hookline.runtime import Runtime
-from hookline.store.tables import metadata
+from hookline.store.tables import metadata, webhook_registrations
 from tests.api.support import registration_body
 from tests.conftest import Receiver, Reply, make_key
-from tests.ui.conftest import sign_in
+from tests.ui.conftest import csrf_of, sign_in
 
 PASSWORD = "correct-horse-battery-staple-1f9c"
 TOKEN = "bearer-token-4c1e8d2b7a6f"
@@ -105,7 +108,7 @@ async def _assert_kept_secret(
         for index, answer in enumerate(answers):
             assert (secret in answer.text) == (index in allowed_in), (secret, answer.request.url)
         assert secret not in caplog.text
-        key_part = secret.removeprefix("whsec_")
+        key_part = secret.removeprefix("whsec_").removeprefix("whsk_")
         for value in await _stored_values(runtime):
             if isinstance(value, bytes):
                 assert secret.encode() not in value and key_part.encode() not in value
@@ -155,3 +158,61 @@ async def test_bearer_token_and_header_values_are_kept_as_secret(
         assert sent["authorization"] == f"Bearer {TOKEN}" and sent["x-api-key"] == HEADER_VALUE
     assert len(receiver.requests) == 2
     await _assert_kept_secret({TOKEN: set(), HEADER_VALUE: set()}, answers, runtime, database_url, caplog)
+
+
+async def test_no_ed25519_private_key_is_stored_logged_answered_or_shown(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    database_url: str,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answers: list[httpx.Response] = []
+    headers = subscriber | {"Idempotency-Key": "v1a-at-rest"}
+    body = registration_body(receiver.url(), signatureScheme="v1a", verify=True)
+    answers.append(await api.post("/api/webhook-registrations", headers=headers, json=body))
+    answers.append(await api.post("/api/webhook-registrations", headers=headers, json=body))  # a replay
+    registration_id = answers[0].json()["id"]
+    path = f"/api/webhook-registrations/{registration_id}"
+    answers.append(await api.post(f"{path}/rotate-secret", headers=subscriber))
+    answers.append(await api.post(f"{path}/test", headers=subscriber))
+    published = await api.post(
+        "/api/events", headers=publisher, json={"entityName": "Process", "type": 2, "entityId": "1"}
+    )
+    [webhook_id] = published.json()["webhookIds"]
+    assert await runtime.worker.deliver_due() == 1
+    answers.append(await api.patch(path, headers=subscriber, json={"description": "x"}))
+    for read in (path, "/api/webhook-registrations", f"/api/webhooks/{webhook_id}/webhook-attempts"):
+        answers.append(await api.get(read, headers=subscriber))
+    await sign_in(api, (await make_key(runtime, "acme", "subscriber"))["Authorization"].split()[1])
+    page = f"/ui/registrations/{registration_id}"
+    answers.append(
+        await api.post(f"{page}/rotate-secret", data={"csrf": csrf_of((await api.get(page)).text)})
+    )
+    for shown in (page, f"{page}/edit"):
+        answers.append(await api.get(shown))
+    assert all(answer.status_code < 400 for answer in answers), [answer.text for answer in answers]
+    assert len(receiver.requests) == 3  # verify, test, the delivery: each signed
+
+    async with runtime.db.read() as conn:
+        current, retired = (
+            await conn.execute(
+                select(
+                    webhook_registrations.c.signing_secret, webhook_registrations.c.retired_signing_secrets
+                )
+            )
+        ).one()
+    private_keys = [runtime.box.decrypt(current)]
+    private_keys += [entry.secret for entry in rotation.decode(runtime.box.decrypt(retired))]
+    assert len(private_keys) == 3 and all(key.startswith("whsk_") for key in private_keys)
+    await _assert_kept_secret({key: set() for key in private_keys}, answers, runtime, database_url, caplog)
+    for key in private_keys:  # nor its raw bytes, nor their hex
+        raw = base64.b64decode(key.removeprefix("whsk_"))
+        for value in await _stored_values(runtime):
+            assert not (isinstance(value, bytes) and raw in value)
+            assert not (isinstance(value, str) and raw.hex() in value)
+        for path_on_disk in _database_files(database_url):
+            assert raw not in path_on_disk.read_bytes()

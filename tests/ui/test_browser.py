@@ -7,9 +7,10 @@ import re
 import pytest
 from playwright.async_api import Page, expect
 
-from hookline.domain.enums import Role
+from hookline.domain.enums import Role, WebhookEventType
 from hookline.runtime import Runtime
-from hookline.service import RegistrationFilter
+from hookline.service import EventDraft, RegistrationFilter
+from tests.api.support import verified_by
 from tests.conftest import Receiver
 from tests.ui.browser import Looker
 from tests.ui.conftest import Seeded, new_key
@@ -163,3 +164,41 @@ async def test_create_edit_rotate_and_delete_a_registration(
     await page.get_by_role("button", name="Delete").click()
     await expect(page.get_by_role("status")).to_contain_text("Deleted")
     assert (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).total_count == 0
+
+
+async def test_an_ed25519_registration_shows_and_rotates_its_public_key(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, receiver: Receiver
+) -> None:
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview-empty")
+    await page.goto(f"{live_url}/ui/registrations/new")
+    await expect(page.get_by_label("Signature scheme")).to_have_value("v1")  # HMAC unless chosen
+    await page.get_by_label("Target URL").fill(receiver.url("/ed25519"))
+    await page.get_by_label("Process Created").check()
+    await page.get_by_label("Signature scheme").select_option(label="Ed25519 (v1a)")
+    await look(page, "registration-new-ed25519")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Registration created. Its new public key:")
+    await expect(page.get_by_text("Ed25519 (v1a)")).to_be_visible()
+    first = (await page.locator("#signing-public-key").text_content() or "").strip()
+    assert first.startswith("whpk_")
+    await expect(page.locator("#signing-secret")).to_have_text(first)
+    await page.get_by_role("button", name="Copy the public key").click()
+    await expect(page.locator(".copied").last).not_to_be_empty()
+    await look(page, "registration-created-ed25519")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Rotate secret").click()
+    await expect(page.get_by_role("status")).to_contain_text("Signing key rotated")
+    rotated = (await page.locator("#signing-secret").text_content() or "").strip()
+    assert rotated.startswith("whpk_") and rotated != first
+    await expect(page.locator("#signing-public-key")).to_have_text(rotated)
+    await look(page, "registration-rotated-ed25519")
+    await page.reload()
+    await expect(page.locator("#signing-secret")).to_have_count(0)
+    await expect(page.locator("#signing-public-key")).to_have_text(rotated)  # shown on every visit
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.CREATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    [sent] = receiver.requests
+    assert verified_by(rotated, sent) == [0] and verified_by(first, sent) == [1]

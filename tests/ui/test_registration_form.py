@@ -14,11 +14,13 @@ from hookline.clock import FrozenClock
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationFilter
-from tests.api.support import FrozenWebhook
+from tests.api.support import FrozenWebhook, verified_by
 from tests.conftest import Receiver, Reply
 from tests.ui.conftest import PASSWORD, USERNAME, Seeded, csrf_of, new_key, sign_in
 
 SECRET = re.compile(r'<code id="signing-secret" class="secret">(whsec_[^<]+)</code>')
+REVEALED_PUBLIC_KEY = re.compile(r'<code id="signing-secret" class="secret">(whpk_[^<]+)</code>')
+PUBLIC_KEY = re.compile(r'<code id="signing-public-key" class="secret">(whpk_[^<]+)</code>')
 
 
 def form(token: str, /, **fields: Any) -> dict[str, Any]:
@@ -77,6 +79,62 @@ async def test_create_shows_the_secret_once_and_it_signs(
     [sent] = receiver.requests
     FrozenWebhook(secret, clock).verify(sent.body, sent.headers)
     assert sent.headers["webhook-id"] == published.webhook_ids[0]
+
+
+async def test_an_ed25519_registration_shows_its_public_key_which_verifies_what_it_sends(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    new = await signed_in.get("/ui/registrations/new")
+    assert (
+        "Signature scheme" in new.text and '<option value="v1" selected>HMAC-SHA256 (v1)</option>' in new.text
+    )
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(
+            csrf_of(new.text), targetUrl=receiver.url("/v1a"), event="Process:1", signatureScheme="v1a"
+        ),
+    )
+    assert created.status_code == 303, created.text
+    [registration] = await registrations_of(runtime)
+    assert registration.signature_scheme == "v1a"
+    shown = (await signed_in.get(created.headers["location"])).text
+    revealed = REVEALED_PUBLIC_KEY.search(shown)
+    assert revealed and revealed.group(1) == registration.signing_public_key
+    assert "Its new public key:" in shown and "Copy public key" in shown
+    assert "Ed25519 (v1a)" in shown and "whsec_" not in shown and "whsk_" not in shown
+    again = (await signed_in.get(created.headers["location"])).text  # the reveal once, the key always
+    assert not REVEALED_PUBLIC_KEY.search(again)
+    listed = PUBLIC_KEY.search(again)
+    assert listed and listed.group(1) == registration.signing_public_key
+
+    rotated = await signed_in.post(
+        f"{created.headers['location']}/rotate-secret", data={"csrf": csrf_of(again)}
+    )
+    assert rotated.status_code == 303
+    shown = (await signed_in.get(created.headers["location"])).text
+    revealed = REVEALED_PUBLIC_KEY.search(shown)
+    assert revealed and revealed.group(1) != registration.signing_public_key
+    listed = PUBLIC_KEY.search(shown)
+    assert "Signing key rotated" in shown and listed and listed.group(1) == revealed.group(1)
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.CREATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    [sent] = receiver.requests
+    assert verified_by(revealed.group(1), sent) == [0]
+    assert verified_by(registration.signing_public_key or "", sent) == [1]  # the old key, for 24 h
+
+
+async def test_an_unknown_signature_scheme_is_refused_next_to_its_field(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    token = csrf_of((await signed_in.get("/ui/registrations/new")).text)
+    refused = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(token, targetUrl=receiver.url(), event="Process:1", signatureScheme="v2"),
+    )
+    assert refused.status_code == 422
+    assert 'id="signatureScheme-error">Choose HMAC-SHA256 (v1) or Ed25519 (v1a).</p>' in refused.text
+    assert await registrations_of(runtime) == []
 
 
 async def test_an_invalid_form_keeps_what_was_typed_and_says_why_next_to_each_field(
@@ -297,6 +355,59 @@ async def test_a_bearer_token_is_set_kept_on_edit_and_never_shown(
     await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "1"))
     assert await runtime.worker.deliver_due() == 1
     assert receiver.requests[-1].headers["Authorization"] == f"Bearer {bearer_token}"
+
+
+async def test_custom_headers_are_set_kept_by_name_removed_by_line_and_never_shown(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    team, tenant = "team-value-5c1f0a", "tenant-value-93b7e2"
+    new = await signed_in.get("/ui/registrations/new")
+    assert 'id="headers"' in new.text and "Custom headers" in new.text
+    fields = {"targetUrl": receiver.url("/custom"), "event": ["Process:2"]}
+    refused = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(csrf_of(new.text), **fields, headers=f"X-Team: {team}\nContent-Type: text/plain"),
+    )
+    assert refused.status_code == 422
+    assert 'id="headers-error"' in refused.text and "Content-Type is set by hookline itself" in refused.text
+    assert team not in refused.text, "a value typed is not shown again, like a password"
+    assert "X-Team:" in refused.text, "the names typed are kept"
+    for bad, message in (
+        ("just-a-name", "Line 1: write each header as Name: value."),
+        ("X-Team:", "X-Team has no value"),
+    ):
+        answer = await signed_in.post(
+            "/ui/registrations/new", data=form(csrf_of(new.text), **fields, headers=bad)
+        )
+        assert answer.status_code == 422 and message in answer.text
+
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(csrf_of(new.text), **fields, headers=f"X-Team: {team}\r\n\r\nX-Tenant:{tenant}\n"),
+    )
+    assert created.status_code == 303, created.text
+    page = created.headers["location"]
+    shown = await signed_in.get(page)
+    assert "X-Team: •••" in shown.text and "X-Tenant: •••" in shown.text
+    edit = await signed_in.get(f"{page}/edit")
+    assert ">X-Team:\nX-Tenant:\n</textarea>" in edit.text, "the edit form names the headers, no values"
+    for answer in (shown, edit, created):
+        assert team not in answer.text and tenant not in answer.text
+
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "1"))
+    assert await runtime.worker.deliver_due() == 1
+    sent = receiver.requests[-1].headers
+    assert (sent["X-Team"], sent["X-Tenant"]) == (team, tenant)
+
+    # a name without a value keeps the stored value; a line removed removes that header
+    saved = await signed_in.post(f"{page}/edit", data=form(csrf_of(edit.text), **fields, headers="X-Team:"))
+    assert saved.status_code == 303, saved.text
+    await runtime.hookline.publish(EventDraft("acme", "Process", WebhookEventType.UPDATED, "2"))
+    assert await runtime.worker.deliver_due() == 1
+    sent = receiver.requests[-1].headers
+    assert sent["X-Team"] == team and "X-Tenant" not in sent
+    [registration] = await registrations_of(runtime)
+    assert registration.custom_header_names == ("X-Team",)
 
 
 async def test_search_by_url_part_or_description(

@@ -22,10 +22,18 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
 from hookline.api.spellings import NO_NUL, enum_pattern
-from hookline.domain.enums import AuthorizationType, ContractEnum, Role, WebhookEventType, WebhookState
+from hookline.domain.enums import (
+    AuthorizationType,
+    ContractEnum,
+    Role,
+    SignatureScheme,
+    WebhookEventType,
+    WebhookState,
+)
 from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Page, Registration
 from hookline.domain.states import BulkAction
@@ -323,6 +331,11 @@ class RegistrationIn(Input):
     )
     retry_schedule: RetrySchedule | None = None
     max_requests_per_second: MaxRequestsPerSecond | None = None
+    signature_scheme: SignatureScheme = Field(
+        SignatureScheme.V1,
+        description='"v1": HMAC-SHA256, its `signingSecret` answered once; "v1a": Ed25519, '
+        "its `signingPublicKey` answered on every read. Fixed once created.",
+    )
     organization_id: Name | None = None
 
 
@@ -357,6 +370,8 @@ class RegistrationPatch(Input):
     )
     max_requests_per_second: MaxRequestsPerSecond | None = None
     expires_at: Instant | None = None
+    signature_scheme: SkipJsonSchema[object] = Field(None, exclude=True)
+    """Declared only to refuse it with a clear message: the scheme is fixed once created."""
 
 
 class RegistrationOut(Schema):
@@ -384,6 +399,10 @@ class RegistrationOut(Schema):
     failing_since: datetime | None = Field(
         description="When the current streak of failed attempts began; null after a success."
     )
+    signature_scheme: SignatureScheme
+    signing_public_key: str | None = Field(
+        description='"v1a": the `whpk_` Ed25519 public key receivers verify with; null for "v1".'
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -406,6 +425,8 @@ class RegistrationOut(Schema):
 
 
 class CreatedRegistrationOut(RegistrationOut):
+    """A new "v1" registration with its secret, shown this once ("v1a" answers RegistrationOut)."""
+
     signing_secret: str
 
 
@@ -422,8 +443,20 @@ class RegistrationSearch(Input):
     page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
 
 
+class RotateIn(Input):
+    signature_scheme: SignatureScheme | None = Field(
+        None,
+        description="Switch to this scheme: the new key is of it, and the old key (of the old "
+        "scheme) keeps signing alongside for 24 h. Left out: a new key of the current scheme.",
+    )
+
+
 class SigningSecretOut(Schema):
     signing_secret: str
+
+
+class SigningPublicKeyOut(Schema):
+    signing_public_key: str
 
 
 class RecoverIn(Input):

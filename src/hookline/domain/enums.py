@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Self
 
 
@@ -84,3 +84,12 @@ class Role(ContractEnum):
     def grantable_by_owner(self) -> bool:
         """An owner hands out keys of its own organization, never the operator's role."""
         return self is not Role.ADMIN
+
+
+class SignatureScheme(StrEnum):
+    """How a registration's requests are signed (Standard Webhooks); on the wire by this text."""
+
+    V1 = "v1"
+    """HMAC-SHA256 with a shared `whsec_` secret."""
+    V1A = "v1a"
+    """Ed25519: hookline keeps the private key, receivers verify with the `whpk_` public key."""

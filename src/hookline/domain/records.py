@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.enums import AuthorizationType, Role, SignatureScheme, WebhookEventType, WebhookState
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,9 @@ class Registration:
     """The names of its custom headers; their values are write-only."""
     max_requests_per_second: int | None = None
     """A ceiling on requests to its target, across workers; None: unlimited."""
+    signature_scheme: SignatureScheme = SignatureScheme.V1
+    signing_public_key: str | None = None
+    """v1a: the `whpk_` key its receivers verify with (its private key stays encrypted)."""
 
     @property
     def is_paused(self) -> bool:

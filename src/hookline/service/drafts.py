@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class RegistrationDraft:
     """Static headers added to every request; the values are write-only."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
+    signature_scheme: SignatureScheme = SignatureScheme.V1
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from hookline.crypto import new_signing_secret
+from hookline.crypto import new_signing_key, public_signing_key
 from hookline.domain import rotation
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.headers import bad_token, header_problems
@@ -45,7 +45,7 @@ class RegistrationUseCases(UseCases):
 
     async def register_idempotently(
         self, draft: RegistrationDraft, idempotency_key: str
-    ) -> tuple[Registration, str, bool]:
+    ) -> tuple[Registration, str | None, bool]:
         """`register`, safe to retry with the same `Idempotency-Key` for IDEMPOTENCY_WINDOW: a
         repeat answers the first registration and its secret (True: replayed), creating nothing;
         the key with a different request, or after the window, is a conflict."""
@@ -64,7 +64,7 @@ class RegistrationUseCases(UseCases):
 
     async def _replay_registration(
         self, organization_id: str, idempotency_key: str, digest: str
-    ) -> tuple[Registration, str] | None:
+    ) -> tuple[Registration, str | None] | None:
         async with self.db.read() as conn:
             found = await reg_store.find_by_idempotency_key(conn, organization_id, idempotency_key)
             if found is None:
@@ -76,12 +76,13 @@ class RegistrationUseCases(UseCases):
                 raise Conflict("this Idempotency-Key was used more than 24 hours ago; use a new one")
             registration = await self._registration(conn, registration_id, organization_id)
             current, _ = await reg_store.get_signing_secrets(conn, registration_id)
-        return registration, self.box.decrypt(current)
+        return registration, _shared_secret(registration.signature_scheme, self.box.decrypt(current))
 
     async def register(
         self, draft: RegistrationDraft, *, idempotency: tuple[str, str] | None = None
-    ) -> tuple[Registration, str]:
-        """Create a registration; answers its signing secret, the only time it is shown."""
+    ) -> tuple[Registration, str | None]:
+        """Create a registration; answers its v1 signing secret, the only time it is shown (a v1a
+        registration shows its public key on every read instead: None)."""
         now = self.clock.now()
         errors = ErrorCollector()
         normalized, exempt = await self._check_target(draft.target_url, "targetUrl", errors)
@@ -99,9 +100,9 @@ class RegistrationUseCases(UseCases):
         fingerprint = registration_fingerprint(
             normalized, events, auth.authorization_type, auth.username, self._headers_digest(draft.headers)
         )
-        secret = new_signing_secret()
+        key = new_signing_key(draft.signature_scheme)
         registration_id = new_id("reg")
-        sealed_secret = self.box.encrypt(secret)
+        sealed_secret = self.box.encrypt(key)
         if draft.verify:
             await self._verify_target(draft, registration_id, sealed_secret)
         try:
@@ -127,6 +128,8 @@ class RegistrationUseCases(UseCases):
                         "max_requests_per_second": draft.max_requests_per_second,
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
+                        "signature_scheme": draft.signature_scheme.value,
+                        "signing_public_key": public_signing_key(key),
                         "custom_header_names": reg_store.header_names_text(draft.headers),
                         "encrypted_custom_headers": self._sealed_headers(draft.headers),
                         "created_at": now,
@@ -142,7 +145,7 @@ class RegistrationUseCases(UseCases):
             await self._raise_duplicate_after_race(draft.organization_id, fingerprint)
             raise
         assert created is not None
-        return created, secret
+        return created, _shared_secret(draft.signature_scheme, key)
 
     async def _verify_target(
         self, draft: RegistrationDraft, registration_id: str, sealed_secret: bytes
@@ -350,12 +353,17 @@ class RegistrationUseCases(UseCases):
             )
             await webhooks_store.abort_unfinished(conn, registration_id, now)
 
-    async def rotate_secret(self, registration_id: str, organization_id: str | None) -> str:
-        """A new signing secret; the old one keeps signing alongside for 24 hours."""
+    async def rotate_secret(
+        self, registration_id: str, organization_id: str | None, scheme: SignatureScheme | None = None
+    ) -> tuple[Registration, str | None]:
+        """A new signing key, of `scheme` if given (how a registration changes scheme) else of its
+        own; the old one keeps signing alongside for 24 hours, so receivers can switch at their
+        pace. Answers the registration (with a v1a key's new public key) and a v1 secret."""
         now = self.clock.now()
-        secret = new_signing_secret()
         async with self.db.write() as conn:
-            await self._registration(conn, registration_id, organization_id)
+            registration = await self._registration(conn, registration_id, organization_id)
+            scheme = scheme or registration.signature_scheme
+            key = new_signing_key(scheme)
             current, sealed_retired = await reg_store.get_signing_secrets(conn, registration_id)
             retired = rotation.decode(self.box.decrypt(sealed_retired)) if sealed_retired else []
             retired = rotation.retire(self.box.decrypt(current), retired, now)
@@ -363,12 +371,15 @@ class RegistrationUseCases(UseCases):
                 conn,
                 registration_id,
                 {
-                    "signing_secret": self.box.encrypt(secret),
+                    "signing_secret": self.box.encrypt(key),
+                    "signature_scheme": scheme.value,
+                    "signing_public_key": public_signing_key(key),
                     "retired_signing_secrets": self.box.encrypt(rotation.encode(retired)),
                     "updated_at": now,
                 },
             )
-        return secret
+            rotated = await self._registration(conn, registration_id, None)
+        return rotated, _shared_secret(scheme, key)
 
     async def test_registration(self, registration_id: str, organization_id: str | None) -> Attempt:
         """Send a signed test webhook now (entity `WebhookRegistration`, the registration's id)."""
@@ -571,6 +582,11 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _shared_secret(scheme: SignatureScheme, key: str) -> str | None:
+    """What a receiver must be handed once: a v1 secret; a v1a key stays with hookline."""
+    return key if scheme is SignatureScheme.V1 else None
 
 
 def _check_headers(headers: Mapping[str, str | None], errors: ErrorCollector) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.ids import new_id
 from hookline.store.sql import count_of, unreferenced_before
@@ -94,6 +94,8 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             updated_at=row.updated_at,
             custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
             max_requests_per_second=row.max_requests_per_second,
+            signature_scheme=SignatureScheme(row.signature_scheme),
+            signing_public_key=row.signing_public_key,
         )
         for row in rows
     ]

@@ -87,6 +87,9 @@ webhook_registrations = Table(
     Column("fingerprint", String(64), nullable=False),
     Column("signing_secret", LargeBinary, nullable=False),
     Column("retired_signing_secrets", LargeBinary),  # encrypted; see domain/rotation.py
+    # "v1" (HMAC) or "v1a" (Ed25519, whose public key is kept in the clear to show it on reads)
+    Column("signature_scheme", String(8), nullable=False, server_default=text("'v1'")),
+    Column("signing_public_key", String(100)),
     # Custom request headers: the names as a JSON list (shown), the whole object encrypted.
     Column("custom_header_names", Text),
     Column("encrypted_custom_headers", LargeBinary),

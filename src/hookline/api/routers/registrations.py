@@ -21,13 +21,15 @@ from hookline.api.schemas import (
     RegistrationPatch,
     RegistrationSearch,
     RegistrationStatsOut,
+    RotateIn,
+    SigningPublicKeyOut,
     SigningSecretOut,
     TargetAuthorizationIn,
     WebhookOut,
     paged,
 )
 from hookline.domain.errors import InvalidInput
-from hookline.domain.records import WebhookFilter
+from hookline.domain.records import Registration, WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
 
@@ -40,7 +42,7 @@ def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | 
     return TargetAuthorization(body.authorization_type, body.username, body.password, body.token)
 
 
-@router.post("", status_code=201, response_model=CreatedRegistrationOut)
+@router.post("", status_code=201, response_model=CreatedRegistrationOut | RegistrationOut)
 async def create_registration(
     body: RegistrationIn,
     caller: Subscriber,
@@ -49,7 +51,7 @@ async def create_registration(
     idempotency_key: Annotated[
         str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
     ] = None,
-) -> CreatedRegistrationOut:
+) -> CreatedRegistrationOut | RegistrationOut:
     """With an `Idempotency-Key` header, retrying the same request within 24 h answers the
     first result (header `Idempotent-Replayed: true`) and creates nothing."""
     draft = RegistrationDraft(
@@ -67,6 +69,7 @@ async def create_registration(
         retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
         max_requests_per_second=body.max_requests_per_second,
         verify=body.verify,
+        signature_scheme=body.signature_scheme,
     )
     if idempotency_key is None:
         registration, secret = await service.register(draft)
@@ -74,7 +77,13 @@ async def create_registration(
         registration, secret, replayed = await service.register_idempotently(draft, idempotency_key)
         if replayed:
             response.headers["Idempotent-Replayed"] = "true"
-    return CreatedRegistrationOut(**RegistrationOut.of(registration).model_dump(), signing_secret=secret)
+    return _with_secret(registration, secret)
+
+
+def _with_secret(registration: Registration, secret: str | None) -> CreatedRegistrationOut | RegistrationOut:
+    """A v1 registration's secret, shown once; a v1a one shows its public key on every read."""
+    shown = RegistrationOut.of(registration)
+    return shown if secret is None else CreatedRegistrationOut(**shown.model_dump(), signing_secret=secret)
 
 
 @router.get("", response_model=Paged[RegistrationOut])
@@ -120,6 +129,12 @@ async def update_registration(
     for name in RegistrationPatch.not_null:
         if name in sent and getattr(body, name) is None:
             raise InvalidInput.one(_camel(name), "must not be null")
+    if "signature_scheme" in sent:
+        raise InvalidInput.one(
+            "signatureScheme",
+            'is not changed by PATCH: POST rotate-secret with {"signatureScheme": ...} '
+            "switches it, answering the new secret or public key; the old key signs for 24 h more",
+        )
     changes = RegistrationChanges(
         target_url=body.target_url,
         enabled_events=None
@@ -157,11 +172,18 @@ async def delete_registration(registration_id: str, caller: Subscriber, service:
     return Response(status_code=204)
 
 
-@router.post("/{registration_id}/rotate-secret", response_model=SigningSecretOut)
-async def rotate_secret(registration_id: str, caller: Subscriber, service: Service) -> SigningSecretOut:
-    return SigningSecretOut(
-        signing_secret=await service.rotate_secret(registration_id, caller.organization_id)
-    )
+@router.post("/{registration_id}/rotate-secret", response_model=SigningSecretOut | SigningPublicKeyOut)
+async def rotate_secret(
+    registration_id: str, caller: Subscriber, service: Service, body: RotateIn | None = None
+) -> SigningSecretOut | SigningPublicKeyOut:
+    """A new key of the registration's scheme, or of `signatureScheme` to switch: v1 answers its
+    secret (shown once), v1a its public key. The old key keeps signing alongside for 24 hours."""
+    scheme = body.signature_scheme if body else None
+    rotated, secret = await service.rotate_secret(registration_id, caller.organization_id, scheme)
+    if secret is not None:
+        return SigningSecretOut(signing_secret=secret)
+    assert rotated.signing_public_key is not None
+    return SigningPublicKeyOut(signing_public_key=rotated.signing_public_key)
 
 
 @router.get("/{registration_id}/webhooks", response_model=Paged[WebhookOut])

@@ -2,7 +2,8 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the Basic password: it is write-only, never shown, and an empty password field keeps the stored one.
+the write-only values: the Basic password and the Bearer token are never shown, and an empty field
+keeps the stored one; a custom header named without a value keeps its stored value.
 """
 
 from __future__ import annotations
@@ -14,18 +15,18 @@ from datetime import datetime
 from fastapi import Request
 from starlette.responses import RedirectResponse, Response
 
-from hookline.domain.enums import AuthorizationType, WebhookEventType
+from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.errors import Conflict, InvalidInput
-from hookline.domain.headers import MAX_VALUE_LENGTH
+from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.throttle import MAX_RATE, MIN_RATE
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
-from hookline.ui import session
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
+from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
-from hookline.ui.pages.registrations import page_of
+from hookline.ui.pages.registrations import flash_key, page_of
 from hookline.ui.rendering import link, render
 from hookline.ui.route import ui_router
 from hookline.ui.viewer import Signed, Viewer, hookline_of
@@ -33,6 +34,7 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 MAX_SCHEDULE_LENGTH = 500
+MAX_HEADER_LINES_LENGTH = MAX_CUSTOM_HEADERS * (MAX_NAME_LENGTH + MAX_VALUE_LENGTH + 3)
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
 FIELD_OF = {
@@ -47,6 +49,8 @@ FIELD_OF = {
     "targetAuthorization.token": "token",
     "retrySchedule": "retrySchedule",
     "maxRequestsPerSecond": "maxRequestsPerSecond",
+    "headers": "headers",
+    "signatureScheme": "signatureScheme",
 }
 """Where a use case's message about a field is shown: the API's field name to the form's."""
 
@@ -64,7 +68,7 @@ class Filled:
 
     @classmethod
     def empty(cls) -> Filled:
-        return cls({"authorizationType": "none"}, set(), set())
+        return cls({"authorizationType": "none", "signatureScheme": SignatureScheme.V1.value}, set(), set())
 
     @classmethod
     def of(cls, registration: Registration) -> Filled:
@@ -86,6 +90,7 @@ class Filled:
             "username": registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
             "maxRequestsPerSecond": str(registration.max_requests_per_second or ""),
+            "headers": show_header_lines(registration.custom_header_names),
         }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
         return cls(values, events, flags)
@@ -101,10 +106,12 @@ class Filled:
             "username",
             "retrySchedule",
             "maxRequestsPerSecond",
+            "signatureScheme",
         )
         values = {name: form.text(name) for name in names}
         values["password"] = form.get("password")  # kept only for this request, never shown again
         values["token"] = form.get("token")
+        values["headers"] = form.get("headers")  # its values are write-only like the password
         flags = {
             name
             for name in (
@@ -129,6 +136,9 @@ class Filled:
                 delay = read_schedule(self.values["retrySchedule"]) or ()
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
+                continue
+            if key.startswith("headers."):  # the API names the header: headers.X-Team
+                self.add("headers", f"{key.removeprefix('headers.')} {error.message}")
                 continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
@@ -216,6 +226,30 @@ def _checked(
     return events, expires_at, authorization
 
 
+def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]:
+    """The custom headers of a posted form (None: keep the stored value, on an edit only)."""
+    text = filled.values["headers"]
+    if message := too_long(text, MAX_HEADER_LINES_LENGTH):
+        filled.add("headers", message)
+        return {}
+    headers, problems = read_header_lines(text)
+    for problem in problems:
+        filled.add("headers", problem)
+    if creating:
+        for name in (name for name, value in headers.items() if value is None):
+            filled.add("headers", f"{name} has no value: write it as {name}: value")
+    return headers
+
+
+def _signature_scheme(filled: Filled) -> SignatureScheme:
+    """The "Signature scheme" chosen on creating (a form posted without it: the default, v1)."""
+    try:
+        return SignatureScheme(filled.values["signatureScheme"] or SignatureScheme.V1.value)
+    except ValueError:
+        filled.add("signatureScheme", "choose HMAC-SHA256 (v1) or Ed25519 (v1a)")
+        return SignatureScheme.V1
+
+
 def _form_page(
     request: Request,
     filled: Filled,
@@ -233,6 +267,7 @@ def _form_page(
         nav="registrations",
         registration=registration,
         filled=filled,
+        header_lines=show_header_lines(read_header_lines(filled.values.get("headers", ""))[0]),
         domain_entities=service.catalog.domain_names,
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
@@ -251,6 +286,8 @@ async def new_registration(request: Request, viewer: Signed) -> Response:
 async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    headers = _checked_headers(filled, creating=True)
+    signature_scheme = _signature_scheme(filled)
     if filled.errors:
         return _form_page(request, filled, registration=None, status_code=422)
     draft = RegistrationDraft(
@@ -267,18 +304,15 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
         max_requests_per_second=read_rate(filled.values["maxRequestsPerSecond"]),
+        headers={name: value for name, value in headers.items() if value is not None},
+        signature_scheme=signature_scheme,
     )
     try:
         created, secret = await hookline_of(request).register(draft)
     except (InvalidInput, Conflict) as refusal:
         return _refused(request, filled, None, refusal)
     page = RedirectResponse(page_of(created.id), 303)
-    session.flash(
-        page,
-        request,
-        viewer.credentials,
-        secret={"registration": created.id, "value": secret, "why": "created"},
-    )
+    flash_key(page, request, viewer, created, secret, "created")
     return page
 
 
@@ -295,6 +329,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled = Filled.posted(await accept_form(request, viewer))
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    headers = _checked_headers(filled, creating=False)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
     changes = RegistrationChanges(
@@ -312,6 +347,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_retry_schedule=schedule is None,
         max_requests_per_second=(rate := read_rate(filled.values["maxRequestsPerSecond"])),
         clear_max_requests_per_second=rate is None,
+        headers=headers,
     )
     try:
         await service.update_registration(registration_id, viewer.scope, changes)

@@ -182,17 +182,25 @@ async def send_test(request: Request, registration_id: str, viewer: Signed) -> R
 
 @router.post("/ui/registrations/{registration_id}/rotate-secret")
 async def rotate_secret(request: Request, registration_id: str, viewer: Signed) -> Response:
-    """A new signing secret, shown once; the old one keeps signing alongside for 24 h."""
+    """A new signing key, shown once; the old one keeps signing alongside for 24 h."""
     await accept_form(request, viewer)
-    secret = await hookline_of(request).rotate_secret(registration_id, viewer.scope)
+    rotated, secret = await hookline_of(request).rotate_secret(registration_id, viewer.scope)
     shown = RedirectResponse(page_of(registration_id), 303)
+    flash_key(shown, request, viewer, rotated, secret, "rotated")
+    return shown
+
+
+def flash_key(
+    response: Response, request: Request, viewer: Viewer, found: Registration, secret: str | None, why: str
+) -> None:
+    """Show the new key once on the registration's page: a v1 secret, or a v1a public key."""
+    value = secret if secret is not None else found.signing_public_key
     session.flash(
-        shown,
+        response,
         request,
         viewer.credentials,
-        secret={"registration": registration_id, "value": secret, "why": "rotated"},
+        secret={"registration": found.id, "value": value, "why": why, "public": secret is None},
     )
-    return shown
 
 
 @router.post("/ui/registrations/{registration_id}/delete")
