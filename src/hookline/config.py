@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ STOP_GRACE = timedelta(seconds=5)
 LOG_FORMATS = ("text", "json")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_REGISTRATION_METRICS = 10_000
+MAX_BULK_BATCH_SIZE = 10_000
 """Series per registration: 3 (one per outcome), so at most 30,003 series per process."""
 
 
@@ -50,6 +52,23 @@ def _proxy_url(text: str) -> str:
         raise ValueError("expected http://host:port, without credentials, path or query")
     host = f"[{url.hostname}]" if ":" in url.hostname else url.hostname
     return f"http://{host}:{port}"
+
+
+def _ca_file(text: str) -> Path:
+    """A readable PEM bundle of one or more CA certificates (checked at start, not at the first
+    attempt that needs it)."""
+    path = Path(text)
+    try:
+        pem = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot be read: {getattr(error, 'strerror', None) or error}") from None
+    if "-----BEGIN CERTIFICATE-----" not in pem:
+        raise ValueError("holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    try:
+        ssl.create_default_context(cadata=pem)
+    except ssl.SSLError as error:
+        raise ValueError(f"is not a valid PEM bundle: {error.reason or error}") from None
+    return path
 
 
 def _one_of(text: str, choices: tuple[str, ...]) -> str:
@@ -132,8 +151,13 @@ class Settings:
     """Open client connections one API process keeps; one more is closed at once."""
     egress_proxy: str | None = None
     """`http://host:port`: every attempt goes through this HTTP proxy (CONNECT for https)."""
+    target_ca_file: Path | None = None
+    """A PEM bundle of roots trusted for targets' certificates, beside the system's."""
     registration_metrics_limit: int = 0
     """Registrations that get their own attempt counters in this process; 0: none (off)."""
+    bulk_batch_size: int = 500
+    """Webhooks per transaction of a bulk action or a recovery; one of more runs in the
+    background with its progress shown in the UI."""
     log_format: str = "text"
     """`text` (for people) or `json` (one object per line, for log pipelines)."""
     log_level: str = "INFO"
@@ -172,7 +196,9 @@ class Settings:
             "HOOKLINE_REQUEST_READ_TIMEOUT": ("request_read_timeout", parse_duration),
             "HOOKLINE_MAX_CONNECTIONS": ("max_connections", int),
             "HOOKLINE_EGRESS_PROXY": ("egress_proxy", _proxy_url),
+            "HOOKLINE_TARGET_CA_FILE": ("target_ca_file", _ca_file),
             "HOOKLINE_REGISTRATION_METRICS_LIMIT": ("registration_metrics_limit", int),
+            "HOOKLINE_BULK_BATCH_SIZE": ("bulk_batch_size", int),
             "HOOKLINE_LOG_FORMAT": ("log_format", lambda t: _one_of(t.strip().lower(), LOG_FORMATS)),
             "HOOKLINE_LOG_LEVEL": ("log_level", lambda t: _one_of(t.strip().upper(), LOG_LEVELS)),
         }
@@ -239,6 +265,9 @@ class Settings:
             raise ConfigError(
                 f"HOOKLINE_REGISTRATION_METRICS_LIMIT must be between 0 (off) and {MAX_REGISTRATION_METRICS}"
             )
+
+        if not 1 <= self.bulk_batch_size <= MAX_BULK_BATCH_SIZE:
+            raise ConfigError(f"HOOKLINE_BULK_BATCH_SIZE must be between 1 and {MAX_BULK_BATCH_SIZE}")
 
     @property
     def transport(self) -> TransportRules:

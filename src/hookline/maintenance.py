@@ -28,6 +28,8 @@ from hookline.store.db import Connection, Database, Transaction
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+CERTIFICATE_WARNING = timedelta(days=14)
+"""How long before a client certificate expires its registration's owner hears of it."""
 
 Find = Callable[[Connection], Awaitable[list[tuple[str, datetime]]]]
 """Registrations to pause or deactivate, each with the moment its reason names."""
@@ -48,6 +50,8 @@ class MaintenanceReport:
     purged_events: int = 0
     purged_registrations: int = 0
     purged_sessions: int = 0
+    expiring_certificates: int = 0
+    """Registrations whose client certificate expires within CERTIFICATE_WARNING, announced."""
 
 
 class Maintenance:
@@ -140,8 +144,16 @@ class Maintenance:
                 await self._purge(purge, cutoff) for purge in purges
             ]  # Webhooks first: they refer to the rest
         sessions = await self._purge(sessions_store.purge_expired, now)
+        expiring = await self._change_each(
+            lambda conn: reg_store.certificates_expiring(conn, now + CERTIFICATE_WARNING, self._batch_size),
+            lambda not_after: f"its client certificate expires at {_iso(not_after)}",
+            self._health.warn_certificate_expiry,
+            now,
+        )
         webhooks, events, registrations = purged
-        return MaintenanceReport(expired, failing, paused_too_long, webhooks, events, registrations, sessions)
+        return MaintenanceReport(
+            expired, failing, paused_too_long, webhooks, events, registrations, sessions, expiring
+        )
 
     async def _change_each(
         self, find: Find, reason_for: Callable[[datetime], str], change: Change, now: datetime

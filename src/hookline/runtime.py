@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
@@ -11,6 +12,7 @@ from hookline.delivery.delivery_store import DeliveryStore
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
+from hookline.delivery.tls import TargetTls
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.domain.catalog import Catalog
 from hookline.maintenance import Maintenance
@@ -35,10 +37,12 @@ class Runtime:
         wakeup: Wakeup | None = None,
         resolver: ResolverFactory | None = None,
         tracing: Tracing | None = None,
+        between_batches: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """`wakeup` replaces the doorbell and `resolver` the system's name resolution (tests
         watch the one and script what names answer with the other); `tracing` replaces the one
-        OTEL_* variables configure (tests trace into memory)."""
+        OTEL_* variables configure (tests trace into memory); `between_batches` is awaited
+        between two batches of a background bulk action (tests hold one part-way)."""
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database(settings.database_url, wakeup=wakeup)
@@ -49,6 +53,7 @@ class Runtime:
             guard=guard,
             max_connections=settings.worker_concurrency,
             proxy=settings.egress_proxy,
+            tls=TargetTls(settings.target_ca_file.read_text() if settings.target_ca_file else None),
         )
         self.tracing = tracing or Tracing.from_environment()
         self.dispatcher = Dispatcher(sender=self.sender, box=self.box, clock=self.clock, tracing=self.tracing)
@@ -66,6 +71,8 @@ class Runtime:
             max_event_data_bytes=settings.max_event_data_bytes,
             admin_key=settings.admin_key,
             tracing=self.tracing,
+            bulk_batch_size=settings.bulk_batch_size,
+            between_batches=between_batches,
         )
         self.worker = Worker(
             store=DeliveryStore(self.db, self.health),
@@ -117,6 +124,7 @@ class Runtime:
         the rest is handed back), then close everything."""
         self._stopping.set()
         try:
+            await self.hookline.stop_bulk_runs()
             if self._worker_task is not None:
                 self.worker.stop()
                 await self._worker_task

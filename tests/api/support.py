@@ -28,6 +28,7 @@ REGISTRATION_FIELDS = {
     "coalesceUpdates",
     "failingSince",
     "targetAuthorization",
+    "clientCertificate",
     "headers",
     "isActive",
     "isPaused",

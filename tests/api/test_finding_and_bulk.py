@@ -13,7 +13,6 @@ from hookline.clock import FrozenClock
 from hookline.config import Settings
 from hookline.domain.retry import RetryPolicy
 from hookline.runtime import Runtime
-from hookline.service import webhooks as webhook_use_cases
 from tests.api.support import assert_problem, error_fields, iso, publish, register, webhook
 from tests.conftest import START, Receiver, Reply
 
@@ -123,7 +122,7 @@ async def test_bulk_retry_counts_what_it_retries_and_the_dry_run_agrees(
     clock: FrozenClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(webhook_use_cases, "BULK_BATCH", 2)  # several batches, each its own transaction
+    monkeypatch.setattr(runtime.hookline, "bulk_batch_size", 2)  # several batches, each its own transaction
     registration_id, failed = await _failed(api, subscriber, publisher, runtime, receiver, 5)
     assert [(await webhook(api, subscriber, i))["state"] for i in failed] == [4] * 5
     await api.post(f"/api/webhooks/{failed[0]}/resolve", headers=subscriber)  # resolved may be retried too

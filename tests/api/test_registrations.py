@@ -86,7 +86,8 @@ async def test_create_answers_the_registration_with_its_signing_secret(
         ("WorkOrder", 5),
     ]
     for event in created["enabledEvents"]:
-        assert set(event) == {"id", "entityName", "type"}
+        assert set(event) == {"id", "entityName", "type", "filter"}
+        assert event["filter"] is None
     assert len({e["id"] for e in created["enabledEvents"]}) == 3
     assert created["shouldGroup"] is True
     assert created["shouldGroupContinueAfterFail"] is True

@@ -1,6 +1,7 @@
-"""Basic passwords, Bearer tokens, custom header values and signing secrets appear nowhere but where they must: not in any stored
-row or database file, not in any log line, and in API answers only when created or rotated. Ed25519
-(v1a) private keys appear nowhere at all."""
+"""Basic passwords, Bearer tokens, OAuth2 client secrets and tokens, client certificates' keys,
+custom header values and signing secrets appear nowhere but where they must: not in any stored
+row or database file, not in any log line, and in API answers only when created or rotated.
+Ed25519 (v1a) private keys appear nowhere at all."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import trustme
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
@@ -17,12 +19,15 @@ from hookline.domain import rotation
 from hookline.runtime import Runtime
 from hookline.store.tables import metadata, webhook_registrations
 from tests.api.support import registration_body
-from tests.conftest import Receiver, Reply, make_key
+from tests.conftest import Receiver, Reply, make_key, serving
+from tests.token_endpoint import TokenEndpoint
 from tests.ui.conftest import csrf_of, sign_in
 
 PASSWORD = "correct-horse-battery-staple-1f9c"
 TOKEN = "bearer-token-4c1e8d2b7a6f"
 HEADER_VALUE = "header-value-9b3f5a0e2d71"
+CLIENT_SECRET = "client-secret-7d2e9a41c0b8"
+ACCESS_TOKEN = "access-token-3a9f07e5b1d2-"
 
 
 async def _stored_values(runtime: Runtime) -> list[object]:
@@ -216,3 +221,56 @@ async def test_no_ed25519_private_key_is_stored_logged_answered_or_shown(
             assert not (isinstance(value, str) and raw.hex() in value)
         for path_on_disk in _database_files(database_url):
             assert raw not in path_on_disk.read_bytes()
+
+
+async def test_oauth2_client_secret_tokens_and_client_key_are_kept_as_secret(
+    api: httpx.AsyncClient,
+    runtime: Runtime,
+    database_url: str,
+    subscriber: dict[str, str],
+    publisher: dict[str, str],
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    answers: list[httpx.Response] = []
+    leaf = trustme.CA().issue_cert("hookline.example", common_name="hookline")
+    private_key = leaf.private_key_pem.bytes().decode()
+    certificate = {"certificate": leaf.cert_chain_pems[0].bytes().decode(), "privateKey": private_key}
+    async with serving(TokenEndpoint(prefix=ACCESS_TOKEN)) as tokens:
+        auth = {
+            "authorizationType": "OAuth2",
+            "tokenUrl": tokens.url("/token"),
+            "clientId": "hookline",
+            "clientSecret": CLIENT_SECRET,
+        }
+        body = registration_body(receiver.url(), targetAuthorization=auth)
+        created = await api.post("/api/webhook-registrations", headers=subscriber, json=body)
+        assert created.status_code == 201, created.text
+        answers.append(created)
+        path = f"/api/webhook-registrations/{created.json()['id']}"
+        answers.append(await api.post(f"{path}/test", headers=subscriber))
+        published = await api.post(
+            "/api/events", headers=publisher, json={"entityName": "Process", "type": 2, "entityId": "1"}
+        )
+        [webhook_id] = published.json()["webhookIds"]
+        assert await runtime.worker.deliver_due() == 1
+        https_target = {"targetUrl": receiver.url().replace("http://127.0.0.1", "https://localhost")}
+        answers.append(
+            await api.patch(path, headers=subscriber, json=https_target | {"clientCertificate": certificate})
+        )
+    for read in (path, "/api/webhook-registrations", f"/api/webhooks/{webhook_id}/webhook-attempts"):
+        answers.append(await api.get(read, headers=subscriber))
+    await sign_in(api, (await make_key(runtime, "acme", "subscriber"))["Authorization"].split()[1])
+    for page in (path.replace("/api/webhook-registrations", "/ui/registrations"),):
+        answers.append(await api.get(page))
+        answers.append(await api.get(f"{page}/edit"))
+    assert all(answer.is_success for answer in answers), [answer.text for answer in answers]
+
+    assert [request.headers["Authorization"] for request in receiver.requests] == [
+        f"Bearer {ACCESS_TOKEN}1",
+        f"Bearer {ACCESS_TOKEN}1",
+    ]  # they did travel
+    key_line = max(private_key.splitlines(), key=len)  # answers would escape the PEM's line breaks
+    kept = {CLIENT_SECRET: set(), ACCESS_TOKEN: set(), key_line: set()}
+    await _assert_kept_secret(kept, answers, runtime, database_url, caplog)

@@ -25,6 +25,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from hookline.config import Settings
 from hookline.delivery.guard import TargetGuard
 from hookline.delivery.sender import Sender
+from hookline.delivery.tls import TargetTls
 from hookline.runtime import Runtime
 from tests.conftest import Receiver, serving
 from tests.delivery.conftest import Client, LiveReceiver
@@ -147,8 +148,7 @@ async def tls_receiver(ca: trustme.CA) -> AsyncIterator[TlsReceiver]:
 @pytest.fixture
 async def proxied_sender(egress_proxy: RecordingProxy, ca: trustme.CA) -> AsyncIterator[Sender]:
     """The delivery client as the runtime builds it with a proxy, trusting the test's CA."""
-    trusting = ssl.create_default_context()
-    ca.configure_trust(trusting)
+    trusting = TargetTls(ca.cert_pem.bytes().decode())
     async with Sender(
         timeout=timedelta(seconds=10), guard=LOOPBACK, proxy=egress_proxy.url, tls=trusting
     ) as sender:
@@ -248,8 +248,7 @@ async def test_the_proxy_gets_the_checked_address_so_a_rebound_name_cannot_redir
 async def test_a_proxy_refusing_the_tunnel_is_named_on_the_attempt(
     tls_receiver: TlsReceiver, ca: trustme.CA, tmp_path: Path
 ) -> None:
-    trusting = ssl.create_default_context()
-    ca.configure_trust(trusting)
+    trusting = TargetTls(ca.cert_pem.bytes().decode())
     async with (
         recording_proxy(tmp_path, refuse_all=True) as refusing,
         Sender(timeout=timedelta(seconds=10), guard=LOOPBACK, proxy=refusing.url, tls=trusting) as sender,

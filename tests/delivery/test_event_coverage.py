@@ -1,10 +1,12 @@
 """Every catalog entity works for every event type: all six types of all 24 entities, published
-to one registration subscribed to all of them, are delivered, relation events with their
+to one registration subscribed to all of them (by name, or with `*`), are delivered, relation events with their
 `relation`."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from hookline.domain.catalog import DEFAULT_ENTITIES
 from hookline.domain.enums import WebhookEventType
@@ -18,12 +20,18 @@ def relation_of(kind: WebhookEventType, entity_name: str) -> dict[str, object] |
     return {"name": f"{entity_name.lower()}Links", "ids": [f"{kind.value}-a", "b"], "entityName": "Tenant"}
 
 
+EVERY_PAIR = [
+    {"entityName": name, "type": kind.label} for name in DEFAULT_ENTITIES for kind in WebhookEventType
+]
+
+
+@pytest.mark.parametrize(
+    "events", [EVERY_PAIR, [{"entityName": "*", "type": "*"}]], ids=["pairs", "wildcards"]
+)
 async def test_every_type_of_every_entity_is_delivered_relation_events_with_their_relation(
-    client: Client, runtime: Runtime, receiver: LiveReceiver
+    client: Client, runtime: Runtime, receiver: LiveReceiver, events: list[dict[str, str]]
 ) -> None:
-    events = [
-        {"entityName": name, "type": kind.label} for name in DEFAULT_ENTITIES for kind in WebhookEventType
-    ]
+    """Subscribed pair by pair, or with `*` for both."""
     await client.register(receiver.url(), enabledEvents=events)
     published = {}
     for name in DEFAULT_ENTITIES:

@@ -22,6 +22,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from hookline.api.app import create_app
 from hookline.clock import FrozenClock
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType
+from hookline.domain.subscriptions import EventChoice
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationDraft, TargetAuthorization
 from tests.conftest import Receiver, Reply
@@ -71,7 +72,10 @@ async def seed(
         RegistrationDraft(
             organization_id=organization,
             target_url=receiver.url(f"/{organization}"),
-            enabled_events=[("Process", WebhookEventType.UPDATED), ("Tenant", WebhookEventType.CREATED)],
+            enabled_events=[
+                EventChoice("Process", WebhookEventType.UPDATED),
+                EventChoice("Tenant", WebhookEventType.CREATED),
+            ],
             target_authorization=TargetAuthorization(AuthorizationType.BASIC, USERNAME, PASSWORD),
             description=f"{organization}'s receiver",
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import trustme
 from playwright.async_api import Page, expect
 
 from hookline.domain.enums import Role, WebhookEventType
@@ -164,6 +165,44 @@ async def test_create_edit_rotate_and_delete_a_registration(
     await page.get_by_role("button", name="Delete").click()
     await expect(page.get_by_role("status")).to_contain_text("Deleted")
     assert (await runtime.hookline.search_registrations("acme", RegistrationFilter(), 1, 5)).total_count == 0
+
+
+async def test_an_oauth2_registration_with_a_client_certificate(
+    page: Page, look: Looker, live_url: str, runtime: Runtime, receiver: Receiver
+) -> None:
+    leaf = trustme.CA().issue_cert("hookline.example", common_name="browser-client")
+    await sign_in(page, look, live_url, await new_key(runtime, "acme", Role.SUBSCRIBER))
+    await look(page, "overview-before-oauth2")
+    await page.goto(f"{live_url}/ui/registrations/new")
+    await page.get_by_label("Target URL").fill("https://localhost:9/mtls")
+    await page.get_by_label("Process Updated").check()
+    await page.get_by_label("Authorization", exact=True).select_option("oauth2")
+    await page.get_by_label("Token URL").fill(receiver.url("/token"))
+    await page.get_by_label("Client ID").fill("browser-client")
+    await page.get_by_label("Client secret").fill("browser-client-secret")
+    await page.get_by_label("Client certificate (PEM)").fill(leaf.cert_chain_pems[0].bytes().decode())
+    await page.get_by_label("Private key (PEM)").fill("not a key")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("#privateKey-error")).to_have_text(
+        "Must be a private key in PEM (BEGIN PRIVATE KEY)."
+    )
+    await expect(page.get_by_label("Private key (PEM)")).to_be_empty()  # write-only, even when refused
+    await look(page, "registration-oauth2-refused")
+
+    await page.get_by_label("Client secret").fill("browser-client-secret")
+    await page.get_by_label("Client certificate (PEM)").fill(leaf.cert_chain_pems[0].bytes().decode())
+    await page.get_by_label("Private key (PEM)").fill(leaf.private_key_pem.bytes().decode())
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Registration created.")
+    await expect(page.get_by_text("OAuth2 client credentials · client id browser-client")).to_be_visible()
+    await expect(page.get_by_text("CN=browser-client", exact=False).first).to_be_visible()
+    await look(page, "registration-oauth2")
+
+    await page.get_by_role("link", name="Edit").click()
+    await expect(page.get_by_label("Token URL")).to_have_value(receiver.url("/token"))
+    await expect(page.get_by_label("Client secret")).to_be_empty()
+    await expect(page.get_by_label("Remove the client certificate")).not_to_be_checked()
+    await look(page, "registration-oauth2-edit")
 
 
 async def test_an_ed25519_registration_shows_and_rotates_its_public_key(

@@ -11,6 +11,7 @@ import pytest
 from hookline.api.app import create_app
 from hookline.clock import FrozenClock
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
+from hookline.domain.subscriptions import EventChoice
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationDraft, TargetAuthorization
 from tests.conftest import Receiver, Reply
@@ -568,7 +569,10 @@ async def test_reactivating_beside_an_identical_active_registration_shows_the_co
         RegistrationDraft(
             organization_id="acme",
             target_url=receiver.url("/acme"),
-            enabled_events=[("Process", WebhookEventType.UPDATED), ("Tenant", WebhookEventType.CREATED)],
+            enabled_events=[
+                EventChoice("Process", WebhookEventType.UPDATED),
+                EventChoice("Tenant", WebhookEventType.CREATED),
+            ],
             target_authorization=TargetAuthorization(AuthorizationType.BASIC, USERNAME, PASSWORD),
         )
     )

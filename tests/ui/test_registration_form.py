@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from hookline.clock import FrozenClock
 from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, WebhookState
@@ -470,3 +471,61 @@ async def test_the_retry_schedule_and_start_paused_take_the_api_s_rules(
         changed = await runtime.hookline.get_registration(registration.id, None)
         assert changed.retry_schedule == stored and changed.is_paused  # an edit keeps it paused
         assert shown in (await signed_in.get(saved.headers["location"])).text
+
+
+async def test_oauth2_and_a_client_certificate_are_set_kept_on_edit_and_never_shown(
+    signed_in: httpx.AsyncClient, runtime: Runtime, receiver: Receiver
+) -> None:
+    client_secret = "ui-client-secret-5c1e07"
+    leaf = trustme.CA().issue_cert("hookline.example", common_name="ui-client")
+    private_key = leaf.private_key_pem.bytes().decode()
+    fields = {
+        "targetUrl": "https://localhost:9/mtls",
+        "event": ["Process:2"],
+        "authorizationType": "oauth2",
+        "tokenUrl": receiver.url("/token"),
+        "clientId": "ui-client",
+        "scope": "hooks",
+    }
+    new = await signed_in.get("/ui/registrations/new")
+    assert '<option value="oauth2"' in new.text
+    refused = await signed_in.post(
+        "/ui/registrations/new", data=form(csrf_of(new.text), **fields, privateKey=private_key)
+    )
+    assert refused.status_code == 422
+    assert "Paste the certificate that goes with the private key." in refused.text
+    assert private_key not in refused.text
+    refused = await signed_in.post("/ui/registrations/new", data=form(csrf_of(new.text), **fields))
+    assert refused.status_code == 422
+    assert 'id="clientSecret-error">Is required for OAuth2 authorization.' in refused.text
+    created = await signed_in.post(
+        "/ui/registrations/new",
+        data=form(
+            csrf_of(new.text),
+            **fields,
+            clientSecret=client_secret,
+            certificate=leaf.cert_chain_pems[0].bytes().decode(),
+            privateKey=private_key,
+        ),
+    )
+    assert created.status_code == 303, created.text
+    page = created.headers["location"]
+    shown = await signed_in.get(page)
+    assert "OAuth2 client credentials" in shown.text and receiver.url("/token") in shown.text
+    assert "CN=ui-client" in shown.text
+    edit = await signed_in.get(f"{page}/edit")
+    assert '<option value="oauth2" selected' in edit.text and "keep the current secret" in edit.text
+    saved = await signed_in.post(f"{page}/edit", data=form(csrf_of(edit.text), **fields, description="kept"))
+    assert saved.status_code == 303, saved.text
+    [registration] = await registrations_of(runtime)
+    assert registration.oauth2.scope == "hooks" and registration.client_certificate is not None
+    key_line = max(private_key.splitlines(), key=len)
+    for answer in (shown, edit, saved, await signed_in.get(page), await signed_in.get(f"{page}/edit")):
+        assert client_secret not in answer.text and key_line not in answer.text
+
+    removed = await signed_in.post(
+        f"{page}/edit", data=form(csrf_of(edit.text), **fields, removeClientCertificate="on")
+    )
+    assert removed.status_code == 303, removed.text
+    [registration] = await registrations_of(runtime)
+    assert registration.client_certificate is None and registration.oauth2 is not None

@@ -35,7 +35,7 @@ from hookline.domain.enums import AuthorizationType, Role, WebhookEventType, Web
                 "Resolved": 7,
             },
         ),
-        (AuthorizationType, {"None": 0, "Basic": 1, "Bearer": 2}),
+        (AuthorizationType, {"None": 0, "Basic": 1, "Bearer": 2, "OAuth2": 3}),
         (Role, {"Admin": 1, "Publisher": 2, "Subscriber": 3, "Owner": 4}),
     ],
 )
@@ -147,5 +147,7 @@ def test_unknown_state_message_lists_every_state():
 
 
 def test_authorization_type_message_lists_zero():
-    with pytest.raises(ValueError, match=r"^must be one of 0 \(None\), 1 \(Basic\), 2 \(Bearer\)$"):
+    with pytest.raises(
+        ValueError, match=r"^must be one of 0 \(None\), 1 \(Basic\), 2 \(Bearer\), 3 \(OAuth2\)$"
+    ):
         AuthorizationType.parse("digest")

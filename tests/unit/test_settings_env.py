@@ -35,6 +35,7 @@ def test_defaults_match_the_contract():
     assert settings.max_header_bytes == 16 * 1024
     assert settings.request_read_timeout == timedelta(seconds=10)
     assert settings.max_connections == 1000
+    assert settings.bulk_batch_size == 500
     assert settings == Settings()
 
 
@@ -78,6 +79,7 @@ def test_overrides():
             "HOOKLINE_REGISTRATION_CONCURRENCY": "3",
             "HOOKLINE_STOP_TIMEOUT": "2s",
             "HOOKLINE_LEASE_MARGIN": "1500ms",
+            "HOOKLINE_BULK_BATCH_SIZE": "25",
             "HOOKLINE_REQUIRE_HTTPS": "true",
             "HOOKLINE_ALLOW_PLAINTEXT_CREDENTIALS": " Yes ",
             "HOOKLINE_UNKNOWN_KEY_RATE_LIMIT": "2.5",
@@ -89,6 +91,7 @@ def test_overrides():
     )
     assert settings.database_url == "postgresql://hookline@db/hookline"
     assert settings.admin_key == "bootstrap"
+    assert settings.bulk_batch_size == 25
     assert settings.secret_key_file == Path("/etc/hookline/secret.key")
     assert settings.retry_policy.delays == (timedelta(seconds=1), timedelta(seconds=2))
     assert settings.retry_policy.max_attempts == 3
@@ -190,6 +193,8 @@ def test_derived_defaults_follow_what_they_derive_from():
         ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "-1"),
         ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "10001"),
         ("HOOKLINE_REGISTRATION_METRICS_LIMIT", "all"),
+        ("HOOKLINE_BULK_BATCH_SIZE", "0"),
+        ("HOOKLINE_BULK_BATCH_SIZE", "10001"),
         ("HOOKLINE_LOG_FORMAT", "xml"),
         ("HOOKLINE_LOG_LEVEL", "chatty"),
     ],

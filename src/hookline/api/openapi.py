@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from hookline.api.problems import MEDIA_TYPE
 from hookline.api.spellings import names_pattern
 from hookline.domain.catalog import Catalog
+from hookline.domain.subscriptions import EVERY
 
 PROBLEM_STATUSES = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -74,7 +75,10 @@ def _with_entity_names(schema: dict[str, Any], catalog: Catalog) -> dict[str, An
             components.get("EventIn", {}).get("properties", {}).get("entityName"),
             names_pattern(catalog.domain_names),
         ),
-        (components.get("EnabledEventIn", {}).get("properties", {}).get("entityName"), subscribable),
+        (
+            components.get("EnabledEventIn", {}).get("properties", {}).get("entityName"),
+            names_pattern(catalog.names, EVERY),
+        ),
         (components.get("RegistrationSearch", {}).get("properties", {}).get("entityName"), subscribable),
     ]
     for operations in schema.get("paths", {}).values():

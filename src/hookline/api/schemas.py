@@ -25,6 +25,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 
 from hookline.api.paging import MAX_PAGE_NUMBER, MAX_PAGE_SIZE
+from hookline.api.selections import DataFilter, SelectedType, ShownType
 from hookline.api.spellings import NO_NUL, enum_pattern
 from hookline.domain.enums import (
     AuthorizationType,
@@ -35,7 +36,7 @@ from hookline.domain.enums import (
     WebhookState,
 )
 from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
-from hookline.domain.records import Page, Registration
+from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
 from hookline.domain.throttle import MAX_RATE, MIN_RATE
@@ -242,14 +243,25 @@ class CreatedApiKeyOut(ApiKeyOut):
 
 
 class EnabledEventIn(Input):
-    entity_name: Name
-    type: EventType
+    entity_name: Name = Field(
+        description='An entity of the catalog, or "*": every one but Webhook and '
+        "WebhookRegistration, which are named explicitly."
+    )
+    type: SelectedType
+    filter: DataFilter | None = None
 
 
 class EnabledEventOut(Schema):
     id: str
     entity_name: str
-    type: WebhookEventType
+    type: ShownType
+    filter: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        assert isinstance(record, EnabledEvent)
+        shown = None if record.filter is None else json.loads(record.filter)
+        return cls(id=record.id, entity_name=record.entity_name, type=record.type, filter=shown)
 
 
 class TargetAuthorizationIn(Input):
@@ -259,11 +271,58 @@ class TargetAuthorizationIn(Input):
     token: (
         Annotated[str, Field(max_length=MAX_VALUE_LENGTH, description="Bearer (2) only; write-only.")] | None
     ) = None
+    token_url: (
+        Annotated[
+            str,
+            Field(
+                max_length=MAX_URL_LENGTH,
+                description="OAuth2 (3) only, like the fields after it: the token endpoint, checked "
+                "like targetUrl. hookline POSTs grant_type=client_credentials there, authenticated "
+                "with HTTP Basic (clientId:clientSecret).",
+            ),
+        ]
+        | None
+    ) = None
+    client_id: Annotated[str, Field(max_length=500)] | None = None
+    client_secret: Annotated[str, Field(max_length=MAX_VALUE_LENGTH, description="Write-only.")] | None = None
+    scope: Annotated[str, Field(max_length=1000)] | None = None
+    audience: Annotated[str, Field(max_length=1000)] | None = None
 
 
 class TargetAuthorizationOut(Schema):
     authorization_type: AuthorizationType
     username: str | None
+
+
+class OAuth2AuthorizationOut(Schema):
+    """OAuth2 client credentials (3): everything but the client secret."""
+
+    authorization_type: AuthorizationType
+    token_url: str
+    client_id: str
+    scope: str | None
+    audience: str | None
+
+
+class ClientCertificateIn(Input):
+    """Write-only: answers show the certificate's subject and expiry, never the key."""
+
+    certificate: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64 * 1024,
+            description="PEM: the client certificate, then any intermediates.",
+        ),
+    ]
+    private_key: Annotated[
+        str, Field(min_length=1, max_length=16 * 1024, description="PEM, unencrypted; write-only.")
+    ]
+
+
+class ClientCertificateOut(Schema):
+    subject: str
+    not_after: datetime
 
 
 TargetUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_LENGTH)]
@@ -323,6 +382,9 @@ class RegistrationIn(Input):
         "Deleted).",
     )
     target_authorization: TargetAuthorizationIn | None = None
+    client_certificate: ClientCertificateIn | None = Field(
+        None, description="Presented to the target for mutual TLS (https:// targets only)."
+    )
     headers: CustomHeaders | None = None
     description: Description | None = None
     expires_at: Instant | None = None
@@ -357,6 +419,9 @@ class RegistrationPatch(Input):
     should_group_continue_after_fail: bool | None = None
     coalesce_updates: bool | None = None
     target_authorization: TargetAuthorizationIn | None = None
+    client_certificate: ClientCertificateIn | None = Field(
+        None, description="Replaces the client certificate; null removes it."
+    )
     headers: CustomHeadersPatch | None = None
     description: Description | None = None
     is_active: bool | None = None
@@ -383,7 +448,10 @@ class RegistrationOut(Schema):
     should_group: bool
     should_group_continue_after_fail: bool
     coalesce_updates: bool
-    target_authorization: TargetAuthorizationOut
+    target_authorization: TargetAuthorizationOut | OAuth2AuthorizationOut
+    client_certificate: ClientCertificateOut | None = Field(
+        None, description="The client certificate it presents for mutual TLS: subject and expiry only."
+    )
     headers: dict[str, str] = Field(description="Its custom headers' names; each value shows as •••.")
     is_active: bool
     is_paused: bool
@@ -415,12 +483,23 @@ class RegistrationOut(Schema):
             for name in RegistrationOut.model_fields
             if name not in ("target_authorization", "headers")
         }
-        nested = TargetAuthorizationOut(
-            authorization_type=record.authorization_type, username=record.username
+        oauth2 = record.oauth2
+        nested: TargetAuthorizationOut | OAuth2AuthorizationOut = (
+            TargetAuthorizationOut(authorization_type=record.authorization_type, username=record.username)
+            if oauth2 is None
+            else OAuth2AuthorizationOut(
+                authorization_type=record.authorization_type,
+                token_url=oauth2.token_url,
+                client_id=oauth2.client_id,
+                scope=oauth2.scope,
+                audience=oauth2.audience,
+            )
         )
         headers = dict.fromkeys(record.custom_header_names, MASK)
+        events = [EnabledEventOut.of(e) for e in record.enabled_events]
         return cls.model_validate(
-            flat | {"target_authorization": nested, "headers": headers}, from_attributes=True
+            flat | {"target_authorization": nested, "headers": headers, "enabled_events": events},
+            from_attributes=True,
         )
 
 

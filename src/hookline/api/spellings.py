@@ -17,9 +17,11 @@ def _any_case(text: str, *, between: str = "") -> str:
     return between.join(f"[{c.upper()}{c.lower()}]" if c.upper() != c.lower() else re.escape(c) for c in text)
 
 
-def names_pattern(names: Iterable[str]) -> str:
-    """Any of `names` in any case, with blanks around it (`Catalog.canonical`)."""
-    return r"^\s*(?:" + "|".join(_any_case(name) for name in names) + r")\s*$"
+def names_pattern(names: Iterable[str], *literals: str) -> str:
+    """Any of `names` in any case, or one of `literals` as is, with blanks around it
+    (`Catalog.canonical`)."""
+    choices = [re.escape(literal) for literal in literals] + [_any_case(name) for name in names]
+    return r"^\s*(?:" + "|".join(choices) + r")\s*$"
 
 
 def enum_pattern(kind: type[ContractEnum]) -> str:

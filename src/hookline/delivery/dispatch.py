@@ -12,6 +12,7 @@ from yarl import URL
 
 from hookline.clock import Clock
 from hookline.crypto import SecretBox
+from hookline.delivery.oauth2 import Credentials, TokenSource
 from hookline.delivery.request import (
     basic_authorization,
     bearer_authorization,
@@ -62,6 +63,7 @@ class Dispatcher:
         self._box = box
         self._clock = clock
         self._tracing = tracing or Tracing()
+        self._tokens = TokenSource(sender=sender, clock=clock)
 
     async def dispatch(self, webhook: ClaimedWebhook) -> Dispatched:
         started_at = self._clock.now()
@@ -86,15 +88,23 @@ class Dispatcher:
                 authorization=self._authorization(webhook),
                 custom_headers=self._custom_headers(webhook),
             )
+            certificate = (
+                self._box.decrypt(webhook.encrypted_client_certificate)
+                if webhook.encrypted_client_certificate
+                else None
+            )
+            oauth2 = self._oauth2_credentials(webhook, certificate)
         except ValueError as error:  # a secret this key cannot decrypt: a failed attempt, not a loop
             unsigned = AttemptResult(None, error=f"cannot sign: {error}"[:ERROR_MAX_CHARS])
             return Dispatched(webhook, Sent(unsigned, None, 0, ()), started_at)  # nothing was sent
-        if self._tracing.enabled:
-            sent = await self._post_traced(webhook, headers, body, started_at)
+
+        async def send(headers: dict[str, str]) -> Sent:
+            return await self._post(webhook, headers, body, started_at, certificate)
+
+        if oauth2 is not None:
+            sent = await self._tokens.send(oauth2, headers, send)
         else:
-            if webhook.traceparent is not None:
-                headers["traceparent"] = webhook.traceparent  # checked when stored: handed on as is
-            sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+            sent = await send(headers)
         if log.isEnabledFor(logging.DEBUG):
             _log_attempt(webhook, sent)
         return Dispatched(webhook, sent, started_at)
@@ -103,18 +113,38 @@ class Dispatcher:
         """One attempt that nothing records (a test webhook); its id is the webhook's."""
         return (await self.dispatch(webhook)).attempt(webhook.id)
 
-    async def _post_traced(
-        self, webhook: ClaimedWebhook, headers: dict[str, str], body: bytes, started_at: datetime
+    async def _post(
+        self,
+        webhook: ClaimedWebhook,
+        headers: dict[str, str],
+        body: bytes,
+        started_at: datetime,
+        certificate: str | None,
     ) -> Sent:
-        """Send inside the attempt's span, a child of the event's fan-out, and tell the target."""
+        """Send, traced when tracing is on: inside the attempt's span, a child of the event's
+        fan-out, and tell the target."""
+        if not self._tracing.enabled:
+            if webhook.traceparent is not None:
+                headers["traceparent"] = webhook.traceparent  # checked when stored: handed on as is
+            return await self._sender.post(
+                webhook.target_url, headers, body, now=started_at, client_certificate=certificate
+            )
         with self._tracing.span("hookline.attempt", parent=webhook.traceparent, kind=SpanKind.CLIENT) as span:
             traceparent = self._tracing.traceparent(webhook.traceparent)
             if traceparent is not None:
                 headers["traceparent"] = traceparent
-            sent = await self._sender.post(webhook.target_url, headers, body, now=started_at)
+            sent = await self._sender.post(
+                webhook.target_url, headers, body, now=started_at, client_certificate=certificate
+            )
             if span.is_recording():  # not when the sampler dropped it
                 _describe(span, webhook, sent)
         return sent
+
+    def _oauth2_credentials(self, webhook: ClaimedWebhook, certificate: str | None) -> Credentials | None:
+        if webhook.authorization_type is not AuthorizationType.OAUTH2 or webhook.oauth2 is None:
+            return None
+        secret = self._box.decrypt(webhook.encrypted_secret) if webhook.encrypted_secret else ""
+        return Credentials(webhook.registration_id, webhook.oauth2, secret, certificate)
 
     def _signing_secrets(self, webhook: ClaimedWebhook, now: datetime) -> list[str]:
         """The current secret, plus retired ones while their grace period after rotation lasts."""

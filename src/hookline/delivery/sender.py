@@ -15,7 +15,8 @@ import asyncio
 import codecs
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from yarl import URL
 from hookline import __version__
 from hookline.delivery.guard import BlockedTarget, GuardedResolver, TargetGuard, literal_address
 from hookline.delivery.proxy import UnresolvableTarget, pin
+from hookline.delivery.tls import TargetTls
 from hookline.domain.outcome import AttemptResult
 from hookline.domain.retry import parse_retry_after
 
@@ -61,12 +63,12 @@ class Sender:
         guard: TargetGuard,
         max_connections: int = 256,
         proxy: str | None = None,
-        tls: ssl.SSLContext | None = None,
+        tls: TargetTls | None = None,
     ) -> None:
-        """`proxy`: the egress proxy (`http://host:port`); `tls`: how targets' certificates are
-        verified (None: against the system's trusted roots)."""
+        """`proxy`: the egress proxy (`http://host:port`); `tls`: which roots verify targets'
+        certificates and how client certificates are presented (None: the system's roots)."""
         self._timeout = aiohttp.ClientTimeout(total=timeout.total_seconds())
-        self._tls: ssl.SSLContext | bool = tls if tls is not None else True
+        self._tls = tls or TargetTls()
         self._guard = guard
         self._max_connections = max_connections
         self._proxy = proxy
@@ -80,7 +82,7 @@ class Sender:
         connector = aiohttp.TCPConnector(
             limit=self._max_connections,
             limit_per_host=0,
-            ssl=self._tls,
+            ssl=self._tls.default,
             # Through a proxy the connector only ever resolves the operator's proxy; targets are
             # resolved and checked by `pin` before each attempt.
             resolver=GuardedResolver(self._guard) if self._proxy is None else None,
@@ -106,25 +108,22 @@ class Sender:
             await self._target_resolver.close()
             self._target_resolver = None
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes, *, now: datetime) -> Sent:
-        """Send once; `now` dates a `Retry-After` given as an HTTP date."""
+    async def post(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        now: datetime,
+        client_certificate: str | None = None,
+    ) -> Sent:
+        """Send once; `now` dates a `Retry-After` given as an HTTP date; `client_certificate`
+        (chain and key, PEM) is presented if the target asks for one."""
         if self._session is None:
             raise RuntimeError("use `async with Sender(...)` before sending")
         started = time.perf_counter()
         try:
-            self._check_url(url)
-            server_hostname = None
-            if self._target_resolver is not None:
-                target = await pin(self._target_resolver, url, headers)
-                url, headers, server_hostname = target.url, target.headers, target.server_hostname
-            async with self._session.post(
-                url,
-                data=body,
-                headers=headers,
-                allow_redirects=False,
-                proxy=self._proxy,
-                server_hostname=server_hostname,
-            ) as response:
+            async with self._request(url, headers, body, client_certificate) as response:
                 excerpt = await read_excerpt(response.content)
                 result = AttemptResult(
                     status=response.status,
@@ -144,6 +143,43 @@ class Sender:
             failure = AttemptResult(None, fit_error(describe_failure(error)))
         # No response: what hookline meant to send (aiohttp would have added Host and the length).
         return Sent(failure, None, _elapsed_ms(started), (("User-Agent", USER_AGENT), *headers.items()))
+
+    async def fetch(
+        self,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        limit: int,
+        client_certificate: str | None = None,
+    ) -> tuple[int, bytes]:
+        """POST outside any attempt (an OAuth2 token request), with the same checks, proxy and
+        TLS as an attempt: the status and up to `limit` bytes of the body. Raises what aiohttp
+        raises (see `describe_failure`) and `BlockedTarget`."""
+        async with self._request(url, headers, body, client_certificate) as response:
+            return response.status, await read_excerpt(response.content, limit)
+
+    @asynccontextmanager
+    async def _request(
+        self, url: str, headers: dict[str, str], body: bytes, client_certificate: str | None
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        if self._session is None:
+            raise RuntimeError("use `async with Sender(...)` before sending")
+        self._check_url(url)
+        server_hostname = None
+        if self._target_resolver is not None:
+            target = await pin(self._target_resolver, url, headers)
+            url, headers, server_hostname = target.url, target.headers, target.server_hostname
+        async with self._session.post(
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            proxy=self._proxy,
+            server_hostname=server_hostname,
+            ssl=self._tls.presenting(client_certificate) if client_certificate else self._tls.default,
+        ) as response:
+            yield response
 
     def _check_url(self, url: str) -> None:
         """The scheme (HOOKLINE_REQUIRE_HTTPS), and IP literals, which aiohttp does not resolve
@@ -172,16 +208,16 @@ def _elapsed_ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
 
 
-async def read_excerpt(content: aiohttp.StreamReader) -> bytes:
-    """Up to RESPONSE_EXCERPT_BYTES of the body; `read(n)` alone stops at the first chunk.
+async def read_excerpt(content: aiohttp.StreamReader, limit: int = RESPONSE_EXCERPT_BYTES) -> bytes:
+    """Up to `limit` bytes of the body; `read(n)` alone stops at the first chunk.
 
     A body that stalls or breaks off after the status line keeps what arrived: the status
     decides the attempt, the excerpt only documents it.
     """
     excerpt = bytearray()
     try:
-        while len(excerpt) < RESPONSE_EXCERPT_BYTES:
-            chunk = await content.read(RESPONSE_EXCERPT_BYTES - len(excerpt))
+        while len(excerpt) < limit:
+            chunk = await content.read(limit - len(excerpt))
             if not chunk:
                 break
             excerpt += chunk
@@ -265,6 +301,8 @@ def describe_failure(error: BaseException) -> str:
         return f"egress proxy refused: {error.status} {error.message}"
     if isinstance(error, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
         return f"TLS: {error}"
+    if isinstance(error, aiohttp.ClientOSError) and isinstance(error.__cause__, ssl.SSLError):
+        return f"TLS: {error.__cause__}"  # an alert after the handshake: TLS 1.3's "certificate required"
     if isinstance(error, aiohttp.ClientConnectorError):
         failure = _connection_failure(error.os_error)
         return failure if failure == "connection refused" else f"connection failed: {failure}"

@@ -65,11 +65,17 @@ class AuthorizationType(ContractEnum):
     NONE = 0
     BASIC = 1
     BEARER = 2
+    OAUTH2 = 3
+    """OAuth2 client credentials: hookline fetches the Bearer token (delivery/oauth2.py)."""
 
     @property
     def carries_credentials(self) -> bool:
         """Every type but None sends a secret, so every type added later is kept off plain http."""
         return self is not AuthorizationType.NONE
+
+    @property
+    def label(self) -> str:
+        return "OAuth2" if self is AuthorizationType.OAUTH2 else super().label
 
 
 class Role(ContractEnum):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from hookline.domain.credentials import CertificateSummary, OAuth2Client
 from hookline.domain.enums import AuthorizationType, Role, SignatureScheme, WebhookEventType, WebhookState
 
 
@@ -24,7 +25,11 @@ class ApiKey:
 class EnabledEvent:
     id: str
     entity_name: str
-    type: WebhookEventType
+    """The catalog's spelling, or `*` (every domain entity)."""
+    type: WebhookEventType | None
+    """None: every type (`*`)."""
+    filter: str | None = None
+    """Canonical JSON of its data filter (see domain/subscriptions.py); None: every event."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,10 @@ class Registration:
     """The names of its custom headers; their values are write-only."""
     max_requests_per_second: int | None = None
     """A ceiling on requests to its target, across workers; None: unlimited."""
+    oauth2: OAuth2Client | None = None
+    """OAuth2 client credentials (authorization type 3); the client secret is write-only."""
+    client_certificate: CertificateSummary | None = None
+    """The client certificate it presents for mutual TLS, if any."""
     signature_scheme: SignatureScheme = SignatureScheme.V1
     signing_public_key: str | None = None
     """v1a: the `whpk_` key its receivers verify with (its private key stays encrypted)."""
@@ -184,7 +193,7 @@ class ClaimedWebhook:
     authorization_type: AuthorizationType
     username: str | None
     encrypted_secret: bytes | None
-    """The Basic password or the Bearer token, encrypted."""
+    """The Basic password, the Bearer token or the OAuth2 client secret, encrypted."""
     encrypted_headers: bytes | None
     """Its registration's custom headers, an encrypted JSON object."""
     event_id: str
@@ -197,3 +206,7 @@ class ClaimedWebhook:
     """The event's `relation` as stored JSON (relation events only)."""
     traceparent: str | None = None
     """The trace context of the event's fan-out, continued by this attempt."""
+    oauth2: OAuth2Client | None = None
+    """Where and as whom to fetch the Bearer token (type 3; `encrypted_secret` is the client secret)."""
+    encrypted_client_certificate: bytes | None = None
+    """The client certificate chain and key for mutual TLS, one encrypted PEM bundle."""

@@ -78,16 +78,23 @@ class TransportRules:
     allow_plaintext_credentials: bool = False
 
     def refusal(
-        self, url: str, authorization: AuthorizationType = AuthorizationType.NONE, *, exempt: bool = False
+        self,
+        url: str,
+        authorization: AuthorizationType = AuthorizationType.NONE,
+        *,
+        exempt: bool = False,
+        field: str = "targetUrl",
     ) -> FieldError | None:
+        """`field` names the URL: `targetUrl`, or `targetAuthorization.tokenUrl` (OAuth2's
+        client secret goes there)."""
         if urlsplit(url).scheme.lower() != "http":
             return None
         if self.require_https:
-            return FieldError("targetUrl", "must use https:// (HOOKLINE_REQUIRE_HTTPS is on)")
+            return FieldError(field, "must use https:// (HOOKLINE_REQUIRE_HTTPS is on)")
         if authorization.carries_credentials and not (exempt or self.allow_plaintext_credentials):
             return FieldError(
-                "targetAuthorization",
-                f"{authorization.label} credentials are only sent over https://, and targetUrl is plain"
-                " http:// outside HOOKLINE_ALLOWED_TARGET_NETWORKS",
+                "targetAuthorization" if field == "targetUrl" else field,
+                f"{authorization.label} credentials are only sent over https://, and"
+                f" {field.rsplit('.', 1)[-1]} is plain http:// outside HOOKLINE_ALLOWED_TARGET_NETWORKS",
             )
         return None

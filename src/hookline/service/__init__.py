@@ -11,7 +11,9 @@ from __future__ import annotations
 from hookline.domain.records import LastFailure, WebhookFilter
 from hookline.domain.stats import StatsWindow
 from hookline.service.base import Principal
+from hookline.service.bulk_runs import BulkRunUseCases
 from hookline.service.drafts import (
+    ClientCertificate,
     EventDraft,
     RegistrationChanges,
     RegistrationDraft,
@@ -33,11 +35,11 @@ from hookline.service.stats import (
     Totals,
 )
 from hookline.service.views import BlockedGroup, EventView, WebhookDetail
-from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S, WebhookUseCases
+from hookline.service.webhooks import COVERAGE_WINDOW, RECOVER_RATE_PER_S
 
 
 class Hookline(
-    ApiKeyUseCases, RegistrationUseCases, EventUseCases, WebhookUseCases, StatsUseCases, SessionUseCases
+    ApiKeyUseCases, RegistrationUseCases, EventUseCases, BulkRunUseCases, StatsUseCases, SessionUseCases
 ):
     """Every use case, one module per resource; built once per process by the runtime."""
 
@@ -50,6 +52,7 @@ __all__ = [
     "TEST_ENTITY",
     "Backlog",
     "BlockedGroup",
+    "ClientCertificate",
     "EventDraft",
     "EventView",
     "FailingRegistration",

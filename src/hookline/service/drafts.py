@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
+from hookline.domain.subscriptions import EventChoice
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,13 +16,27 @@ class TargetAuthorization:
     password: str | None = None
     token: str | None = None
     """Bearer only."""
+    token_url: str | None = None
+    """OAuth2 only, like the rest: where hookline fetches tokens, as `client_id`."""
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    audience: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """A client certificate (with its chain) and its private key, in PEM, for mutual TLS."""
+
+    certificate: str
+    private_key: str
 
 
 @dataclass(frozen=True, slots=True)
 class RegistrationDraft:
     organization_id: str
     target_url: str
-    enabled_events: list[tuple[str, WebhookEventType]]
+    enabled_events: list[EventChoice]
     should_group: bool = False
     should_group_continue_after_fail: bool = False
     coalesce_updates: bool = False
@@ -39,6 +54,7 @@ class RegistrationDraft:
     """Static headers added to every request; the values are write-only."""
     verify: bool = False
     """Send a signed test webhook first and refuse the registration unless it answers 2xx."""
+    client_certificate: ClientCertificate | None = None
     signature_scheme: SignatureScheme = SignatureScheme.V1
 
 
@@ -47,7 +63,7 @@ class RegistrationChanges:
     """A PATCH: only the fields that are set change."""
 
     target_url: str | None = None
-    enabled_events: list[tuple[str, WebhookEventType]] | None = None
+    enabled_events: list[EventChoice] | None = None
     should_group: bool | None = None
     should_group_continue_after_fail: bool | None = None
     coalesce_updates: bool | None = None
@@ -66,6 +82,8 @@ class RegistrationChanges:
     """Back to unlimited."""
     expires_at: datetime | None = None
     clear_expires_at: bool = False
+    client_certificate: ClientCertificate | None = None
+    clear_client_certificate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,10 @@ Concurrent publishes are group-committed: each batch is ONE transaction holding 
 of the batch together with all of its Webhooks, so nothing is ever half-written, and N
 concurrent publishers pay for one commit instead of N.
 
+Matching: the store finds the entries naming the event's entity and type, or `*`; their data
+filters are applied here (domain/subscriptions.py), and an event makes one Webhook per
+registration however many of its entries take it (`matching`).
+
 Pause: a paused registration's new Webhooks are written Pending (held); the publisher takes the
 registration's pause lock and reads the pause again under it, so a concurrent resume either sees
 and releases them or is seen. A Webhook written Created just as a pause began is held by the
@@ -28,6 +32,7 @@ from datetime import datetime
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.retry import RetryPolicy
+from hookline.domain.subscriptions import matches
 from hookline.ids import new_id
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
@@ -115,12 +120,11 @@ class FanOut:
         """Events first, then Webhooks, each as one multi-row insert; in the caller's transaction."""
         results: list[Published] = []
         first_by_id: dict[tuple[str, str], tuple[Published, str | None]] = {}
-        subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]] = {}
         written = _Batch()
         event_rows: list[dict[str, object]] = []
         webhook_rows: list[dict[str, object]] = []
-        await self._lock(conn, batch, subscriptions)
-        for event in batch:
+        subscriptions = await self._lock(conn, batch)
+        for event, matched in zip(batch, subscriptions, strict=True):
             replay = await self._replay(conn, event, first_by_id)
             if replay is not None:
                 results.append(replay)
@@ -129,10 +133,9 @@ class FanOut:
                 await ensure_organization(conn, event.organization_id, event.now)
             event_id = new_id("evt")
             event_rows.append(_event_row(event_id, event))
-            key = (event.organization_id, event.entity_name, event.type)
             ids = []
             superseded = 0
-            for subscription in subscriptions[key]:
+            for subscription in matched:
                 taken_over = await self._supersede(conn, event_id, event, subscription, written)
                 if taken_over is not None:
                     ids.append(taken_over)
@@ -189,21 +192,20 @@ class FanOut:
         return latest.webhook_id
 
     @staticmethod
-    async def _lock(
-        conn: Connection,
-        batch: list[EventRecord],
-        subscriptions: dict[tuple[str, str, WebhookEventType], list[Subscription]],
-    ) -> None:
-        """Look up every event's subscriptions into `subscriptions`, then take every lock the
-        batch needs (its groups, and the entities it may supersede) at once, in the one global
-        order workers use too: taken one by one in event order, they could deadlock."""
+    async def _lock(conn: Connection, batch: list[EventRecord]) -> list[list[Subscription]]:
+        """Each event's subscriptions (`matching`), then every lock the batch needs (its groups,
+        and the entities it may supersede) taken at once, in the one global order workers use
+        too: taken one by one in event order, they could deadlock."""
+        found: dict[tuple[str, str, WebhookEventType], list[Subscription]] = {}
+        matched: list[list[Subscription]] = []
         locks: set[str] = set()
         paused: set[str] = set()
         for event in batch:
             key = (event.organization_id, event.entity_name, event.type)
-            if key not in subscriptions:
-                subscriptions[key] = await events_store.matching_subscriptions(conn, *key, event.now)
-            for s in subscriptions[key]:
+            if key not in found:
+                found[key] = await events_store.matching_subscriptions(conn, *key, event.now)
+            matched.append(matching(found[key], event.payload))
+            for s in matched[-1]:
                 if s.should_group:
                     locks.add(webhooks_store.group_lock(s.registration_id, event.effective_group_key))
                 if s.coalesce_updates and event.coalescible:
@@ -214,8 +216,8 @@ class FanOut:
         await webhooks_store.take_locks(conn, locks)
         if paused:  # under the pause locks: a resume may have committed since the look-up
             still = await reg_store.paused_among(conn, paused)
-            for key, found in subscriptions.items():
-                subscriptions[key] = [replace(s, is_paused=s.registration_id in still) for s in found]
+            matched = [[replace(s, is_paused=s.registration_id in still) for s in m] for m in matched]
+        return matched
 
     @staticmethod
     async def _replay(
@@ -271,6 +273,21 @@ class FanOut:
             "created_at": event.now,
             "updated_at": event.now,
         }
+
+
+def matching(candidates: list[Subscription], data_json: str) -> list[Subscription]:
+    """The entries whose filter `data` passes, one per registration: an event makes at most
+    one Webhook per registration however many of its entries take it, and refers to the most
+    specific of them."""
+    data = json.loads(data_json) if any(s.filter is not None for s in candidates) else None
+    chosen: dict[str, Subscription] = {}
+    for s in candidates:
+        if not matches(s.filter, data):
+            continue
+        earlier = chosen.get(s.registration_id)
+        if earlier is None or s.specificity > earlier.specificity:
+            chosen[s.registration_id] = s
+    return list(chosen.values())
 
 
 @functools.lru_cache(maxsize=256)

@@ -15,6 +15,7 @@ that rate, the rest in order as their predecessors end).
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 from hookline.domain.catalog import OPERATIONAL_ENTITIES
@@ -26,6 +27,8 @@ from hookline.service.fanout import EventRecord, FanOut
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
 from hookline.store.db import Connection, Transaction
+
+log = logging.getLogger(__name__)
 
 GONE_REASON = "target answered 410 Gone"
 
@@ -109,6 +112,38 @@ class Health:
             await conn.wake_workers()
         await self._announce(conn, registration.id, changed, "resumed", None, now, releasedWebhooks=len(due))
         return len(due)
+
+    async def warn_certificate_expiry(
+        self, conn: Transaction, registration_id: str, warning: str, now: datetime
+    ) -> bool:
+        """Announce, once per certificate, that its client certificate expires soon (a
+        `WebhookRegistration` Updated event with change `clientCertificateExpiring`, and a
+        warning in the log); False if another process did it first."""
+        changed = await reg_store.mark_certificate_warned(conn, registration_id, now)
+        if changed is None:
+            return False
+        organization_id, target_url, certificate = changed
+        log.warning(
+            "registration %s: %s (%s)",
+            registration_id,
+            warning,
+            certificate.subject,
+            extra={"registration_id": registration_id, "organization_id": organization_id},
+        )
+        data = {
+            "registrationId": registration_id,
+            "targetUrl": target_url,
+            "change": "clientCertificateExpiring",
+            "warning": warning,
+            "clientCertificate": {
+                "subject": certificate.subject,
+                "notAfter": certificate.not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+        }
+        await self._fanout.write(
+            conn, [_operational(organization_id, "WebhookRegistration", registration_id, data, now)]
+        )
+        return True
 
     async def _announce(
         self,

@@ -6,27 +6,38 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from hookline import client_certificates
 from hookline.crypto import new_signing_key, public_signing_key
 from hookline.domain import rotation
+from hookline.domain.credentials import CertificateSummary
 from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.errors import BlockedTarget, Conflict, ErrorCollector, FieldError, InvalidInput
 from hookline.domain.fingerprint import registration_fingerprint
 from hookline.domain.headers import bad_token, header_problems
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
+from hookline.domain.subscriptions import EventChoice, EventSelection
 from hookline.domain.throttle import rate_problem
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
 from hookline.service.drafts import (
+    ClientCertificate,
     RegistrationChanges,
     RegistrationDraft,
     RegistrationFilter,
     TargetAuthorization,
+)
+from hookline.service.selections import checked_selections, selections_of
+from hookline.service.target_credentials import (
+    certificate_refusal,
+    check_client_certificate,
+    check_oauth2,
+    oauth2_client,
 )
 from hookline.store import registrations as reg_store
 from hookline.store import webhooks as webhooks_store
@@ -88,6 +99,10 @@ class RegistrationUseCases(UseCases):
         normalized, exempt = await self._check_target(draft.target_url, "targetUrl", errors)
         events = self._check_events(draft.enabled_events, errors)
         self._check_authorization(draft.target_authorization, errors, "targetAuthorization")
+        await self._check_token_url(draft.target_authorization, errors)
+        certificate = self._sealed_certificate(draft.client_certificate, now, errors)
+        if draft.client_certificate is not None and (refusal := certificate_refusal(draft.target_url)):
+            errors.add("clientCertificate", refusal)
         _check_headers(draft.headers, errors)
         if normalized:
             self._check_transport(normalized, draft.target_authorization.authorization_type, exempt, errors)
@@ -96,7 +111,7 @@ class RegistrationUseCases(UseCases):
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
-        auth = draft.target_authorization
+        auth = self._sealed(draft.target_authorization)
         fingerprint = registration_fingerprint(
             normalized, events, auth.authorization_type, auth.username, self._headers_digest(draft.headers)
         )
@@ -104,7 +119,7 @@ class RegistrationUseCases(UseCases):
         registration_id = new_id("reg")
         sealed_secret = self.box.encrypt(key)
         if draft.verify:
-            await self._verify_target(draft, registration_id, sealed_secret)
+            await self._verify_target(draft, registration_id, sealed_secret, auth, certificate[0])
         try:
             async with self.db.write() as conn:
                 await self._refuse_duplicate(conn, draft.organization_id, fingerprint)
@@ -132,6 +147,7 @@ class RegistrationUseCases(UseCases):
                         "signing_public_key": public_signing_key(key),
                         "custom_header_names": reg_store.header_names_text(draft.headers),
                         "encrypted_custom_headers": self._sealed_headers(draft.headers),
+                        **reg_store.client_certificate_values(*certificate),
                         "created_at": now,
                         "updated_at": now,
                         "idempotency_key": idempotency[0] if idempotency else None,
@@ -139,7 +155,7 @@ class RegistrationUseCases(UseCases):
                     },
                 )
                 await reg_store.replace_enabled_events(conn, registration_id, draft.organization_id, events)
-                await reg_store.set_authorization(conn, registration_id, self._sealed(auth))
+                await reg_store.set_authorization(conn, registration_id, auth)
                 created = await reg_store.get_registration(conn, registration_id, None)
         except Duplicate:
             await self._raise_duplicate_after_race(draft.organization_id, fingerprint)
@@ -148,7 +164,12 @@ class RegistrationUseCases(UseCases):
         return created, _shared_secret(draft.signature_scheme, key)
 
     async def _verify_target(
-        self, draft: RegistrationDraft, registration_id: str, sealed_secret: bytes
+        self,
+        draft: RegistrationDraft,
+        registration_id: str,
+        sealed_secret: bytes,
+        auth: reg_store.Authorization,
+        sealed_certificate: bytes | None,
     ) -> None:
         """`verify: true`: the target must answer a signed test webhook with 2xx first."""
         tried = await self._send_test(
@@ -157,8 +178,9 @@ class RegistrationUseCases(UseCases):
             draft.target_url,
             sealed_secret,
             None,
-            self._sealed(draft.target_authorization),
+            auth,
             self._sealed_headers(draft.headers),
+            sealed_certificate,
         )
         if not tried.succeeded:
             answered = tried.error or f"HTTP {tried.response_status}"
@@ -226,6 +248,11 @@ class RegistrationUseCases(UseCases):
             normalized, exempt = await self._check_target(changes.target_url, "targetUrl", errors)
         elif changes.target_authorization is not None:  # new credentials for the current target
             exempt = await self._is_exempt(registration_id, organization_id)
+        if changes.target_authorization is not None:
+            await self._check_token_url(changes.target_authorization, errors)
+        certificate: tuple[bytes | None, CertificateSummary | None] = (None, None)
+        if changes.client_certificate is not None:
+            certificate = self._sealed_certificate(changes.client_certificate, now, errors)
         events = None
         if changes.enabled_events is not None:
             events = self._check_events(changes.enabled_events, errors)
@@ -248,9 +275,8 @@ class RegistrationUseCases(UseCases):
                     normalized or current.normalized_target_url, auth.authorization_type, exempt, transport
                 )
                 transport.raise_if_any()
-            new_events = (
-                events if events is not None else [(e.entity_name, e.type) for e in current.enabled_events]
-            )
+            _refuse_certificate_over_http(current, changes)
+            new_events = events if events is not None else selections_of(current.enabled_events)
             new_normalized = normalized or current.normalized_target_url
             fingerprint = registration_fingerprint(
                 new_normalized,
@@ -288,6 +314,8 @@ class RegistrationUseCases(UseCases):
                     "custom_header_names": reg_store.header_names_text(headers),
                     "encrypted_custom_headers": self._sealed_headers(headers),
                 }
+            if changes.client_certificate is not None or changes.clear_client_certificate:
+                values |= reg_store.client_certificate_values(*certificate)
             if changes.retry_schedule is not None or changes.clear_retry_schedule:
                 values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
             if changes.max_requests_per_second is not None or changes.clear_max_requests_per_second:
@@ -388,6 +416,7 @@ class RegistrationUseCases(UseCases):
             auth = await reg_store.get_authorization(conn, registration_id)
             headers = await reg_store.get_custom_headers(conn, registration_id)
             current, retired = await reg_store.get_signing_secrets(conn, registration_id)
+            certificate = await reg_store.get_client_certificate(conn, registration_id)
         return await self._send_test(
             registration.organization_id,
             registration.id,
@@ -396,6 +425,7 @@ class RegistrationUseCases(UseCases):
             retired,
             auth,
             headers,
+            certificate,
         )
 
     async def _send_test(
@@ -407,6 +437,7 @@ class RegistrationUseCases(UseCases):
         sealed_retired: bytes | None,
         auth: reg_store.Authorization,
         sealed_headers: bytes | None,
+        sealed_certificate: bytes | None,
     ) -> Attempt:
         probe_id = new_id("test")
         probe = ClaimedWebhook(
@@ -436,6 +467,8 @@ class RegistrationUseCases(UseCases):
             occurred_at=self.clock.now(),
             payload=json.dumps({"test": True}),
             relation=None,
+            oauth2=auth.oauth2,
+            encrypted_client_certificate=sealed_certificate,
         )
         return await self.probe_sender.send_probe(probe)
 
@@ -469,6 +502,36 @@ class RegistrationUseCases(UseCases):
         _, exempt = await self._check_target(registration.target_url, "targetUrl", ErrorCollector())
         return exempt
 
+    async def _check_token_url(self, auth: TargetAuthorization, errors: ErrorCollector) -> None:
+        """OAuth2's token URL is reached like a target (SSRF guard, HOOKLINE_REQUIRE_HTTPS), and
+        the client secret goes there, so plain http:// only within the allowed networks."""
+        if auth.authorization_type is not AuthorizationType.OAUTH2 or not auth.token_url:
+            return
+        field = "targetAuthorization.tokenUrl"
+        normalized, exempt = await self._check_target(auth.token_url, field, errors)
+        if normalized:
+            refusal = self.guard.transport.refusal(
+                normalized, auth.authorization_type, exempt=exempt, field=field
+            )
+            if refusal is not None:
+                errors.add(refusal.field, refusal.message)
+
+    def _sealed_certificate(
+        self, certificate: ClientCertificate | None, now: datetime, errors: ErrorCollector
+    ) -> tuple[bytes | None, CertificateSummary | None]:
+        """The encrypted PEM bundle and its summary, once the pair checks out (None: no certificate)."""
+        if certificate is None:
+            return None, None
+        checked = ErrorCollector()
+        summary = check_client_certificate(certificate, now, checked)
+        errors.errors.extend(checked.errors)
+        if checked.errors:
+            return None, None
+        sealed = self.box.encrypt(
+            client_certificates.bundle(certificate.certificate, certificate.private_key)
+        )
+        return sealed, summary
+
     def _check_transport(
         self, url: str, authorization: AuthorizationType, exempt: bool, errors: ErrorCollector
     ) -> None:
@@ -476,22 +539,8 @@ class RegistrationUseCases(UseCases):
         if refusal is not None:
             errors.add(refusal.field, refusal.message)
 
-    def _check_events(
-        self, events: list[tuple[str, WebhookEventType]], errors: ErrorCollector
-    ) -> list[tuple[str, WebhookEventType]]:
-        if not events:
-            errors.add("enabledEvents", "must name at least one event")
-        checked: list[tuple[str, WebhookEventType]] = []
-        for index, (name, kind) in enumerate(events):
-            try:
-                pair = (self.catalog.canonical(name), kind)
-            except ValueError as error:
-                errors.add(f"enabledEvents[{index}].entityName", str(error))
-                continue
-            if pair in checked:
-                errors.add(f"enabledEvents[{index}]", f"duplicates {pair[0]} {kind.label}")
-            checked.append(pair)
-        return checked
+    def _check_events(self, events: list[EventChoice], errors: ErrorCollector) -> list[EventSelection]:
+        return checked_selections(self.catalog, events, errors)
 
     def _check_authorization(
         self, auth: TargetAuthorization, errors: ErrorCollector, prefix: str, *, keeps_secret: bool = False
@@ -516,33 +565,36 @@ class RegistrationUseCases(UseCases):
                 errors.add(f"{prefix}.token", "is required for Bearer authorization")
         elif auth.token:
             errors.add(f"{prefix}.token", "is only for Bearer authorization")
+        check_oauth2(auth, errors, prefix, keeps_secret=keeps_secret)
 
     def _merged_authorization(
         self, change: TargetAuthorization | None, stored: reg_store.Authorization
     ) -> reg_store.Authorization:
-        """The authorization after a PATCH; a Basic password (same username) or a Bearer token
-        may be omitted to keep the stored one."""
+        """The authorization after a PATCH; a Basic password (same username), a Bearer token or
+        an OAuth2 client secret (same client id and token URL) may be omitted to keep the stored one."""
         if change is None:
             return stored
+        unsealed = self._sealed(change)
         keeps_secret = (
             change.authorization_type is stored.authorization_type
-            and change.authorization_type in (AuthorizationType.BASIC, AuthorizationType.BEARER)
-            and not (change.password or change.token)
-            and stored.username == change.username
+            and change.authorization_type.carries_credentials
+            and not (change.password or change.token or change.client_secret)
+            and stored.username == unsealed.username
+            and _token_url(stored) == _token_url(unsealed)
         )
         errors = ErrorCollector()
         self._check_authorization(change, errors, "targetAuthorization", keeps_secret=keeps_secret)
         errors.raise_if_any()
         if keeps_secret:
-            return reg_store.Authorization(
-                change.authorization_type, change.username, stored.encrypted_secret
-            )
-        return self._sealed(change)
+            return replace(unsealed, encrypted_secret=stored.encrypted_secret)
+        return unsealed
 
     def _sealed(self, auth: TargetAuthorization) -> reg_store.Authorization:
-        secret = auth.password or auth.token
+        secret = auth.password or auth.token or auth.client_secret
         sealed = self.box.encrypt(secret) if secret else None
-        return reg_store.Authorization(auth.authorization_type, auth.username, sealed)
+        oauth2 = oauth2_client(auth)
+        username = oauth2.client_id if oauth2 else auth.username
+        return reg_store.Authorization(auth.authorization_type, username, sealed, oauth2)
 
     def _merged_headers(self, change: dict[str, str | None] | None, sealed: bytes | None) -> dict[str, str]:
         """The custom headers after a PATCH: `change` replaces the set, and a null value keeps
@@ -582,6 +634,19 @@ class RegistrationUseCases(UseCases):
     async def _raise_duplicate_after_race(self, organization_id: str, fingerprint: str) -> None:
         async with self.db.read() as conn:
             await self._refuse_duplicate(conn, organization_id, fingerprint)
+
+
+def _token_url(auth: reg_store.Authorization) -> str | None:
+    return auth.oauth2.token_url if auth.oauth2 else None
+
+
+def _refuse_certificate_over_http(current: Registration, changes: RegistrationChanges) -> None:
+    """After the PATCH, a client certificate it keeps or gets needs an https:// target."""
+    keeps = changes.client_certificate is not None or (
+        current.client_certificate is not None and not changes.clear_client_certificate
+    )
+    if keeps and (refusal := certificate_refusal(changes.target_url or current.target_url)):
+        raise InvalidInput.one("clientCertificate", refusal)
 
 
 def _shared_secret(scheme: SignatureScheme, key: str) -> str | None:

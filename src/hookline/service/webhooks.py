@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.errors import Conflict, InvalidInput
@@ -23,11 +24,14 @@ from hookline.store.db import Transaction
 COVERAGE_WINDOW = timedelta(days=7)
 RECOVER_RATE_PER_S = 20
 BULK_BATCH = 500
-"""Webhooks per transaction of a bulk action: each holds its locks only briefly."""
+"""Webhooks per transaction of a bulk action by default (HOOKLINE_BULK_BATCH_SIZE): each holds
+its locks only briefly."""
 
 
 class WebhookUseCases(UseCases):
     """Manual state changes follow the domain's transition table and release waiting groups."""
+
+    bulk_batch_size = BULK_BATCH
 
     async def list_webhooks(
         self, where: WebhookFilter, page_number: int, page_size: int, *, oldest_first: bool = False
@@ -174,37 +178,45 @@ class WebhookUseCases(UseCases):
         The attempts are spread at RECOVER_RATE_PER_S, so a recovered target is not flooded
         with its whole backlog at once.
         """
+        plan = await self._recovery_plan(registration_id, organization_id, since, until, states)
+        return await self._in_batches(plan, dry_run=dry_run)
+
+    async def _recovery_plan(
+        self,
+        registration_id: str,
+        organization_id: str | None,
+        since: datetime,
+        until: datetime | None,
+        states: Sequence[WebhookState],
+    ) -> BulkPlan:
         if until is not None and until <= since:
             raise InvalidInput.one("until", "must be after since")
         async with self.db.read() as conn:
             _refuse_unless_delivering(await self._registration(conn, registration_id, organization_id))
         where = WebhookFilter(registration_id=registration_id, created_after=since, created_before=until)
-        return await self._in_batches(
-            where, frozenset(states), WebhookState.RETRYING, live_only=False, dry_run=dry_run
-        )
+        return BulkPlan(where, frozenset(states), WebhookState.RETRYING, live_only=False)
 
     async def bulk_act(self, action: BulkAction, where: WebhookFilter, *, dry_run: bool) -> int:
         """Retry, abort or resolve every Webhook matching `where` that the action is allowed for
-        (`BulkAction.sources`; retries only for active, unpaused registrations), in batches of BULK_BATCH,
-        each its own short transaction; answers how many. A dry run answers the same count for
-        an unchanged set. Retries are spread at RECOVER_RATE_PER_S, like `recover`."""
+        (`BulkAction.sources`; retries only for active, unpaused registrations), in batches of
+        `bulk_batch_size`, each its own short transaction; answers how many. A dry run answers the
+        same count for an unchanged set. Retries are spread at RECOVER_RATE_PER_S, like `recover`."""
+        return await self._in_batches(self._bulk_plan(action, where), dry_run=dry_run)
+
+    def _bulk_plan(self, action: BulkAction, where: WebhookFilter) -> BulkPlan:
         where = self._checked_filter(where, "filter.")
         states = action.sources if where.state is None else action.sources & {where.state}
-        return await self._in_batches(
-            where, states, action.target, live_only=action is BulkAction.RETRY, dry_run=dry_run
-        )
+        return BulkPlan(where, states, action.target, live_only=action is BulkAction.RETRY)
 
     async def _in_batches(
-        self,
-        where: WebhookFilter,
-        states: frozenset[WebhookState],
-        target: WebhookState,
-        *,
-        live_only: bool,
-        dry_run: bool,
+        self, plan: BulkPlan, *, dry_run: bool, progress: BatchProgress | None = None
     ) -> int:
-        if not states:
+        """Act on the plan's Webhooks batch by batch; `progress` records each batch in the
+        batch's own transaction (so a crash leaves each Webhook acted on and counted, or neither)
+        and is told when it committed."""
+        if not plan.states:
             return 0
+        where, states, target, live_only = plan.where, plan.states, plan.target, plan.live_only
         if dry_run:
             async with self.db.read() as conn:
                 return await webhooks_store.count_selected(conn, where, states, live_only=live_only)
@@ -215,7 +227,7 @@ class WebhookUseCases(UseCases):
             now = self.clock.now()
             async with self.db.write() as conn:
                 batch = await webhooks_store.select_batch(
-                    conn, where, states, live_only=live_only, after_seq=after_seq, limit=BULK_BATCH
+                    conn, where, states, live_only=live_only, after_seq=after_seq, limit=self.bulk_batch_size
                 )
                 if not batch:
                     break
@@ -232,8 +244,31 @@ class WebhookUseCases(UseCases):
                         if i.should_group
                     }
                     await _release_groups(conn, sorted(groups), now)
-                done += len(batch)  # locked by the selection: every one of them moved
+                if progress is not None:
+                    await progress.record(conn, len(batch), now)
+            done += len(batch)  # locked by the selection: every one of them moved
+            if progress is not None:
+                await progress.committed()
         return done
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPlan:
+    """Which Webhooks a bulk action or a recovery takes, and into which state."""
+
+    where: WebhookFilter
+    states: frozenset[WebhookState]
+    target: WebhookState
+    live_only: bool
+    """Retries: only of active, unpaused registrations."""
+
+
+class BatchProgress(Protocol):
+    async def record(self, tx: Transaction, moved: int, now: datetime) -> None:
+        """In the batch's transaction."""
+
+    async def committed(self) -> None:
+        """After the batch committed, before the next one starts."""
 
 
 async def _release_groups(tx: Transaction, groups: Iterable[tuple[str, str, bool]], now: datetime) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import WebhookEventType, WebhookState
 from hookline.domain.records import DomainEvent
-from hookline.store.registrations import live_registration_clause
+from hookline.domain.subscriptions import EVERY_TYPE_ID, EventSelection
+from hookline.store.registrations import entity_names_selecting, live_registration_clause, type_ids_selecting
 from hookline.store.sql import unreferenced_before
 from hookline.store.tables import domain_events, webhook_events, webhook_registrations, webhooks
 
@@ -29,6 +30,10 @@ class Subscription:
     """Its Webhooks wait in Pending until the registration is resumed."""
     retry_schedule: str | None
     """Its own retry delays as stored (`10s,1m`, empty: none); None: the service's."""
+    filter: str | None = None
+    """The entry's data filter as canonical JSON, applied by the caller; None: none."""
+    specificity: int = 0
+    """Ranks the entries of one registration that match an event (domain/subscriptions.py)."""
 
 
 async def find_by_idempotency_id(
@@ -86,7 +91,9 @@ async def insert_events(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
 async def matching_subscriptions(
     conn: AsyncConnection, organization_id: str, entity_name: str, type_: WebhookEventType, now: datetime
 ) -> list[Subscription]:
-    """Uses ix_webhook_events_match, then the registrations by primary key."""
+    """The entries naming this entity and type, or `*` for either, of live registrations; the
+    caller applies their filters. Uses ix_webhook_events_match (a few index ranges), then the
+    registrations by primary key."""
     e, r = webhook_events, webhook_registrations
     rows = await conn.execute(
         select(
@@ -95,20 +102,39 @@ async def matching_subscriptions(
             r.c.should_group,
             r.c.should_group_continue_after_fail,
             r.c.coalesce_updates,
-            r.c.paused_at.is_not(None),
+            r.c.paused_at.is_not(None).label("paused"),
             r.c.retry_schedule,
+            e.c.filter,
+            e.c.entity_name,
+            e.c.type,
         )
         .join(r, r.c.id == e.c.registration_id)
         .where(
             e.c.organization_id == organization_id,
-            e.c.entity_name == entity_name,
-            e.c.type == type_.value,
+            e.c.entity_name.in_(entity_names_selecting(entity_name)),
+            e.c.type.in_(type_ids_selecting(type_)),
             e.c.enabled.is_(True),
             live_registration_clause(now),
         )
         .order_by(r.c.created_at, r.c.id)
     )
-    return [Subscription(*row) for row in rows]
+    found = []
+    for row in rows:
+        entry = EventSelection(row.entity_name, None if row.type == EVERY_TYPE_ID else type_, row.filter)
+        found.append(
+            Subscription(
+                webhook_event_id=row.id,
+                registration_id=row.registration_id,
+                should_group=row.should_group,
+                continue_after_fail=row.should_group_continue_after_fail,
+                coalesce_updates=row.coalesce_updates,
+                is_paused=row.paused,
+                retry_schedule=row.retry_schedule,
+                filter=row.filter,
+                specificity=entry.specificity,
+            )
+        )
+    return found
 
 
 async def coverage_since(

@@ -12,8 +12,11 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hookline.domain.catalog import OPERATIONAL_ENTITIES
+from hookline.domain.credentials import CertificateSummary, OAuth2Client
 from hookline.domain.enums import AuthorizationType, SignatureScheme, WebhookEventType
 from hookline.domain.records import EnabledEvent, Page, Registration
+from hookline.domain.subscriptions import EVERY, EVERY_TYPE_ID, EventSelection
 from hookline.ids import new_id
 from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
@@ -44,12 +47,31 @@ class Authorization:
     authorization_type: AuthorizationType
     username: str | None
     encrypted_secret: bytes | None
-    """The Basic password or the Bearer token, encrypted."""
+    """The Basic password, the Bearer token or the OAuth2 client secret, encrypted."""
+    oauth2: OAuth2Client | None = None
+    """OAuth2 only; its `client_id` is `username`."""
+
+
+AUTHORIZATION_COLUMNS = (a.c.authorization_type, a.c.username, a.c.token_url, a.c.scope, a.c.audience)
+"""What a registration's answer and its claimed Webhooks read of its authorization."""
+
+
+def oauth2_of(row: Any) -> OAuth2Client | None:
+    """The OAuth2 client of a row carrying AUTHORIZATION_COLUMNS (None unless type 3)."""
+    if row.authorization_type != AuthorizationType.OAUTH2 or row.token_url is None:
+        return None
+    return OAuth2Client(row.token_url, row.username or "", row.scope, row.audience)
+
+
+def _certificate_of(row: Any) -> CertificateSummary | None:
+    if row.client_certificate_not_after is None:
+        return None
+    return CertificateSummary(row.client_certificate_subject or "", row.client_certificate_not_after)
 
 
 def _base_query() -> Select[Any]:
     return (
-        select(r, a.c.authorization_type, a.c.username)
+        select(r, *AUTHORIZATION_COLUMNS)
         .outerjoin(a, a.c.registration_id == r.c.id)
         .where(r.c.deleted_at.is_(None))
     )
@@ -65,7 +87,8 @@ async def _events_of(conn: AsyncConnection, ids: list[str]) -> dict[str, list[En
         .order_by(webhook_events.c.entity_name, webhook_events.c.type)
     )
     for row in rows:
-        found[row.registration_id].append(EnabledEvent(row.id, row.entity_name, WebhookEventType(row.type)))
+        kind = None if row.type == EVERY_TYPE_ID else WebhookEventType(row.type)
+        found[row.registration_id].append(EnabledEvent(row.id, row.entity_name, kind, row.filter))
     return found
 
 
@@ -94,6 +117,8 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             updated_at=row.updated_at,
             custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
             max_requests_per_second=row.max_requests_per_second,
+            oauth2=oauth2_of(row),
+            client_certificate=_certificate_of(row),
             signature_scheme=SignatureScheme(row.signature_scheme),
             signing_public_key=row.signing_public_key,
         )
@@ -147,9 +172,9 @@ async def search_registrations(
     if where.entity_name is not None or where.type is not None:
         match = [webhook_events.c.registration_id == r.c.id, webhook_events.c.enabled.is_(True)]
         if where.entity_name is not None:
-            match.append(webhook_events.c.entity_name == where.entity_name)
+            match.append(webhook_events.c.entity_name.in_(entity_names_selecting(where.entity_name)))
         if where.type is not None:
-            match.append(webhook_events.c.type == where.type.value)
+            match.append(webhook_events.c.type.in_(type_ids_selecting(where.type)))
         query = query.where(exists().where(and_(*match)))
     query = query.order_by(r.c.created_at, r.c.id)
     total = await count_of(conn, query)
@@ -183,33 +208,48 @@ async def replace_enabled_events(
     conn: AsyncConnection,
     registration_id: str,
     organization_id: str,
-    events: list[tuple[str, WebhookEventType]],
+    events: list[EventSelection],
 ) -> None:
-    """Enable exactly `events`; rows are kept when disabled because past Webhooks refer to them."""
+    """Enable exactly `events`, with their filters; rows are kept when disabled because past
+    Webhooks refer to them."""
     e = webhook_events
     rows = await conn.execute(
-        select(e.c.id, e.c.entity_name, e.c.type).where(e.c.registration_id == registration_id)
+        select(e.c.id, e.c.entity_name, e.c.type, e.c.filter).where(e.c.registration_id == registration_id)
     )
-    existing = {(row.entity_name, WebhookEventType(row.type)): row.id for row in rows}
-    wanted = set(events)
+    existing = {(row.entity_name, row.type): (row.id, row.filter) for row in rows}
+    wanted = {(s.entity_name, s.type_id): s.filter for s in events}
     await conn.execute(
         update(e)
         .where(e.c.registration_id == registration_id)
-        .values(enabled=e.c.id.in_([existing[key] for key in wanted if key in existing]))
+        .values(enabled=e.c.id.in_([existing[key][0] for key in wanted if key in existing]))
     )
+    for key, filter_json in wanted.items():
+        if key in existing and existing[key][1] != filter_json:
+            await conn.execute(update(e).where(e.c.id == existing[key][0]).values(filter=filter_json))
     added = [
         {
             "id": new_id("whe"),
             "registration_id": registration_id,
             "organization_id": organization_id,
             "entity_name": name,
-            "type": kind.value,
+            "type": type_id,
             "enabled": True,
+            "filter": wanted[(name, type_id)],
         }
-        for name, kind in sorted(wanted - existing.keys())
+        for name, type_id in sorted(wanted.keys() - existing.keys())
     ]
     if added:
         await conn.execute(e.insert(), added)
+
+
+def entity_names_selecting(entity_name: str) -> list[str]:
+    """The `entity_name`s of entries that take events of this entity: its own and `*`, which
+    leaves out hookline's own entities (see domain/subscriptions.py)."""
+    return [entity_name] if entity_name in OPERATIONAL_ENTITIES else [entity_name, EVERY]
+
+
+def type_ids_selecting(type_: WebhookEventType) -> list[int]:
+    return [type_.value, EVERY_TYPE_ID]
 
 
 async def set_authorization(conn: AsyncConnection, registration_id: str, auth: Authorization) -> None:
@@ -221,6 +261,9 @@ async def set_authorization(conn: AsyncConnection, registration_id: str, auth: A
             authorization_type=auth.authorization_type.value,
             username=auth.username,
             encrypted_password=auth.encrypted_secret,
+            token_url=auth.oauth2.token_url if auth.oauth2 else None,
+            scope=auth.oauth2.scope if auth.oauth2 else None,
+            audience=auth.oauth2.audience if auth.oauth2 else None,
         )
     )
 
@@ -229,7 +272,68 @@ async def get_authorization(conn: AsyncConnection, registration_id: str) -> Auth
     row = (await conn.execute(select(a).where(a.c.registration_id == registration_id))).first()
     if row is None:
         return Authorization(AuthorizationType.NONE, None, None)
-    return Authorization(AuthorizationType(row.authorization_type), row.username, row.encrypted_password)
+    return Authorization(
+        AuthorizationType(row.authorization_type), row.username, row.encrypted_password, oauth2_of(row)
+    )
+
+
+async def get_client_certificate(conn: AsyncConnection, registration_id: str) -> bytes | None:
+    """The encrypted PEM bundle (chain and key) it presents for mutual TLS, if any."""
+    row = await conn.execute(select(r.c.encrypted_client_certificate).where(r.c.id == registration_id))
+    sealed: bytes | None = row.scalar_one_or_none()
+    return sealed
+
+
+def client_certificate_values(sealed: bytes | None, summary: CertificateSummary | None) -> dict[str, Any]:
+    """The columns that set (or, with None, remove) a client certificate; its expiry is
+    announced afresh."""
+    return {
+        "encrypted_client_certificate": sealed,
+        "client_certificate_subject": summary.subject if summary else None,
+        "client_certificate_not_after": summary.not_after if summary else None,
+        "client_certificate_warned_at": None,
+    }
+
+
+async def certificates_expiring(
+    conn: AsyncConnection, before: datetime, limit: int
+) -> list[tuple[str, datetime]]:
+    """Live registrations whose client certificate ends before `before` and whose expiry has
+    not been announced yet, with the certificate's end."""
+    rows = await conn.execute(
+        select(r.c.id, r.c.client_certificate_not_after)
+        .where(
+            r.c.client_certificate_not_after < before,
+            r.c.client_certificate_warned_at.is_(None),
+            r.c.is_active.is_(True),
+            r.c.deleted_at.is_(None),
+        )
+        .order_by(r.c.client_certificate_not_after)
+        .limit(limit)
+    )
+    return [(row.id, row.client_certificate_not_after) for row in rows]
+
+
+async def mark_certificate_warned(
+    conn: AsyncConnection, registration_id: str, now: datetime
+) -> tuple[str, str, CertificateSummary] | None:
+    """Note that its certificate's expiry was announced: (organization id, target URL, the
+    certificate) if this call did it, None if another process got there first."""
+    row = (
+        await conn.execute(
+            update(r)
+            .where(r.c.id == registration_id, r.c.client_certificate_warned_at.is_(None))
+            .values(client_certificate_warned_at=now)
+            .returning(
+                r.c.organization_id,
+                r.c.target_url,
+                r.c.client_certificate_subject,
+                r.c.client_certificate_not_after,
+            )
+        )
+    ).first()
+    certificate = _certificate_of(row) if row else None
+    return (row.organization_id, row.target_url, certificate) if row and certificate else None
 
 
 def header_names_text(names: Iterable[str]) -> str | None:

@@ -95,6 +95,11 @@ webhook_registrations = Table(
     Column("encrypted_custom_headers", LargeBinary),
     # A ceiling on requests per second to its target, across workers; NULL: unlimited.
     Column("max_requests_per_second", Integer),
+    # Mutual TLS: certificate chain and key as one encrypted PEM bundle; subject and expiry shown.
+    Column("encrypted_client_certificate", LargeBinary),
+    Column("client_certificate_subject", String(1000)),
+    Column("client_certificate_not_after", UtcDateTime),
+    Column("client_certificate_warned_at", UtcDateTime),  # when its expiry was announced
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deleted_at", UtcDateTime),
@@ -120,8 +125,12 @@ webhook_target_authorizations = Table(
     Column("id", String(ID), primary_key=True),
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False, unique=True),
     Column("authorization_type", SmallInteger, nullable=False),
-    Column("username", String(500)),
-    Column("encrypted_password", LargeBinary),  # the Basic password or the Bearer token
+    Column("username", String(500)),  # the Basic username or the OAuth2 client id
+    # The Basic password, the Bearer token or the OAuth2 client secret, encrypted.
+    Column("encrypted_password", LargeBinary),
+    Column("token_url", String(2048)),  # OAuth2 only, with its optional scope and audience
+    Column("scope", String(1000)),
+    Column("audience", String(1000)),
 )
 
 registration_throttles = Table(
@@ -141,8 +150,9 @@ webhook_events = Table(
     Column("registration_id", ForeignKey("webhook_registrations.id"), nullable=False),
     Column("organization_id", String(200), nullable=False),
     Column("entity_name", String(200), nullable=False),
-    Column("type", SmallInteger, nullable=False),
+    Column("type", SmallInteger, nullable=False),  # 0: every type (see domain/subscriptions.py)
     Column("enabled", Boolean, nullable=False),
+    Column("filter", Text),  # canonical JSON of its data filter; NULL: none
     UniqueConstraint("registration_id", "entity_name", "type"),
     Index("ix_webhook_events_match", "organization_id", "entity_name", "type"),
 )
@@ -270,4 +280,20 @@ secret_key_check = Table(
     Column("id", SmallInteger, primary_key=True, autoincrement=False),
     Column("token", LargeBinary, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Progress of a long bulk action (domain/bulk_runs.py), read by id only.
+bulk_runs = Table(
+    "bulk_runs",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("organization_id", String(200)),  # NULL: an admin's, over every organization
+    Column("action", String(20), nullable=False),
+    Column("registration_id", String(ID)),
+    Column("total", Integer, nullable=False),
+    Column("done", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("interrupted", Boolean, nullable=False, server_default=text("false")),
 )

@@ -39,6 +39,7 @@ from hookline.domain.ratelimit import TokenBucket
 from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
 from hookline.store import throttles
+from hookline.store.registrations import AUTHORIZATION_COLUMNS, oauth2_of
 from hookline.store.sql import count_of
 from hookline.store.tables import (
     UNFINISHED_STATES,
@@ -699,67 +700,6 @@ def _claim_statement(dialect: str, partial: int) -> Update:
     )
 
 
-_a = webhook_target_authorizations
-_CLAIMED_DETAILS = (
-    select(
-        w.c.seq, r.c.max_requests_per_second, r.c.paused_at, w.c.registration_id,
-        w.c.id, func.coalesce(w.c.delivery_id, w.c.id), w.c.attempt_count, w.c.attempt_limit,
-        w.c.organization_id, w.c.group_key, r.c.should_group, r.c.should_group_continue_after_fail,
-        r.c.retry_schedule, r.c.target_url, r.c.signing_secret, r.c.retired_signing_secrets,
-        _a.c.authorization_type, _a.c.username, _a.c.encrypted_password,
-        r.c.encrypted_custom_headers, d.c.id, d.c.entity_name, d.c.type, d.c.entity_id,
-        d.c.occurred_at, d.c.payload, d.c.relation, d.c.traceparent,
-    )
-    .join(r, r.c.id == w.c.registration_id)
-    .join(d, d.c.id == w.c.domain_event_id)
-    .outerjoin(_a, _a.c.registration_id == w.c.registration_id)
-    .where(w.c.seq.in_(bindparam("seqs", expanding=True)))
-    .order_by(w.c.seq)
-)  # fmt: skip
-"""What sending each claimed Webhook needs; built once (its first four columns are what
-`_throttled` reads), and read as tuples: building the statement and mapping rows by name took
-longer in Python than the database took to answer."""
-
-
-def _claimed(row: Any, lease_token: str) -> ClaimedWebhook:
-    (
-        _, _, paused_at, registration_id, webhook_id, delivery_id, attempt_count, attempt_limit,
-        organization_id, group_key, should_group, continue_after_fail, retry_schedule, target_url,
-        signing_secret, retired_signing_secrets, authorization_type, username,
-        encrypted_password, encrypted_headers, event_id, entity_name, type_, entity_id, occurred_at,
-        payload, relation, traceparent,
-    ) = row  # fmt: skip
-    return ClaimedWebhook(
-        id=webhook_id,
-        delivery_id=delivery_id,
-        lease_token=lease_token,
-        attempt_number=attempt_count + 1,
-        attempt_limit=attempt_limit,
-        organization_id=organization_id,
-        registration_id=registration_id,
-        group_key=group_key,
-        should_group=should_group,
-        continue_after_fail=continue_after_fail,
-        paused=paused_at is not None,
-        retry_schedule=retry_schedule,
-        target_url=target_url,
-        signing_secret=signing_secret,
-        retired_signing_secrets=retired_signing_secrets,
-        authorization_type=AuthorizationType(authorization_type or 0),
-        username=username,
-        encrypted_secret=encrypted_password,
-        encrypted_headers=encrypted_headers,
-        event_id=event_id,
-        entity_name=entity_name,
-        type=WebhookEventType(type_),
-        entity_id=entity_id,
-        occurred_at=occurred_at,
-        payload=payload,
-        relation=relation,
-        traceparent=traceparent,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Claim:
     """What one claim leased, and what it learned of the throttled registrations' buckets."""
@@ -799,9 +739,79 @@ async def claim_due(
     seqs = list(claimed)
     if not seqs:
         return Claim([])
-    details = await conn.execute(_CLAIMED_DETAILS, {"seqs": seqs})
+    a = webhook_target_authorizations
+    details = await conn.execute(
+        select(
+            w.c.seq,
+            r.c.max_requests_per_second,
+            w.c.id,
+            func.coalesce(w.c.delivery_id, w.c.id).label("delivery_id"),
+            w.c.attempt_count,
+            w.c.attempt_limit,
+            w.c.organization_id,
+            w.c.registration_id,
+            w.c.group_key,
+            r.c.should_group,
+            r.c.should_group_continue_after_fail,
+            r.c.paused_at,
+            r.c.retry_schedule,
+            r.c.target_url,
+            r.c.signing_secret,
+            r.c.retired_signing_secrets,
+            *AUTHORIZATION_COLUMNS,
+            a.c.encrypted_password,
+            r.c.encrypted_custom_headers,
+            r.c.encrypted_client_certificate,
+            d.c.id.label("event_id"),
+            d.c.entity_name,
+            d.c.type,
+            d.c.entity_id,
+            d.c.occurred_at,
+            d.c.payload,
+            d.c.relation,
+            d.c.traceparent,
+        )
+        .join(r, r.c.id == w.c.registration_id)
+        .join(d, d.c.id == w.c.domain_event_id)
+        .outerjoin(a, a.c.registration_id == w.c.registration_id)
+        .where(w.c.seq.in_(seqs))
+        .order_by(w.c.seq)
+    )
     rows, buckets, released = await _throttled(conn, list(details), clock or (lambda: now))
-    webhooks = [_claimed(row, lease_token) for row in rows]
+    webhooks = [
+        ClaimedWebhook(
+            id=row.id,
+            delivery_id=row.delivery_id,
+            lease_token=lease_token,
+            attempt_number=row.attempt_count + 1,
+            attempt_limit=row.attempt_limit,
+            organization_id=row.organization_id,
+            registration_id=row.registration_id,
+            group_key=row.group_key,
+            should_group=row.should_group,
+            continue_after_fail=row.should_group_continue_after_fail,
+            paused=row.paused_at is not None,
+            retry_schedule=row.retry_schedule,
+            target_url=row.target_url,
+            signing_secret=row.signing_secret,
+            retired_signing_secrets=row.retired_signing_secrets,
+            authorization_type=AuthorizationType(row.authorization_type or 0),
+            username=row.username,
+            encrypted_secret=row.encrypted_password,
+            encrypted_headers=row.encrypted_custom_headers,
+            event_id=row.event_id,
+            entity_name=row.entity_name,
+            type=WebhookEventType(row.type),
+            entity_id=row.entity_id,
+            occurred_at=row.occurred_at,
+            payload=row.payload,
+            relation=row.relation,
+            traceparent=row.traceparent,
+            oauth2=oauth2_of(row),
+            encrypted_client_certificate=row.encrypted_client_certificate,
+        )
+        for row in rows
+    ]
     return Claim(webhooks, buckets, released)
 
 
@@ -812,10 +822,10 @@ async def _throttled(
     how many rows were released for want of tokens."""
     wanted: dict[str, list[int]] = {}
     rates: dict[str, int] = {}
-    for seq, rate, paused_at, registration_id, *_ in rows:
-        if rate is not None and paused_at is None:
-            wanted.setdefault(registration_id, []).append(seq)
-            rates[registration_id] = rate
+    for row in rows:
+        if row.max_requests_per_second is not None and row.paused_at is None:
+            wanted.setdefault(row.registration_id, []).append(row.seq)
+            rates[row.registration_id] = row.max_requests_per_second
     if not wanted:
         return rows, {}, 0
     debits = await throttles.debit(
@@ -827,7 +837,7 @@ async def _throttled(
             update(w).where(w.c.seq.in_(sorted(excess))).values(lease_expires_at=None, lease_token=None)
         )
     buckets = {registration: done.bucket for registration, done in debits.items()}
-    return [row for row in rows if row[0] not in excess], buckets, len(excess)
+    return [row for row in rows if row.seq not in excess], buckets, len(excess)
 
 
 async def next_due_at(conn: AsyncConnection) -> datetime | None:

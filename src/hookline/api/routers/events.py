@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Header, Request, Response
 
-from hookline.api.auth import Publisher, Service, Subscriber, acting_organization
+from hookline.api.auth import Publisher, Service, Subscriber, acting_organization, hookline_of
 from hookline.api.json_body import json_router
 from hookline.api.schemas import EventBatchIn, EventIn, EventOut, PublishedBatchOut, PublishedOut
 from hookline.domain.errors import ErrorCollector, InvalidInput
@@ -24,13 +24,16 @@ TraceParent = Annotated[
 
 @router.post("", status_code=202, response_model=PublishedOut)
 async def publish_event(
-    body: EventIn, caller: Publisher, service: Service, response: Response, traceparent: TraceParent = None
-) -> PublishedOut:
+    body: EventIn, caller: Publisher, request: Request, traceparent: TraceParent = None
+) -> Response:
     """Idempotent on `id`: sending the same id again creates nothing and answers the first result."""
-    published = await service.publish(_draft(caller, body, traceparent))
-    if published.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return PublishedOut(event_id=published.event_id, webhook_ids=published.webhook_ids)
+    # The hot path answers its own JSON (still documented by response_model) and takes the service
+    # from the app: FastAPI's response validation and two more dependencies cost about a fifth of
+    # a publish's HTTP CPU.
+    published = await (await hookline_of(request)).publish(_draft(caller, body, traceparent))
+    answer = PublishedOut(event_id=published.event_id, webhook_ids=published.webhook_ids)
+    headers = {"Idempotent-Replayed": "true"} if published.replayed else None
+    return Response(answer.model_dump_json(by_alias=True), 202, headers, media_type="application/json")
 
 
 @router.post("/batch", status_code=202, response_model=PublishedBatchOut)

@@ -12,8 +12,10 @@ from hookline.api.paging import PageParams, page_params
 from hookline.api.schemas import (
     AttemptOut,
     BlockedGroupOut,
+    ClientCertificateIn,
     CountOut,
     CreatedRegistrationOut,
+    EnabledEventIn,
     Paged,
     RecoverIn,
     RegistrationIn,
@@ -31,7 +33,14 @@ from hookline.api.schemas import (
 from hookline.domain.errors import InvalidInput
 from hookline.domain.records import Registration, WebhookFilter
 from hookline.domain.stats import StatsWindow
-from hookline.service import RegistrationChanges, RegistrationDraft, RegistrationFilter, TargetAuthorization
+from hookline.domain.subscriptions import EventChoice
+from hookline.service import (
+    ClientCertificate,
+    RegistrationChanges,
+    RegistrationDraft,
+    RegistrationFilter,
+    TargetAuthorization,
+)
 
 router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registrations"])
 
@@ -39,7 +48,25 @@ router = json_router(prefix="/api/webhook-registrations", tags=["webhook-registr
 def _authorization(body: TargetAuthorizationIn | None) -> TargetAuthorization | None:
     if body is None:
         return None
-    return TargetAuthorization(body.authorization_type, body.username, body.password, body.token)
+    return TargetAuthorization(
+        body.authorization_type,
+        body.username,
+        body.password,
+        body.token,
+        token_url=body.token_url,
+        client_id=body.client_id,
+        client_secret=body.client_secret,
+        scope=body.scope,
+        audience=body.audience,
+    )
+
+
+def _certificate(body: ClientCertificateIn | None) -> ClientCertificate | None:
+    return None if body is None else ClientCertificate(body.certificate, body.private_key)
+
+
+def _choices(entries: list[EnabledEventIn]) -> list[EventChoice]:
+    return [EventChoice(e.entity_name, e.type, e.filter) for e in entries]
 
 
 @router.post("", status_code=201, response_model=CreatedRegistrationOut | RegistrationOut)
@@ -57,12 +84,13 @@ async def create_registration(
     draft = RegistrationDraft(
         organization_id=acting_organization(caller, body.organization_id),
         target_url=body.target_url,
-        enabled_events=[(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=_choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
         target_authorization=_authorization(body.target_authorization) or TargetAuthorization(),
         headers=body.headers or {},
+        client_certificate=_certificate(body.client_certificate),
         description=body.description,
         expires_at=body.expires_at,
         is_paused=body.is_paused,
@@ -137,9 +165,7 @@ async def update_registration(
         )
     changes = RegistrationChanges(
         target_url=body.target_url,
-        enabled_events=None
-        if body.enabled_events is None
-        else [(e.entity_name, e.type) for e in body.enabled_events],
+        enabled_events=None if body.enabled_events is None else _choices(body.enabled_events),
         should_group=body.should_group,
         should_group_continue_after_fail=body.should_group_continue_after_fail,
         coalesce_updates=body.coalesce_updates,
@@ -156,6 +182,8 @@ async def update_registration(
         and body.max_requests_per_second is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
+        client_certificate=_certificate(body.client_certificate),
+        clear_client_certificate="client_certificate" in sent and body.client_certificate is None,
     )
     updated = await service.update_registration(registration_id, caller.organization_id, changes, by=caller)
     return RegistrationOut.of(updated)

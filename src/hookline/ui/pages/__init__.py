@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from hookline.ui.pages import (
     api_keys,
     bulk,
+    bulk_runs,
     events,
     fallback,
     overview,
@@ -33,6 +34,7 @@ for _module in (
     webhooks,
     api_keys,
     bulk,
+    bulk_runs,
     events,
     fallback,
 ):

@@ -1,5 +1,6 @@
 """'Recover failed since ...' on a registration's page: count first (a dry run), then, once
-confirmed, one more attempt for each matching Webhook, spread so the target is not flooded."""
+confirmed, one more attempt for each matching Webhook, spread so the target is not flooded;
+more than one batch goes on in the background, followed on its own page (bulk_runs.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hookline.service import RECOVER_RATE_PER_S
 from hookline.ui import session
 from hookline.ui.forms import Form, accept_form
 from hookline.ui.moments import read_moment
+from hookline.ui.pages.bulk_runs import run_page
 from hookline.ui.pages.registrations import page_of, registration_page
 from hookline.ui.rendering import render
 from hookline.ui.route import ui_router
@@ -54,9 +56,15 @@ async def recover(request: Request, registration_id: str, viewer: Signed) -> Res
     confirmed = form.get("confirmed") == "yes"
     try:
         since, until, states = _read(form)
-        count = await service.recover(
-            registration_id, viewer.scope, since=since, until=until, states=states, dry_run=not confirmed
-        )
+        if confirmed:
+            run = await service.start_recovery(
+                registration_id, viewer.scope, since=since, until=until, states=states
+            )
+            count = run.done
+        else:
+            count = await service.recover(
+                registration_id, viewer.scope, since=since, until=until, states=states, dry_run=True
+            )
     except InvalidInput as invalid:
         return await registration_page(
             request,
@@ -77,6 +85,8 @@ async def recover(request: Request, registration_id: str, viewer: Signed) -> Res
             values=values,
             states=states,
         )
+    if run.finished_at is None:  # more than one batch: it goes on in the background
+        return RedirectResponse(run_page(run), 303)
     shown = RedirectResponse(page_of(registration_id), 303)
     session.flash(
         shown,

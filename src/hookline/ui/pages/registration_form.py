@@ -2,8 +2,9 @@
 API; each message is shown next to its field.
 
 A form posts every setting, so an edit replaces them all (like a PATCH naming every field), except
-the write-only values: the Basic password and the Bearer token are never shown, and an empty field
-keeps the stored one; a custom header named without a value keeps its stored value.
+the write-only values: the Basic password, the Bearer token, the OAuth2 client secret and the
+client certificate are never shown, and an empty field keeps the stored one; a custom header named
+without a value keeps its stored value.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from hookline.domain.errors import Conflict, InvalidInput
 from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
+from hookline.domain.subscriptions import EVERY, EventChoice
 from hookline.domain.throttle import MAX_RATE, MIN_RATE
 from hookline.domain.urls import MAX_URL_LENGTH
-from hookline.service import RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
+from hookline.ui.filter_field import MAX_FILTER_TEXT, read_filter_text, shown_filter
 from hookline.ui.forms import MAX_NAME_LENGTH, Form, accept_form, too_long
 from hookline.ui.header_lines import read_header_lines, show_header_lines
 from hookline.ui.moments import read_moment, show_moment
@@ -34,6 +37,9 @@ from hookline.ui.viewer import Signed, Viewer, hookline_of
 MAX_DESCRIPTION_LENGTH = 1000
 MAX_CREDENTIAL_LENGTH = 500
 MAX_SCHEDULE_LENGTH = 500
+MAX_OAUTH2_TEXT_LENGTH = 1000
+MAX_CERTIFICATE_LENGTH = 64 * 1024
+MAX_KEY_LENGTH = 16 * 1024
 MAX_HEADER_LINES_LENGTH = MAX_CUSTOM_HEADERS * (MAX_NAME_LENGTH + MAX_VALUE_LENGTH + 3)
 """The API's bounds (api/schemas.py) for what the use cases do not bound themselves."""
 
@@ -47,6 +53,14 @@ FIELD_OF = {
     "targetAuthorization.username": "username",
     "targetAuthorization.password": "password",
     "targetAuthorization.token": "token",
+    "targetAuthorization.tokenUrl": "tokenUrl",
+    "targetAuthorization.clientId": "clientId",
+    "targetAuthorization.clientSecret": "clientSecret",
+    "targetAuthorization.scope": "scope",
+    "targetAuthorization.audience": "audience",
+    "clientCertificate": "certificate",
+    "clientCertificate.certificate": "certificate",
+    "clientCertificate.privateKey": "privateKey",
     "retrySchedule": "retrySchedule",
     "maxRequestsPerSecond": "maxRequestsPerSecond",
     "headers": "headers",
@@ -65,6 +79,8 @@ class Filled:
     events: set[str]
     flags: set[str]
     errors: dict[str, str] = field(default_factory=dict)
+    mixed_filters: bool = False
+    """The registration's entries have different filters, which the one field cannot show."""
 
     @classmethod
     def empty(cls) -> Filled:
@@ -87,13 +103,22 @@ class Filled:
             "organizationId": registration.organization_id,
             "expiresAt": show_moment(registration.expires_at) if registration.expires_at else "",
             "authorizationType": registration.authorization_type.name.lower(),
-            "username": registration.username or "",
+            "username": "" if registration.oauth2 else registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
             "maxRequestsPerSecond": str(registration.max_requests_per_second or ""),
             "headers": show_header_lines(registration.custom_header_names),
         }
+        values["filter"], mixed = shown_filter(registration.enabled_events)
+        if registration.oauth2 is not None:
+            oauth2 = registration.oauth2
+            values |= {
+                "tokenUrl": oauth2.token_url,
+                "clientId": oauth2.client_id,
+                "scope": oauth2.scope or "",
+                "audience": oauth2.audience or "",
+            }
         events = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
-        return cls(values, events, flags)
+        return cls(values, events, flags, mixed_filters=mixed)
 
     @classmethod
     def posted(cls, form: Form) -> Filled:
@@ -106,11 +131,16 @@ class Filled:
             "username",
             "retrySchedule",
             "maxRequestsPerSecond",
+            "filter",
             "signatureScheme",
+            "tokenUrl",
+            "clientId",
+            "scope",
+            "audience",
         )
         values = {name: form.text(name) for name in names}
-        values["password"] = form.get("password")  # kept only for this request, never shown again
-        values["token"] = form.get("token")
+        for secret in ("password", "token", "clientSecret", "certificate", "privateKey"):
+            values[secret] = form.get(secret)  # kept only for this request, never shown again
         values["headers"] = form.get("headers")  # its values are write-only like the password
         flags = {
             name
@@ -120,6 +150,7 @@ class Filled:
                 "coalesceUpdates",
                 "verify",
                 "isPaused",
+                "removeClientCertificate",
             )
             if form.checked(name)
         }
@@ -137,14 +168,18 @@ class Filled:
                 shown = f" ({delay[position]})" if position < len(delay) else ""
                 self.add("retrySchedule", f"delay {position + 1}{shown}: {error.message}")
                 continue
+            if ".filter" in error.field:  # enabledEvents[i].filter...: the form's one filter
+                data_key = error.field.partition(".filter")[2].lstrip(".")
+                self.add("filter", f'"{data_key}" {error.message}' if data_key else error.message)
+                continue
             if key.startswith("headers."):  # the API names the header: headers.X-Team
                 self.add("headers", f"{key.removeprefix('headers.')} {error.message}")
                 continue
             self.add(FIELD_OF.get(key, "form"), error.message)
 
 
-def _event_value(entity_name: str, kind: WebhookEventType) -> str:
-    return f"{entity_name}:{kind.value}"
+def _event_value(entity_name: str, kind: WebhookEventType | None) -> str:
+    return f"{entity_name}:{EVERY if kind is None else kind.value}"
 
 
 def show_schedule(schedule: tuple[str, ...] | None) -> str:
@@ -171,7 +206,7 @@ def read_rate(text: str) -> int | None:
 
 def _checked(
     filled: Filled, *, creating: bool, is_admin: bool
-) -> tuple[list[tuple[str, WebhookEventType]], datetime | None, TargetAuthorization]:
+) -> tuple[list[EventChoice], datetime | None, TargetAuthorization]:
     """The typed values of a posted form; what cannot be read is noted on `filled`."""
     values = filled.values
     if not values["targetUrl"]:
@@ -185,11 +220,16 @@ def _checked(
             filled.add("organizationId", "admin keys name the organization the registration belongs to")
         elif message := too_long(values["organizationId"], MAX_NAME_LENGTH):
             filled.add("organizationId", message)
-    events: list[tuple[str, WebhookEventType]] = []
+    data_filter, problem = read_filter_text(values["filter"])
+    if problem:
+        filled.add("filter", problem)
+    events: list[EventChoice] = []
     for value in sorted(filled.events):
         name, _, kind = value.rpartition(":")
         try:
-            events.append((name, WebhookEventType.parse(kind)))
+            events.append(
+                EventChoice(name, None if kind == EVERY else WebhookEventType.parse(kind), data_filter)
+            )
         except ValueError:
             filled.add("events", f"{value!r} is not an event of this form")
     if not filled.events:
@@ -205,11 +245,18 @@ def _checked(
     except ValueError as error:
         filled.add("authorizationType", str(error))
         scheme = AuthorizationType.NONE
-    for name in ("username", "password"):
+    for name in ("username", "password", "clientId"):
         if message := too_long(values[name], MAX_CREDENTIAL_LENGTH):
             filled.add(name, message)
-    if message := too_long(values["token"], MAX_VALUE_LENGTH):
-        filled.add("token", message)
+    for name, limit in (
+        ("token", MAX_VALUE_LENGTH),
+        ("clientSecret", MAX_VALUE_LENGTH),
+        ("tokenUrl", MAX_URL_LENGTH),
+        ("scope", MAX_OAUTH2_TEXT_LENGTH),
+        ("audience", MAX_OAUTH2_TEXT_LENGTH),
+    ):
+        if message := too_long(values[name], limit):
+            filled.add(name, message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
     rate = values["maxRequestsPerSecond"]
@@ -221,9 +268,36 @@ def _checked(
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
         authorization = TargetAuthorization(scheme, token=values["token"] or None)
+    elif scheme is AuthorizationType.OAUTH2:
+        authorization = TargetAuthorization(
+            scheme,
+            token_url=values["tokenUrl"] or None,
+            client_id=values["clientId"] or None,
+            client_secret=values["clientSecret"] or None,
+            scope=values["scope"] or None,
+            audience=values["audience"] or None,
+        )
     else:
         authorization = TargetAuthorization(scheme, values["username"] or None, values["password"] or None)
     return events, expires_at, authorization
+
+
+def _certificate(filled: Filled) -> ClientCertificate | None:
+    """The posted client certificate: both textareas, or neither (nothing to change)."""
+    certificate, private_key = filled.values["certificate"], filled.values["privateKey"]
+    for name, text, limit in (
+        ("certificate", certificate, MAX_CERTIFICATE_LENGTH),
+        ("privateKey", private_key, MAX_KEY_LENGTH),
+    ):
+        if message := too_long(text, limit):
+            filled.add(name, message)
+    if not certificate and not private_key:
+        return None
+    if not certificate:
+        filled.add("certificate", "paste the certificate that goes with the private key")
+    if not private_key:
+        filled.add("privateKey", "paste the private key of the certificate")
+    return ClientCertificate(certificate, private_key)
 
 
 def _checked_headers(filled: Filled, *, creating: bool) -> dict[str, str | None]:
@@ -272,6 +346,7 @@ def _form_page(
         own_entities=[n for n in service.catalog.names if n not in service.catalog.domain_names],
         types=tuple(WebhookEventType),
         event_value=_event_value,
+        max_filter_length=MAX_FILTER_TEXT,
         error=error or ("Nothing was saved: see the messages next to the fields." if filled.errors else None),
         existing_id=existing_id,
     )
@@ -286,6 +361,7 @@ async def new_registration(request: Request, viewer: Signed) -> Response:
 async def create_registration(request: Request, viewer: Signed) -> Response:
     filled = Filled.posted(await accept_form(request, viewer))
     events, expires_at, authorization = _checked(filled, creating=True, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     headers = _checked_headers(filled, creating=True)
     signature_scheme = _signature_scheme(filled)
     if filled.errors:
@@ -298,6 +374,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
         coalesce_updates="coalesceUpdates" in filled.flags,
         target_authorization=authorization,
+        client_certificate=certificate,
         description=filled.values["description"] or None,
         expires_at=expires_at,
         verify="verify" in filled.flags,
@@ -329,6 +406,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     filled = Filled.posted(await accept_form(request, viewer))
     filled.values["organizationId"] = found.organization_id
     events, expires_at, authorization = _checked(filled, creating=False, is_admin=viewer.is_admin)
+    certificate = _certificate(filled)
     headers = _checked_headers(filled, creating=False)
     if filled.errors:
         return _form_page(request, filled, registration=found, status_code=422)
@@ -347,6 +425,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_retry_schedule=schedule is None,
         max_requests_per_second=(rate := read_rate(filled.values["maxRequestsPerSecond"])),
         clear_max_requests_per_second=rate is None,
+        client_certificate=certificate,
+        clear_client_certificate=certificate is None and "removeClientCertificate" in filled.flags,
         headers=headers,
     )
     try:

@@ -16,11 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("webhook_registrations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("signature_scheme", sa.String(8), nullable=False, server_default=sa.text("'v1'"))
-        )
-        batch_op.add_column(sa.Column("signing_public_key", sa.String(100), nullable=True))
+    # A plain ADD COLUMN, not a batch: SQLite can add a NOT NULL column with a default in place,
+    # while a batch would copy and drop webhook_registrations, which the webhooks' foreign keys
+    # refuse as soon as rows exist.
+    op.add_column(
+        "webhook_registrations",
+        sa.Column("signature_scheme", sa.String(8), nullable=False, server_default=sa.text("'v1'")),
+    )
+    op.add_column("webhook_registrations", sa.Column("signing_public_key", sa.String(100), nullable=True))
 
 
 def downgrade() -> None:

@@ -2,7 +2,7 @@
 worker draws from.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 from hookline.store.types import UtcDateTime
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
