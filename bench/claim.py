@@ -160,9 +160,10 @@ async def claim(db: Database, now: datetime, limit: int) -> list[ClaimedWebhook]
     per-registration limit of a worker of concurrency `limit`."""
     limits = ClaimLimits(limit, Settings(worker_concurrency=limit).per_registration_concurrency)
     async with db.write() as conn:
-        return await claim_due(
+        claimed = await claim_due(
             conn, now=now, limits=limits, lease_until=now + LEASE, lease_token=new_id("lease")
         )
+    return claimed.webhooks
 
 
 async def release(db: Database, claimed: Sequence[ClaimedWebhook]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from hookline.clock import Clock, SystemClock
 from hookline.config import Settings
+from hookline.delivery.delivery_store import DeliveryStore
 from hookline.delivery.dispatch import Dispatcher
 from hookline.delivery.guard import ResolverFactory, TargetGuard
 from hookline.delivery.sender import Sender
@@ -74,12 +75,11 @@ class Runtime:
             between_batches=between_batches,
         )
         self.worker = Worker(
-            db=self.db,
+            store=DeliveryStore(self.db, self.health),
             clock=self.clock,
             policy=settings.retry_policy,
             dispatcher=self.dispatcher,
             wakeup=self.db.wakeup,
-            health=self.health,
             lease=settings.lease,
             options=WorkerOptions(
                 concurrency=settings.worker_concurrency,

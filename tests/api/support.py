@@ -34,6 +34,7 @@ REGISTRATION_FIELDS = {
     "isPaused",
     "pausedAt",
     "retrySchedule",
+    "maxRequestsPerSecond",
     "disabledReason",
     "expiresAt",
     "signatureScheme",

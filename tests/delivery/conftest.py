@@ -25,6 +25,7 @@ from aiohttp import web
 from hookline.api.app import create_app
 from hookline.clock import Clock
 from hookline.config import Settings
+from hookline.delivery.delivery_store import DeliveryStore
 from hookline.delivery.worker import Worker, WorkerOptions
 from hookline.runtime import Runtime
 from hookline.store.wakeup import Wakeup
@@ -238,15 +239,17 @@ NO_POLL = WorkerOptions(max_poll_s=3600)
 """A worker that only moves when woken: a test that sees it deliver has proved the wake-up."""
 
 
-def worker_for(runtime: Runtime, options: WorkerOptions = NO_POLL) -> Worker:
-    """Another worker wired like `runtime.worker` (same database, sender, clock and wake-up)."""
+def worker_for(
+    runtime: Runtime, options: WorkerOptions = NO_POLL, store: DeliveryStore | None = None
+) -> Worker:
+    """Another worker wired like `runtime.worker` (same database, sender, clock and wake-up);
+    `store` replaces its way to the database (a test's faults)."""
     return Worker(
-        db=runtime.db,
+        store=store or DeliveryStore(runtime.db, runtime.health),
         clock=runtime.clock,
         policy=runtime.settings.retry_policy,
         dispatcher=runtime.dispatcher,
         wakeup=runtime.db.wakeup,
-        health=runtime.health,
         lease=runtime.settings.lease,
         options=options,
     )

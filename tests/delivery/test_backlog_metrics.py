@@ -124,7 +124,7 @@ async def test_lag_leaves_out_webhooks_a_worker_holds_until_their_lease_expires(
             lease_until=clock.now() + timedelta(minutes=1),
             lease_token="lease_test",
         )
-    assert [webhook.entity_id for webhook in claimed] == ["1"]
+    assert [webhook.entity_id for webhook in claimed.webhooks] == ["1"]
 
     await runtime.maintenance.run_once()
     samples = await scrape(client.http)

@@ -24,13 +24,14 @@ UNIT = [{"entityName": "Unit", "type": "Updated"}]
 
 async def claim(runtime: Runtime, clock: FrozenClock, limits: ClaimLimits) -> list[ClaimedWebhook]:
     async with runtime.db.write() as conn:
-        return await claim_due(
+        claimed = await claim_due(
             conn,
             now=clock.now(),
             limits=limits,
             lease_until=clock.now() + runtime.settings.lease,
             lease_token="lease_t",
         )
+    return claimed.webhooks
 
 
 async def test_a_hanging_target_holds_at_most_its_share_while_another_is_delivered(

@@ -4,17 +4,21 @@ nothing lost when recording fails."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import pytest
 
 from hookline.clock import FrozenClock
-from hookline.delivery import worker as worker_module
+from hookline.delivery.delivery_store import Decide, DeliveryStore, DeliveryTransaction
+from hookline.delivery.dispatch import Dispatched
 from hookline.delivery.worker import WorkerOptions
 from hookline.domain.errors import DatabaseUnavailable
+from hookline.domain.recording import Recording
 from hookline.runtime import Runtime
+from hookline.store.webhooks import Claim
 from tests.conftest import Reply, eventually
 from tests.delivery.conftest import Client, LiveReceiver, running, worker_for
 
@@ -22,19 +26,45 @@ CREATED, RETRYING, SUCCESSFUL, FAILED, ABORTED, PENDING, RESOLVED = 1, 2, 3, 4, 
 ONE_AT_A_TIME = WorkerOptions(concurrency=1, max_poll_s=3600)
 
 
-def failing_once(
-    real: Callable[..., Any], failed: asyncio.Event, error: Exception | None = None
-) -> Callable[..., Any]:
-    """`real`, except that its first call raises `error`, by default what a dropped database
-    connection raises."""
+class FailingOnce(DeliveryStore):
+    """The runtime's store, except that its first recording (or claim) raises `error` after doing
+    its work, inside the transaction: it rolls back, as when the connection drops before the
+    commit. By default it raises what a dropped connection raises, which the store's edge
+    translates into DatabaseUnavailable."""
 
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not failed.is_set():
-            failed.set()
-            raise error or ConnectionResetError("database connection lost (injected)")
-        return await real(*args, **kwargs)
+    def __init__(
+        self, runtime: Runtime, step: Literal["record", "claim"], error: Exception | None = None
+    ) -> None:
+        super().__init__(runtime.db, runtime.health)
+        self.step = step
+        self.error = error or ConnectionResetError("database connection lost (injected)")
+        self.failed = asyncio.Event()
 
-    return wrapper
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[DeliveryTransaction]:
+        async with super().transaction() as tx:
+            yield _Failing(tx, self)
+
+    def fail_if_first(self, step: str) -> None:
+        if step == self.step and not self.failed.is_set():
+            self.failed.set()
+            raise self.error
+
+
+class _Failing(DeliveryTransaction):
+    def __init__(self, real: DeliveryTransaction, store: FailingOnce) -> None:
+        self._real = real
+        self._store = store
+
+    async def record(self, batch: Sequence[Dispatched], decide: Decide, now: datetime) -> Recording:
+        recording = await self._real.record(batch, decide, now)
+        self._store.fail_if_first("record")
+        return recording
+
+    async def claim(self, **request: Any) -> Claim:
+        claim = await self._real.claim(**request)
+        self._store.fail_if_first("claim")
+        return claim
 
 
 async def test_a_claim_holds_until_its_lease_expires_and_a_late_result_is_discarded(
@@ -99,15 +129,13 @@ async def test_a_failed_recording_loses_nothing(
     runtime: Runtime,
     receiver: LiveReceiver,
     clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    failed = asyncio.Event()
-    monkeypatch.setattr(worker_module, "store_results", failing_once(worker_module.store_results, failed))
+    failing = worker_for(runtime, store=FailingOnce(runtime, "record"))
     await client.register(receiver.url())
     webhook_id = await client.publish_one()
 
     with pytest.raises(DatabaseUnavailable):  # the store's edge translated the driver's error
-        await runtime.worker.deliver_due()
+        await failing.deliver_due()
 
     webhook = await client.webhook(webhook_id)
     assert (webhook["state"], webhook["attemptCount"]) == (CREATED, 0)
@@ -126,18 +154,16 @@ async def test_the_run_loop_records_again_once_the_database_is_back(
     client: Client,
     runtime: Runtime,
     receiver: LiveReceiver,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The attempt is kept and recorded after a back-off: not sent again when its lease expires."""
-    failed = asyncio.Event()
-    monkeypatch.setattr(worker_module, "insert_attempts", failing_once(worker_module.insert_attempts, failed))
+    store = FailingOnce(runtime, "record")
     await client.register(receiver.url())
-    async with running(worker_for(runtime)):
+    async with running(worker_for(runtime, store=store)):
         webhook_id = await client.publish_one()
         await eventually(lambda: _is_successful(client, webhook_id), "recorded after the failure")
 
-    assert failed.is_set()
+    assert store.failed.is_set()
     assert "recording 1 attempts failed: database unavailable" in caplog.text
     assert receiver.ids() == [webhook_id]
     assert len(await client.attempts(webhook_id)) == 1
@@ -152,17 +178,14 @@ async def test_the_run_loop_survives_a_recording_that_fails_for_another_reason(
     runtime: Runtime,
     receiver: LiveReceiver,
     clock: FrozenClock,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A bug, not an outage: the batch is given up, its leases expire, and it is sent again."""
-    failed = asyncio.Event()
-    failing = failing_once(worker_module.insert_attempts, failed, ValueError("a bug (injected)"))
-    monkeypatch.setattr(worker_module, "insert_attempts", failing)
+    store = FailingOnce(runtime, "record", ValueError("a bug (injected)"))
     await client.register(receiver.url())
-    async with running(worker_for(runtime)):
+    async with running(worker_for(runtime, store=store)):
         webhook_id = await client.publish_one()
-        await asyncio.wait_for(failed.wait(), 15)
+        await asyncio.wait_for(store.failed.wait(), 15)
         clock.advance(runtime.settings.lease)
         runtime.db.wakeup.ring()
         await receiver.wait_for_requests(2)
@@ -177,14 +200,12 @@ async def test_the_run_loop_survives_a_failed_claim(
     client: Client,
     runtime: Runtime,
     receiver: LiveReceiver,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    failed = asyncio.Event()
-    monkeypatch.setattr(worker_module, "claim_due", failing_once(worker_module.claim_due, failed))
+    store = FailingOnce(runtime, "claim")
     await client.register(receiver.url())
-    async with running(worker_for(runtime)) as task:
-        await asyncio.wait_for(failed.wait(), 15)
+    async with running(worker_for(runtime, store=store)) as task:
+        await asyncio.wait_for(store.failed.wait(), 15)
         webhook_id = await client.publish_one()  # rings the worker, which must still be there
         await receiver.wait_for_requests(1)
         assert not task.done()

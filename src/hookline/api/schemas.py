@@ -39,6 +39,7 @@ from hookline.domain.headers import MASK, MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import EnabledEvent, Page, Registration
 from hookline.domain.states import BulkAction
 from hookline.domain.stats import StatsWindow
+from hookline.domain.throttle import MAX_RATE, MIN_RATE
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service.stats import OverviewStats, RegistrationStats, Totals
 from hookline.service.views import BlockedGroup, EventView, WebhookDetail
@@ -356,6 +357,18 @@ RetrySchedule = Annotated[
 ]
 
 
+MaxRequestsPerSecond = Annotated[
+    int,
+    Field(
+        strict=True,  # a JSON integer: "20" or 20.5 is a mistake to point out, not to guess at
+        ge=MIN_RATE,
+        le=MAX_RATE,
+        description="A ceiling on requests per second to its target, across every worker (retries "
+        "included; a test send is not counted); null: unlimited.",
+    ),
+]
+
+
 class RegistrationIn(Input):
     verify: bool = False
     target_url: TargetUrl
@@ -379,6 +392,7 @@ class RegistrationIn(Input):
         False, description="Created paused: matching events make Webhooks that wait in Pending."
     )
     retry_schedule: RetrySchedule | None = None
+    max_requests_per_second: MaxRequestsPerSecond | None = None
     signature_scheme: SignatureScheme = Field(
         SignatureScheme.V1,
         description='"v1": HMAC-SHA256, its `signingSecret` answered once; "v1a": Ed25519, '
@@ -419,6 +433,7 @@ class RegistrationPatch(Input):
     retry_schedule: RetrySchedule | None = Field(
         None, description="null goes back to the service's HOOKLINE_RETRY_SCHEDULE."
     )
+    max_requests_per_second: MaxRequestsPerSecond | None = None
     expires_at: Instant | None = None
     signature_scheme: SkipJsonSchema[object] = Field(None, exclude=True)
     """Declared only to refuse it with a clear message: the scheme is fixed once created."""
@@ -443,6 +458,9 @@ class RegistrationOut(Schema):
     paused_at: datetime | None
     retry_schedule: list[str] | None = Field(
         description="Its own delays between attempts ([]: one attempt); null: the service's schedule."
+    )
+    max_requests_per_second: int | None = Field(
+        description="The ceiling on requests per second to its target; null: unlimited."
     )
     disabled_reason: str | None
     expires_at: datetime | None

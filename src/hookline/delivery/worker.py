@@ -11,6 +11,11 @@ has more than `concurrency` Webhooks delivered but unrecorded, nor more than `pe
 of one registration: a slow or dead target cannot take every slot. Stopping, the worker claims
 no more, gives in-flight attempts the stop timeout to finish, records them, and clears the
 leases of the rest so another worker takes them at once.
+
+Throttled registrations (`maxRequestsPerSecond`) draw from token buckets in the database, debited
+in the claim. The worker keeps the buckets it last saw: it claims no more of a registration than
+its bucket should hold by now (the claim's debit has the last word, as other workers draw too),
+and sleeps no longer than until such a bucket holds one more token.
 """
 
 from __future__ import annotations
@@ -19,54 +24,31 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from hookline.backoff import Backoff
 from hookline.clock import Clock
+from hookline.delivery.delivery_store import DeliveryStore, DeliveryTransaction
 from hookline.delivery.dispatch import Dispatched, Dispatcher, log_fields
 from hookline.delivery.sender import Sent
 from hookline.domain.enums import WebhookState
 from hookline.domain.errors import DatabaseUnavailable
-from hookline.domain.outcome import AttemptOutcome, judge
-from hookline.domain.records import Attempt, ClaimedWebhook
+from hookline.domain.ratelimit import TokenBucket
+from hookline.domain.recording import decide
+from hookline.domain.records import ClaimedWebhook
 from hookline.domain.retry import RetryPolicy
-from hookline.domain.states import DUE, blocks_group
+from hookline.domain.states import DUE
 from hookline.ids import new_id
 from hookline.metrics import ATTEMPT_SECONDS, ATTEMPTS, OUTCOMES, WEBHOOKS_FINISHED, RegistrationAttempts
-from hookline.store.attempts import insert_attempts
-from hookline.store.db import Connection, Database, Transaction
 from hookline.store.wakeup import Wakeup
-from hookline.store.webhooks import (
-    ClaimLimits,
-    claim_due,
-    hand_back,
-    held_states,
-    hold_claimed,
-    lock_groups,
-    next_due_at,
-    release_group,
-    store_results,
-)
+from hookline.store.webhooks import ClaimLimits
 
 log = logging.getLogger(__name__)
-
-
-class RegistrationHealth(Protocol):
-    """What the worker reports about its targets, inside its recording transaction; the
-    runtime hands over service/health.py's `Health`, which deactivates and announces."""
-
-    async def record_streaks(
-        self, conn: Transaction, outcomes: list[tuple[str, bool]], now: datetime
-    ) -> None:
-        """Start or end failing streaks from (registration id, attempt succeeded) pairs."""
-
-    async def record(self, conn: Transaction, outcomes: list[AttemptOutcome], now: datetime) -> None:
-        """Act on what the recorded attempts tell (410 Gone, Webhooks that entered Failed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,19 +67,17 @@ class Worker:
     def __init__(
         self,
         *,
-        db: Database,
+        store: DeliveryStore,
         clock: Clock,
         policy: RetryPolicy,
         dispatcher: Dispatcher,
         wakeup: Wakeup,
-        health: RegistrationHealth,
         lease: timedelta,
         options: WorkerOptions | None = None,
         registration_attempts: RegistrationAttempts | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._registration_attempts = registration_attempts or RegistrationAttempts(0)
-        self._health = health
         self._clock = clock
         self._policy = policy
         self._dispatcher = dispatcher
@@ -107,6 +87,8 @@ class Worker:
         self._held: Counter[str] = Counter()  # claims not yet recorded or handed back, by registration
         self._holding = 0
         self._claim_lock = asyncio.Lock()  # limits are computed and claims counted as one step
+        self._buckets: dict[str, TokenBucket] = {}  # throttled registrations, as the last claim saw them
+        self._released = 0  # rows the last claim left for want of tokens
         self._in_flight: set[asyncio.Task[None]] = set()
         self._unfinished: list[ClaimedWebhook] = []  # to hand back when stopping
         self._finished: asyncio.Queue[Dispatched] = asyncio.Queue()
@@ -167,7 +149,7 @@ class Worker:
         return claimed
 
     async def _claim_in(
-        self, conn: Connection, settling: Sequence[ClaimedWebhook] = ()
+        self, tx: DeliveryTransaction, settling: Sequence[ClaimedWebhook] = ()
     ) -> list[ClaimedWebhook]:
         """Claim what fits beside the claims held (counting `settling` as done), and hold it."""
         async with self._claim_lock:
@@ -175,12 +157,18 @@ class Worker:
             if limits.total <= 0:
                 return []
             now = self._clock.now()
-            claimed = await claim_due(
-                conn, now=now, limits=limits, lease_until=now + self._lease, lease_token=new_id("lease")
+            claim = await tx.claim(
+                now=now,
+                limits=limits,
+                lease_until=now + self._lease,
+                lease_token=new_id("lease"),
+                clock=self._clock.now,
             )
-            # Paused since it became due (the pause held only what no worker had): held, unsent.
-            await hold_claimed(conn, {c.id: c.lease_token for c in claimed if c.paused}, now)
-            claimed = [c for c in claimed if not c.paused]
+            claimed = claim.webhooks
+            for webhook in claimed:
+                self._buckets.pop(webhook.registration_id, None)  # no longer throttled, unless below
+            self._buckets |= claim.buckets
+            self._released = claim.released
             self._hold(claimed)
             return claimed
 
@@ -188,17 +176,22 @@ class Worker:
         held = self._held.copy()
         held.subtract(webhook.registration_id for webhook in settling)
         cap = self._options.per_registration or self._options.concurrency
+        allowance = {registration: cap - count for registration, count in held.items() if count > 0}
+        now = self._clock.now()
+        for registration, bucket in self._buckets.items():
+            allowance[registration] = min(allowance.get(registration, cap), bucket.available(now))
         return ClaimLimits(
-            total=self._free_slots() + len(settling),
-            per_registration=cap,
-            allowance={registration: cap - count for registration, count in held.items() if count > 0},
+            total=self._free_slots() + len(settling), per_registration=cap, allowance=allowance
         )
 
     def _cut_short(self, claimed: list[ClaimedWebhook]) -> bool:
         """Whether claiming again at once may find more: slots are free and this claim filled
-        some registration's allowance, so it may have left out due rows of others."""
+        some registration's allowance or left rows for want of tokens, so it may have left out
+        due rows of others."""
         cap = self._options.per_registration or self._options.concurrency
-        return self._free_slots() > 0 and any(self._held[w.registration_id] >= cap for w in claimed)
+        return self._free_slots() > 0 and (
+            self._released > 0 or any(self._held[w.registration_id] >= cap for w in claimed)
+        )
 
     def _hold(self, claimed: Iterable[ClaimedWebhook]) -> None:
         for webhook in claimed:
@@ -222,14 +215,31 @@ class Worker:
             task.add_done_callback(self._in_flight.discard)
 
     async def _idle_timeout_s(self, claimed_some: bool) -> float:
-        """Sleep until the next Webhook falls due, but never longer than the safety-net poll."""
-        longest = self._options.max_poll_s
+        """Sleep until the next Webhook falls due or a throttled registration's bucket gains a
+        token, but never longer than the safety-net poll."""
+        longest = min(self._options.max_poll_s, self._next_token_s())
         if claimed_some:
             return longest
-        async with self._db.read() as conn:
-            due = await next_due_at(conn)
+        due = await self._store.next_due_at()
         wait = (due - self._clock.now()).total_seconds() if due else longest
         return min(wait, longest) if wait > 0 else longest
+
+    def _next_token_s(self) -> float:
+        """How long until a bucket that is not full holds one more token (inf: none); full ones
+        are forgotten, as they hold nothing back.
+
+        Not only empty buckets: a claim that found a registration's rows locked by another
+        worker's claim learns nothing of its bucket, yet rows may be due; looking again at each
+        token until the bucket is full means no due row waits for the safety-net poll.
+        """
+        now = self._clock.now()
+        waits: list[float] = []
+        for registration, bucket in list(self._buckets.items()):
+            if (wait := bucket.next_token(now)) is None:
+                del self._buckets[registration]
+            else:
+                waits.append(wait.total_seconds())
+        return min(waits, default=math.inf)
 
     async def _pause(self, delay_s: float) -> None:
         """Wait `delay_s`, or less if asked to stop."""
@@ -268,9 +278,7 @@ class Worker:
         if not unfinished:
             return
         try:
-            async with self._db.write() as conn:
-                await hand_back(conn, {webhook.id: webhook.lease_token for webhook in unfinished})
-                await conn.wake_workers()  # idle workers elsewhere take them now, not at their next poll
+            await self._store.hand_back({webhook.id: webhook.lease_token for webhook in unfinished})
             log.info("stopping: handed back %d unfinished webhooks", len(unfinished))
         except Exception as error:
             _log_failure(f"handing back {len(unfinished)} webhooks", error, "their leases will expire")
@@ -315,75 +323,37 @@ class Worker:
         included). The claims returned are held."""
         claimed: list[ClaimedWebhook] = []
         try:
-            async with self._db.write() as conn:
+            async with self._store.transaction() as tx:
                 if batch:
-                    await self._write_results(conn, batch)
+                    await self._write_results(tx, batch)
                 if refill:
-                    claimed = await self._claim_in(conn, settling=[done.webhook for done in batch])
+                    claimed = await self._claim_in(tx, settling=[done.webhook for done in batch])
         except BaseException:
             self._settle(claimed)  # claimed, then the commit failed: nothing is held
             raise
         return claimed
 
-    async def _write_results(self, conn: Transaction, batch: list[Dispatched]) -> None:
+    async def _write_results(self, tx: DeliveryTransaction, batch: list[Dispatched]) -> None:
         """Every attempt of the batch with its Webhook's next state, releasing its group."""
         now = self._clock.now()
-        # Registrations before Webhooks: the lock order every deactivation uses too.
-        await self._health.record_streaks(
-            conn, [(d.webhook.registration_id, d.sent.result.succeeded) for d in batch], now
-        )
-        held = await held_states(conn, {d.webhook.id: d.webhook.lease_token for d in batch})
-        attempts: list[Attempt] = []
-        outcomes: list[AttemptOutcome] = []
-        results = []
-        releases: dict[tuple[str, str], bool] = {}
-        for done in batch:
-            claimed, sent = done.webhook, done.sent
-            current = held.get(claimed.id)
-            if current is None:
-                log.warning(
-                    "lease on %s expired before its result was recorded",
-                    claimed.id,
-                    extra=log_fields(claimed),
-                )
-                continue
-            verdict = judge(
-                self._policy_for(claimed.retry_schedule),
-                sent.result,
-                attempt_number=claimed.attempt_number,
-                attempt_limit=claimed.attempt_limit,
+        results = [(done.webhook, done.sent.result) for done in batch]
+        recording = await tx.record(
+            batch,
+            lambda held: decide(
+                results,
+                held,
+                policy_for=self._policy_for,
                 now=now,
-                jitter_draw=random.random(),  # spreads retries; not a secret
-            )
-            # Aborted or resolved while in flight: the attempt is kept, the manual state wins.
-            state, next_at = (verdict.state, verdict.next_attempt_at) if current in DUE else (current, None)
-            attempt = done.attempt(new_id("att"))
-            attempts.append(attempt)
-            outcomes.append(AttemptOutcome(claimed, attempt, state, verdict.target_gone))
-            results.append(
-                {
-                    "b_id": claimed.id,
-                    "state": state.value,
-                    "attempt_count": claimed.attempt_number,
-                    "next_attempt_at": next_at,
-                    "updated_at": now,
-                }
-            )
-            outcome = _observe(sent, state)
-            self._registration_attempts.count(claimed.organization_id, claimed.registration_id, outcome)
-            if claimed.should_group and not blocks_group(
-                state, continue_after_fail=claimed.continue_after_fail
-            ):
-                releases[(claimed.registration_id, claimed.group_key)] = claimed.continue_after_fail
-        await insert_attempts(conn, attempts)
-        await store_results(conn, results)
-        await lock_groups(conn, releases)
-        for (registration_id, group_key), continue_after_fail in releases.items():
-            await release_group(
-                conn, registration_id, group_key, continue_after_fail=continue_after_fail, now=now
-            )
-        # After the group locks: deactivating and announcing takes locks of its own, in order.
-        await self._health.record(conn, outcomes, now)
+                draw=random.random,  # spreads retries; not a secret
+            ),
+            now,
+        )
+        for lost in recording.expired:
+            log.warning("lease on %s expired before its result was recorded", lost.id, extra=log_fields(lost))
+        for settled in recording.settled:
+            webhook = settled.webhook
+            outcome = _observe(batch[settled.index].sent, settled.state)
+            self._registration_attempts.count(webhook.organization_id, webhook.registration_id, outcome)
 
 
 def _log_failure(what: str, error: Exception, then: str) -> None:

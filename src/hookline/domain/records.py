@@ -56,6 +56,8 @@ class Registration:
     updated_at: datetime
     custom_header_names: tuple[str, ...] = ()
     """The names of its custom headers; their values are write-only."""
+    max_requests_per_second: int | None = None
+    """A ceiling on requests to its target, across workers; None: unlimited."""
     oauth2: OAuth2Client | None = None
     """OAuth2 client credentials (authorization type 3); the client secret is write-only."""
     client_certificate: CertificateSummary | None = None

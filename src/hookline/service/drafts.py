@@ -48,6 +48,8 @@ class RegistrationDraft:
     """Created paused: its Webhooks wait in Pending until it is resumed."""
     retry_schedule: tuple[str, ...] | None = None
     """Its own delays between attempts (`()`: a single attempt); None: HOOKLINE_RETRY_SCHEDULE."""
+    max_requests_per_second: int | None = None
+    """A ceiling on requests per second to its target, across workers; None: unlimited."""
     headers: dict[str, str] = field(default_factory=dict)
     """Static headers added to every request; the values are write-only."""
     verify: bool = False
@@ -75,6 +77,9 @@ class RegistrationChanges:
     retry_schedule: tuple[str, ...] | None = None
     clear_retry_schedule: bool = False
     """Back to HOOKLINE_RETRY_SCHEDULE."""
+    max_requests_per_second: int | None = None
+    clear_max_requests_per_second: bool = False
+    """Back to unlimited."""
     expires_at: datetime | None = None
     clear_expires_at: bool = False
     client_certificate: ClientCertificate | None = None

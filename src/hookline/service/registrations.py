@@ -21,6 +21,7 @@ from hookline.domain.headers import bad_token, header_problems
 from hookline.domain.records import Attempt, ClaimedWebhook, Page, Registration
 from hookline.domain.retry import check_registration_schedule
 from hookline.domain.subscriptions import EventChoice, EventSelection
+from hookline.domain.throttle import rate_problem
 from hookline.domain.urls import normalize_target_url
 from hookline.ids import new_id
 from hookline.service.base import Principal, UseCases
@@ -106,6 +107,7 @@ class RegistrationUseCases(UseCases):
         if normalized:
             self._check_transport(normalized, draft.target_authorization.authorization_type, exempt, errors)
         _check_schedule(draft.retry_schedule, errors)
+        _check_rate(draft.max_requests_per_second, errors)
         if draft.expires_at is not None and draft.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -138,6 +140,7 @@ class RegistrationUseCases(UseCases):
                         "disabled_reason": PAUSED_BY_HAND if draft.is_paused else None,
                         "expires_at": draft.expires_at,
                         "retry_schedule": reg_store.schedule_text(draft.retry_schedule),
+                        "max_requests_per_second": draft.max_requests_per_second,
                         "fingerprint": fingerprint,
                         "signing_secret": sealed_secret,
                         "signature_scheme": draft.signature_scheme.value,
@@ -256,6 +259,7 @@ class RegistrationUseCases(UseCases):
         if changes.headers is not None:
             _check_headers(changes.headers, errors)
         _check_schedule(changes.retry_schedule, errors)
+        _check_rate(changes.max_requests_per_second, errors)
         if changes.expires_at is not None and changes.expires_at <= now:
             errors.add("expiresAt", "must be in the future")
         errors.raise_if_any()
@@ -314,6 +318,8 @@ class RegistrationUseCases(UseCases):
                 values |= reg_store.client_certificate_values(*certificate)
             if changes.retry_schedule is not None or changes.clear_retry_schedule:
                 values["retry_schedule"] = reg_store.schedule_text(changes.retry_schedule)
+            if changes.max_requests_per_second is not None or changes.clear_max_requests_per_second:
+                values["max_requests_per_second"] = changes.max_requests_per_second
             # A reactivated or moved target starts a clean record: no failing streak carried over.
             if is_active and not current.is_active:
                 values |= {"disabled_reason": None, "failing_since": None}
@@ -657,3 +663,8 @@ def _check_schedule(items: tuple[str, ...] | None, errors: ErrorCollector) -> No
     """A registration's `retrySchedule`: units, how many, each within bounds."""
     for index, message in check_registration_schedule(items or ()):
         errors.add("retrySchedule" if index < 0 else f"retrySchedule[{index}]", message)
+
+
+def _check_rate(rate: int | None, errors: ErrorCollector) -> None:
+    if message := rate_problem(rate):
+        errors.add("maxRequestsPerSecond", message)

@@ -20,6 +20,7 @@ from hookline.domain.subscriptions import EVERY, EVERY_TYPE_ID, EventSelection
 from hookline.ids import new_id
 from hookline.store.sql import count_of, unreferenced_before
 from hookline.store.tables import (
+    registration_throttles,
     webhook_events,
     webhook_registrations,
     webhook_target_authorizations,
@@ -115,6 +116,7 @@ async def _records(conn: AsyncConnection, rows: list[Any]) -> list[Registration]
             created_at=row.created_at,
             updated_at=row.updated_at,
             custom_header_names=tuple(json.loads(row.custom_header_names or "[]")),
+            max_requests_per_second=row.max_requests_per_second,
             oauth2=oauth2_of(row),
             client_certificate=_certificate_of(row),
             signature_scheme=SignatureScheme(row.signature_scheme),
@@ -463,6 +465,9 @@ async def purge_deleted(conn: AsyncConnection, before: datetime, limit: int) -> 
     if ids:
         await conn.execute(delete(webhook_events).where(webhook_events.c.registration_id.in_(ids)))
         await conn.execute(delete(a).where(a.c.registration_id.in_(ids)))
+        await conn.execute(
+            delete(registration_throttles).where(registration_throttles.c.registration_id.in_(ids))
+        )
         await conn.execute(delete(r).where(r.c.id.in_(ids)))
     return len(ids)
 

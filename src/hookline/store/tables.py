@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -92,6 +93,8 @@ webhook_registrations = Table(
     # Custom request headers: the names as a JSON list (shown), the whole object encrypted.
     Column("custom_header_names", Text),
     Column("encrypted_custom_headers", LargeBinary),
+    # A ceiling on requests per second to its target, across workers; NULL: unlimited.
+    Column("max_requests_per_second", Integer),
     # Mutual TLS: certificate chain and key as one encrypted PEM bundle; subject and expiry shown.
     Column("encrypted_client_certificate", LargeBinary),
     Column("client_certificate_subject", String(1000)),
@@ -128,6 +131,16 @@ webhook_target_authorizations = Table(
     Column("token_url", String(2048)),  # OAuth2 only, with its optional scope and audience
     Column("scope", String(1000)),
     Column("audience", String(1000)),
+)
+
+registration_throttles = Table(
+    "registration_throttles",
+    metadata,
+    # The token bucket of a throttled registration (domain/throttle.py), shared by every worker:
+    # debited in the claim's transaction, row locked on PostgreSQL (store/throttles.py).
+    Column("registration_id", ForeignKey("webhook_registrations.id"), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 webhook_events = Table(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,8 +35,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.enums import AuthorizationType, WebhookEventType, WebhookState
+from hookline.domain.ratelimit import TokenBucket
 from hookline.domain.records import ClaimedWebhook, Page, Webhook, WebhookFilter
 from hookline.domain.states import ENDED, UNFINISHED, blocking_states, sources_of
+from hookline.store import throttles
 from hookline.store.registrations import AUTHORIZATION_COLUMNS, oauth2_of
 from hookline.store.sql import count_of
 from hookline.store.tables import (
@@ -698,9 +700,26 @@ def _claim_statement(dialect: str, partial: int) -> Update:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim leased, and what it learned of the throttled registrations' buckets."""
+
+    webhooks: list[ClaimedWebhook]
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    """The bucket, after this claim's debit, of each throttled registration it leased rows of."""
+    released: int = 0
+    """Rows chosen beyond their registration's tokens, left due (their leases cleared)."""
+
+
 async def claim_due(
-    conn: AsyncConnection, *, now: datetime, limits: ClaimLimits, lease_until: datetime, lease_token: str
-) -> list[ClaimedWebhook]:
+    conn: AsyncConnection,
+    *,
+    now: datetime,
+    limits: ClaimLimits,
+    lease_until: datetime,
+    lease_token: str,
+    clock: Callable[[], datetime] | None = None,
+) -> Claim:
     """Lease up to `limits.total` due Webhooks, fairly, and read what sending them needs.
 
     A Webhook is due when it is Created or Retrying, its `next_attempt_at` has passed, and no
@@ -709,16 +728,22 @@ async def claim_due(
     no registration gets more than its allowance, and first attempts get their share
     (FIRST_ATTEMPT_SHARE) before older retries. A claim cut short by an allowance returns fewer
     rows than due; the worker claims again once it has room.
+
+    Throttled: a registration with `max_requests_per_second` keeps only as many rows as its
+    bucket holds tokens (held rows of a paused registration take none); the rest stay due.
+    `clock` tells the instant of that debit (default: `now`).
     """
     statement = _claim_statement(conn.dialect.name, len(limits.partial))
     parameters = limits.parameters() | {"now": now, "lease_until": lease_until, "lease_token": lease_token}
     claimed = (await conn.execute(statement, parameters)).scalars()
     seqs = list(claimed)
     if not seqs:
-        return []
+        return Claim([])
     a = webhook_target_authorizations
-    rows = await conn.execute(
+    details = await conn.execute(
         select(
+            w.c.seq,
+            r.c.max_requests_per_second,
             w.c.id,
             func.coalesce(w.c.delivery_id, w.c.id).label("delivery_id"),
             w.c.attempt_count,
@@ -752,7 +777,8 @@ async def claim_due(
         .where(w.c.seq.in_(seqs))
         .order_by(w.c.seq)
     )
-    return [
+    rows, buckets, released = await _throttled(conn, list(details), clock or (lambda: now))
+    webhooks = [
         ClaimedWebhook(
             id=row.id,
             delivery_id=row.delivery_id,
@@ -786,6 +812,32 @@ async def claim_due(
         )
         for row in rows
     ]
+    return Claim(webhooks, buckets, released)
+
+
+async def _throttled(
+    conn: AsyncConnection, rows: list[Any], clock: Callable[[], datetime]
+) -> tuple[list[Any], dict[str, TokenBucket], int]:
+    """The claimed rows their registrations' buckets allow (oldest first), those buckets, and
+    how many rows were released for want of tokens."""
+    wanted: dict[str, list[int]] = {}
+    rates: dict[str, int] = {}
+    for row in rows:
+        if row.max_requests_per_second is not None and row.paused_at is None:
+            wanted.setdefault(row.registration_id, []).append(row.seq)
+            rates[row.registration_id] = row.max_requests_per_second
+    if not wanted:
+        return rows, {}, 0
+    debits = await throttles.debit(
+        conn, {registration: (rates[registration], len(seqs)) for registration, seqs in wanted.items()}, clock
+    )
+    excess = {seq for registration, seqs in wanted.items() for seq in seqs[debits[registration].taken :]}
+    if excess:
+        await conn.execute(
+            update(w).where(w.c.seq.in_(sorted(excess))).values(lease_expires_at=None, lease_token=None)
+        )
+    buckets = {registration: done.bucket for registration, done in debits.items()}
+    return [row for row in rows if row.seq not in excess], buckets, len(excess)
 
 
 async def next_due_at(conn: AsyncConnection) -> datetime | None:
@@ -794,14 +846,19 @@ async def next_due_at(conn: AsyncConnection) -> datetime | None:
     return due
 
 
+_HELD = select(w.c.id, w.c.state, w.c.lease_token).where(w.c.id.in_(bindparam("ids", expanding=True)))
+_HELD_LOCKED = _HELD.order_by(w.c.seq).with_for_update()
+"""Ascending seq, the order bulk actions lock in too, so the two cannot deadlock (PostgreSQL)."""
+
+
 async def held_states(conn: AsyncConnection, leases: dict[str, str]) -> dict[str, WebhookState]:
     """The current state of each Webhook whose lease `leases` (id → token) still holds."""
-    query = select(w.c.id, w.c.state, w.c.lease_token).where(w.c.id.in_(list(leases)))
-    if conn.dialect.name == "postgresql":
-        # Ascending seq, the order bulk actions lock in too, so the two cannot deadlock.
-        query = query.order_by(w.c.seq).with_for_update()
-    rows = await conn.execute(query)
-    return {row.id: WebhookState(row.state) for row in rows if leases.get(row.id) == row.lease_token}
+    query = _HELD_LOCKED if conn.dialect.name == "postgresql" else _HELD
+    rows = await conn.execute(query, {"ids": list(leases)})
+    return {id_: _STATES[state] for id_, state, token in rows if leases.get(id_) == token}
+
+
+_STATES = {state.value: state for state in WebhookState}
 
 
 async def hand_back(conn: AsyncConnection, leases: dict[str, str]) -> None:
@@ -822,19 +879,21 @@ async def store_results(conn: AsyncConnection, results: list[dict[str, Any]]) ->
     Each dict holds `b_id`, `state`, `attempt_count`, `next_attempt_at` and `updated_at`.
     """
     if results:
-        await conn.execute(
-            update(w)
-            .where(w.c.id == bindparam("b_id"))
-            .values(
-                state=bindparam("state"),
-                attempt_count=bindparam("attempt_count"),
-                next_attempt_at=bindparam("next_attempt_at"),
-                updated_at=bindparam("updated_at"),
-                lease_expires_at=None,
-                lease_token=None,
-            ),
-            results,
-        )
+        await conn.execute(_STORE_RESULT, results)
+
+
+_STORE_RESULT = (
+    update(w)
+    .where(w.c.id == bindparam("b_id"))
+    .values(
+        state=bindparam("state"),
+        attempt_count=bindparam("attempt_count"),
+        next_attempt_at=bindparam("next_attempt_at"),
+        updated_at=bindparam("updated_at"),
+        lease_expires_at=None,
+        lease_token=None,
+    )
+)
 
 
 async def purge_ended(conn: AsyncConnection, before: datetime, limit: int) -> int:

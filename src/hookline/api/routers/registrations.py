@@ -95,6 +95,7 @@ async def create_registration(
         expires_at=body.expires_at,
         is_paused=body.is_paused,
         retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
+        max_requests_per_second=body.max_requests_per_second,
         verify=body.verify,
         signature_scheme=body.signature_scheme,
     )
@@ -176,6 +177,9 @@ async def update_registration(
         is_paused=body.is_paused,
         retry_schedule=None if body.retry_schedule is None else tuple(body.retry_schedule),
         clear_retry_schedule="retry_schedule" in sent and body.retry_schedule is None,
+        max_requests_per_second=body.max_requests_per_second,
+        clear_max_requests_per_second="max_requests_per_second" in sent
+        and body.max_requests_per_second is None,
         expires_at=body.expires_at,
         clear_expires_at="expires_at" in sent and body.expires_at is None,
         client_certificate=_certificate(body.client_certificate),

@@ -22,6 +22,7 @@ from hookline.domain.headers import MAX_CUSTOM_HEADERS, MAX_VALUE_LENGTH
 from hookline.domain.records import Registration
 from hookline.domain.retry import NO_RETRIES
 from hookline.domain.subscriptions import EVERY, EventChoice
+from hookline.domain.throttle import MAX_RATE, MIN_RATE
 from hookline.domain.urls import MAX_URL_LENGTH
 from hookline.service import ClientCertificate, RegistrationChanges, RegistrationDraft, TargetAuthorization
 from hookline.ui.filter_field import MAX_FILTER_TEXT, read_filter_text, shown_filter
@@ -61,6 +62,7 @@ FIELD_OF = {
     "clientCertificate.certificate": "certificate",
     "clientCertificate.privateKey": "privateKey",
     "retrySchedule": "retrySchedule",
+    "maxRequestsPerSecond": "maxRequestsPerSecond",
     "headers": "headers",
     "signatureScheme": "signatureScheme",
 }
@@ -103,6 +105,7 @@ class Filled:
             "authorizationType": registration.authorization_type.name.lower(),
             "username": "" if registration.oauth2 else registration.username or "",
             "retrySchedule": show_schedule(registration.retry_schedule),
+            "maxRequestsPerSecond": str(registration.max_requests_per_second or ""),
             "headers": show_header_lines(registration.custom_header_names),
         }
         values["filter"], mixed = shown_filter(registration.enabled_events)
@@ -127,6 +130,7 @@ class Filled:
             "authorizationType",
             "username",
             "retrySchedule",
+            "maxRequestsPerSecond",
             "filter",
             "signatureScheme",
             "tokenUrl",
@@ -195,6 +199,11 @@ def read_schedule(text: str) -> tuple[str, ...] | None:
     return tuple(part for part in re.split(r"[,\s]+", text) if part)
 
 
+def read_rate(text: str) -> int | None:
+    """The form's "Max requests per second" (checked to be digits); empty: unlimited."""
+    return int(text) if text else None
+
+
 def _checked(
     filled: Filled, *, creating: bool, is_admin: bool
 ) -> tuple[list[EventChoice], datetime | None, TargetAuthorization]:
@@ -250,6 +259,11 @@ def _checked(
             filled.add(name, message)
     if message := too_long(values["retrySchedule"], MAX_SCHEDULE_LENGTH):
         filled.add("retrySchedule", message)
+    rate = values["maxRequestsPerSecond"]
+    if rate and not (rate.isascii() and rate.isdigit() and len(rate) <= len(str(MAX_RATE))):
+        filled.add(
+            "maxRequestsPerSecond", f"enter a whole number from {MIN_RATE} to {MAX_RATE}, or leave it empty"
+        )
     if scheme is AuthorizationType.NONE:
         authorization = TargetAuthorization()
     elif scheme is AuthorizationType.BEARER:  # a Basic username left in its field is not sent
@@ -366,6 +380,7 @@ async def create_registration(request: Request, viewer: Signed) -> Response:
         verify="verify" in filled.flags,
         is_paused="isPaused" in filled.flags,
         retry_schedule=read_schedule(filled.values["retrySchedule"]),
+        max_requests_per_second=read_rate(filled.values["maxRequestsPerSecond"]),
         headers={name: value for name, value in headers.items() if value is not None},
         signature_scheme=signature_scheme,
     )
@@ -408,6 +423,8 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         clear_expires_at=expires_at is None,
         retry_schedule=(schedule := read_schedule(filled.values["retrySchedule"])),
         clear_retry_schedule=schedule is None,
+        max_requests_per_second=(rate := read_rate(filled.values["maxRequestsPerSecond"])),
+        clear_max_requests_per_second=rate is None,
         client_certificate=certificate,
         clear_client_certificate=certificate is None and "removeClientCertificate" in filled.flags,
         headers=headers,
