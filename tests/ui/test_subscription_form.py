@@ -3,6 +3,8 @@ Chromium (axe on every page), and the edit form when entries have filters of the
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from playwright.async_api import Page, expect
@@ -13,7 +15,7 @@ from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationDraft, RegistrationFilter
 from tests.conftest import Receiver
 from tests.ui.browser import Looker
-from tests.ui.conftest import new_key
+from tests.ui.conftest import csrf_of, new_key
 from tests.ui.test_browser import sign_in
 
 
@@ -96,3 +98,18 @@ async def test_the_edit_form_says_when_entries_have_different_filters(
     assert edit.status_code == 200
     assert "have different filters" in edit.text
     assert 'value="Process:2" checked' in edit.text and 'value="Tenant:*" checked' in edit.text
+
+    async def save(**fields: Any) -> set[tuple[str, WebhookEventType | None, str | None]]:
+        posted = {"csrf": csrf_of(edit.text), "targetUrl": created.target_url, "authorizationType": "none"}
+        saved = await signed_in.post(f"/ui/registrations/{created.id}/edit", data=posted | fields)
+        assert saved.status_code == 303, saved.text
+        found = await runtime.hookline.get_registration(created.id, "acme")
+        return {(e.entity_name, e.type, e.filter) for e in found.enabled_events}
+
+    kept = await save(event=["Process:2", "Tenant:*"], description="only the description changed")
+    assert kept == {("Process", WebhookEventType.UPDATED, '{"status":"done"}'), ("Tenant", None, None)}
+    one_filter = await save(event=["Process:2", "Tenant:*"], filter='{"status": "open"}')
+    assert one_filter == {
+        ("Process", WebhookEventType.UPDATED, '{"status":"open"}'),
+        ("Tenant", None, '{"status":"open"}'),
+    }

@@ -412,7 +412,7 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
         return _form_page(request, filled, registration=found, status_code=422)
     changes = RegistrationChanges(
         target_url=filled.values["targetUrl"],
-        enabled_events=events,
+        enabled_events=None if _keeps_own_filters(found, filled) else events,
         should_group="shouldGroup" in filled.flags,
         should_group_continue_after_fail="shouldGroupContinueAfterFail" in filled.flags,
         coalesce_updates="coalesceUpdates" in filled.flags,
@@ -434,6 +434,15 @@ async def save_registration(request: Request, registration_id: str, viewer: Sign
     except (InvalidInput, Conflict) as refusal:
         return _refused(request, filled, found, refusal)
     return RedirectResponse(link(page_of(registration_id), {"done": "save"}), 303)
+
+
+def _keeps_own_filters(registration: Registration, filled: Filled) -> bool:
+    """Whether an edit leaves the events as they are stored: the entries have filters of their
+    own (set through the API), which the form's one field cannot show, and neither the chosen
+    events nor the empty filter field were changed. Saving then keeps each entry's filter."""
+    _, mixed = shown_filter(registration.enabled_events)
+    stored = {_event_value(e.entity_name, e.type) for e in registration.enabled_events}
+    return mixed and not filled.values["filter"].strip() and filled.events == stored
 
 
 def _refused(
