@@ -1,4 +1,5 @@
-"""The migrations build exactly the schema the code declares, on both databases."""
+"""The migrations, from an empty database, build exactly the schema the code declares, on both
+databases."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
 
-async def test_migrated_schema_matches_the_declared_tables(database_url: str) -> None:
-    db = Database(database_url)
+async def test_migrated_schema_matches_the_declared_tables(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         await db.migrate()
         async with db.read() as conn:
@@ -27,9 +28,9 @@ async def test_migrated_schema_matches_the_declared_tables(database_url: str) ->
         await db.close()
 
 
-async def test_concurrent_migrations_end_at_the_head_revision(database_url: str) -> None:
+async def test_concurrent_migrations_end_at_the_head_revision(empty_database_url: str) -> None:
     """`serve` and `worker` processes may start together; each migrates, none fails."""
-    databases = [Database(database_url) for _ in range(3)]
+    databases = [Database(empty_database_url) for _ in range(3)]
     try:
         await asyncio.gather(*(db.migrate() for db in databases))
         async with databases[0].read() as conn:
