@@ -412,7 +412,7 @@ async def start_profiler(pid: int, directory: Path, label: str) -> asyncio.subpr
     """`py-spy record` attached to hookline: a flame graph and collapsed stacks per backend."""
     py_spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     if py_spy is None:
-        raise RuntimeError("BENCH_PROFILE_DIR is set but py-spy is missing: .venv/bin/pip install py-spy")
+        raise RuntimeError("BENCH_PROFILE_DIR is set but py-spy is missing: make .venv/.installed-bench")
     fmt = os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph")
     suffix = {"flamegraph": "svg", "raw": "txt", "speedscope": "json"}.get(fmt, fmt)
     output = directory / f"hookline-{label}.{suffix}"
