@@ -41,6 +41,9 @@ def create_app(runtime: Runtime, *, run_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # hookline makes its own spans (tracing.py) and metrics (/metrics); FastAPI's would come
+        # from global OpenTelemetry providers, and checking for them costs each request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.hookline = runtime.hookline
     app.state.runtime = runtime
