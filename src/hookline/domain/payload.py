@@ -8,11 +8,8 @@ from datetime import UTC, datetime
 
 def format_instant(instant: datetime) -> str:
     """ISO-8601 UTC with a `Z`, milliseconds only when present: `2026-11-29T12:00:00Z`."""
-    instant = instant.astimezone(UTC)
-    text = f"{instant.year:04d}" + instant.strftime("-%m-%dT%H:%M:%S")  # %Y is not zero-padded on Linux
-    if instant.microsecond:
-        text += f".{instant.microsecond // 1000:03d}"
-    return text + "Z"
+    naive = instant.astimezone(UTC).replace(tzinfo=None)  # isoformat then writes no offset
+    return naive.isoformat(timespec="milliseconds" if naive.microsecond else "seconds") + "Z"
 
 
 def render_body(
