@@ -1,5 +1,5 @@
 """The periodic maintenance job: backlog gauges, expiry, pausing long-failing registrations,
-deactivating those paused too long, retention, expired UI sessions.
+deactivating those paused too long, retention, expired UI sessions, old bulk-run records.
 
 It runs inside every `serve` and `worker` process, so it must be safe when several run at
 once: a pause or deactivation is a guarded update (exactly one process changes and announces a
@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hookline.clock import Clock
+from hookline.domain.bulk_runs import KEPT_FOR
 from hookline.domain.errors import DatabaseUnavailable
 from hookline.metrics import show_backlog
 from hookline.service.health import Health
+from hookline.store import bulk_runs as bulk_runs_store
 from hookline.store import events as events_store
 from hookline.store import registrations as reg_store
 from hookline.store import ui_sessions as sessions_store
@@ -50,6 +52,8 @@ class MaintenanceReport:
     purged_events: int = 0
     purged_registrations: int = 0
     purged_sessions: int = 0
+    purged_bulk_runs: int = 0
+    """Progress records of bulk actions that last advanced more than bulk_runs.KEPT_FOR ago."""
     expiring_certificates: int = 0
     """Registrations whose client certificate expires within CERTIFICATE_WARNING, announced."""
 
@@ -144,6 +148,7 @@ class Maintenance:
                 await self._purge(purge, cutoff) for purge in purges
             ]  # Webhooks first: they refer to the rest
         sessions = await self._purge(sessions_store.purge_expired, now)
+        bulk_runs = await self._purge(bulk_runs_store.purge_stale, now - KEPT_FOR)
         expiring = await self._change_each(
             lambda conn: reg_store.certificates_expiring(conn, now + CERTIFICATE_WARNING, self._batch_size),
             lambda not_after: f"its client certificate expires at {_iso(not_after)}",
@@ -152,7 +157,7 @@ class Maintenance:
         )
         webhooks, events, registrations = purged
         return MaintenanceReport(
-            expired, failing, paused_too_long, webhooks, events, registrations, sessions, expiring
+            expired, failing, paused_too_long, webhooks, events, registrations, sessions, bulk_runs, expiring
         )
 
     async def _change_each(

@@ -19,7 +19,7 @@ from playwright.async_api import Page, expect
 
 from hookline.clock import FrozenClock
 from hookline.config import Settings
-from hookline.domain.bulk_runs import STALE_AFTER
+from hookline.domain.bulk_runs import KEPT_FOR, STALE_AFTER
 from hookline.domain.enums import Role, WebhookEventType, WebhookState
 from hookline.domain.errors import NotFound
 from hookline.domain.records import WebhookFilter
@@ -27,6 +27,7 @@ from hookline.domain.states import BulkAction
 from hookline.domain.subscriptions import EventChoice
 from hookline.runtime import Runtime
 from hookline.service import EventDraft, RegistrationDraft
+from tests.conftest import eventually
 from tests.ui.browser import Looker
 from tests.ui.conftest import new_key
 from tests.ui.test_browser import sign_in
@@ -183,3 +184,25 @@ async def test_a_silent_run_is_shown_interrupted_and_only_to_its_organization(
     with pytest.raises(NotFound):
         await runtime.hookline.get_bulk_run(run.id, "globex")
     assert (await signed_in.get("/ui/bulk-runs/blk_nope")).status_code == 404
+
+
+async def test_maintenance_deletes_a_run_a_week_after_it_last_advanced(
+    runtime: Runtime, gate: Gate, clock: FrozenClock
+) -> None:
+    registration_id = await seed(runtime)
+    gate.hold_after = 0  # never held
+    run = await runtime.hookline.start_bulk(
+        BulkAction.RESOLVE, WebhookFilter(registration_id=registration_id), "acme"
+    )
+
+    async def finished() -> bool:
+        return (await runtime.hookline.get_bulk_run(run.id, "acme")).finished_at is not None
+
+    await eventually(finished, "the bulk run to finish")
+    clock.advance(KEPT_FOR)
+    assert (await runtime.maintenance.run_once()).purged_bulk_runs == 0  # not yet older than a week
+    assert (await runtime.hookline.get_bulk_run(run.id, "acme")).status(clock.now()) == "finished"
+    clock.advance(timedelta(seconds=1))
+    assert (await runtime.maintenance.run_once()).purged_bulk_runs == 1
+    with pytest.raises(NotFound):
+        await runtime.hookline.get_bulk_run(run.id, "acme")

@@ -11,6 +11,10 @@ STALE_AFTER = timedelta(minutes=2)
 """A run not advanced for this long is taken for interrupted (its process is gone): one batch
 is a short transaction, far quicker than that."""
 
+KEPT_FOR = timedelta(days=7)
+"""How long a run's record stays after it last advanced (its page answers 404 after that):
+maintenance deletes older ones, so the table holds recent runs only."""
+
 PAST = {"retry": "retried", "recover": "recovered", "abort": "aborted", "resolve": "resolved"}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hookline.domain.bulk_runs import BulkRun
@@ -38,3 +38,12 @@ async def get_run(conn: AsyncConnection, run_id: str, organization_id: str | Non
         query = query.where(bulk_runs.c.organization_id == organization_id)
     row = (await conn.execute(query)).first()
     return None if row is None else BulkRun(**row._mapping)
+
+
+async def purge_stale(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` runs that last advanced before `before`: ended, or long dead."""
+    stale = select(bulk_runs.c.id).where(bulk_runs.c.updated_at < before).order_by(bulk_runs.c.updated_at)
+    ids = list((await conn.execute(stale.limit(limit))).scalars())
+    if ids:
+        await conn.execute(delete(bulk_runs).where(bulk_runs.c.id.in_(ids)))
+    return len(ids)
