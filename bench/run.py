@@ -72,6 +72,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.claim import ClaimResult, measure_claims, report_claim
+from bench.durability import durability
 from bench.harness import (
     Deployment,
     Options,
@@ -111,6 +112,8 @@ class Result:
     batch_first_attempt_ms: list[float] = field(default_factory=list)
     api_only_publish_per_s: float | None = None
     drain_per_s: float | None = None
+    durability: tuple[str, bool] = ("not read", False)
+    """Target 8: the commit setting of hookline's own connections, and whether it is durable."""
 
 
 async def run_backend(deployment: Deployment, receiver: Receiver, options: Options) -> Result:
@@ -162,6 +165,7 @@ async def run_backend(deployment: Deployment, receiver: Receiver, options: Optio
     )
     if options.drain:
         result.api_only_publish_per_s, result.drain_per_s = await measure_apart(deployment, receiver, options)
+    result.durability = await durability(deployment.database_url)
     return result
 
 
@@ -399,6 +403,9 @@ def target_rows(m: Measured) -> list[tuple[str, str, bool]]:
                 ratio <= 1.5,
             )
         )
+    for r in m.results:
+        setting, durable = r.durability
+        rows.append((f"8. a 202 survives an OS crash, {r.backend}: commits on disk", setting, durable))
     return rows
 
 
