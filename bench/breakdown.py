@@ -4,7 +4,8 @@ FILE is a `py-spy record --format raw` profile (collapsed stacks, as `make bench
 BENCH_PROFILE_DIR and BENCH_PROFILE_FORMAT=raw); N, if given, is how many deliveries (or events)
 the process handled, to print CPU microseconds per delivery. Each sample is charged to the
 innermost frame that belongs to a known layer (start-up, imports and migrations, is counted
-apart); py-spy samples only threads that are running, so samples / rate is CPU time.
+apart); py-spy samples only threads it sees running, so samples / rate is CPU time, except
+for the waits it mistakes for running here (WAITS), which are shown apart too.
 """
 
 from __future__ import annotations
@@ -33,10 +34,22 @@ STARTUP = ("_find_and_load", "(alembic/")
 HOOKLINE_PARTS = ("domain", "store", "delivery", "service", "api", "ui")
 
 
+WAITS = (
+    "_connection_worker_thread (aiosqlite/core.py:59)",  # its queue's get(), aiosqlite 0.22.1
+    "_worker (concurrent/futures/thread.py",
+    "EpollSelector.select (selectors.py",
+)
+"""Innermost frames of a thread that waits: py-spy counted them as running on this machine (its
+idle detection missed them), so they are shown apart and left out of CPU per item."""
+WAITING = "waiting, counted by py-spy"
+
+
 def layer_of(stack: str) -> str:
     if any(marker in stack for marker in STARTUP):
         return "start-up (imports, migrations)"
     frames = stack.split(";")
+    if frames[-1].startswith(WAITS):
+        return WAITING
     for frame in reversed(frames):
         for layer, fragments in LAYERS:
             if any(fragment in frame for fragment in fragments):
@@ -67,8 +80,12 @@ def main(arguments: list[str]) -> None:
     handled = int(arguments[1]) if len(arguments) > 1 else 0
     samples, total = breakdown(path)
     startup = samples.pop("start-up (imports, migrations)", 0)
-    working = total - startup
-    print(f"{path.name}: {total / RATE_HZ:.1f} s of CPU, of which start-up {startup / RATE_HZ:.1f} s")
+    waiting = samples.pop(WAITING, 0)
+    working = total - startup - waiting
+    print(
+        f"{path.name}: {total / RATE_HZ:.1f} s sampled, of which start-up {startup / RATE_HZ:.1f} s"
+        f" and {WAITING} {waiting / RATE_HZ:.1f} s"
+    )
     for layer, count in samples.most_common():
         per = f"{count / RATE_HZ / handled * 1e6:8.0f} us per item" if handled else ""
         print(f"  {layer:<32}{count / working:6.1%}  {per}")
