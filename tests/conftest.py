@@ -55,11 +55,8 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_database(worker_id: str) -> Iterator[str]:
-    """This test process's migrated database; `database_url` empties it for each test (TRUNCATE
-    takes milliseconds, where cloning a database per test took half a second under load)."""
-    name = f"hookline_test_{worker_id}_{uuid.uuid4().hex[:8]}"  # concurrent runs must not share
+def _require_postgres() -> None:
+    """Skip the test when PostgreSQL is unreachable; fail it instead under HOOKLINE_REQUIRE_POSTGRES."""
     try:
         asyncio.run(_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
@@ -67,6 +64,14 @@ def postgres_database(worker_id: str) -> Iterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(worker_id: str) -> Iterator[str]:
+    """This test process's migrated database; `database_url` empties it for each test (TRUNCATE
+    takes milliseconds, where cloning a database per test took half a second under load)."""
+    _require_postgres()
+    name = f"hookline_test_{worker_id}_{uuid.uuid4().hex[:8]}"  # concurrent runs must not share
 
     async def build() -> None:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -133,7 +138,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'hookline.db'}"
         return
-    request.getfixturevalue("postgres_database")  # skips or fails when PostgreSQL is unreachable
+    _require_postgres()
     name = f"hookline_empty_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     try:
