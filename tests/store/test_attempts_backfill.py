@@ -37,8 +37,8 @@ def _upgrade_with_an_old_attempt(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
 
-async def test_old_attempts_get_their_registration_and_organization(empty_database_url: str) -> None:
-    db = Database(empty_database_url)  # its own: it takes the schema down and up again
+async def test_old_attempts_get_their_registration_and_organization(database_url: str) -> None:
+    db = Database(database_url)
     try:
         async with db.write() as conn:
             await conn.run_sync(_upgrade_with_an_old_attempt)
